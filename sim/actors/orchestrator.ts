@@ -1,0 +1,64 @@
+import type { LeaseStore } from '../../src/store/lease-store.js';
+import type { SimProcess, ThreadClock } from '../sim-process.js';
+import type { Leadership } from '../strategies/strategy.js';
+import type { World } from '../world.js';
+import { SessionHost } from './session-host.js';
+
+/**
+ * One orchestrator incarnation: a process whose session runs the strategy's heartbeat and
+ * whose work, when it believes it leads, becomes a fenced leader action.
+ */
+export class Orchestrator {
+  readonly identity: string;
+  readonly proc: SimProcess;
+  /** Timers registered in the session: the host clears these when it idles the session. */
+  readonly session: ThreadClock;
+  /** The store as seen from the session's thread. */
+  readonly sessionStore: LeaseStore;
+  readonly host: SessionHost;
+  readonly #world: World;
+  #leadership: Leadership | undefined;
+  believes = false;
+
+  constructor(world: World, incarnation: number) {
+    this.#world = world;
+    this.identity = `orch-${incarnation}`;
+    this.proc = world.spawnProcess(this.identity);
+    this.session = this.proc.clock(this.proc.main);
+    this.sessionStore = world.server.client(this.identity, this.proc.main);
+    this.host = new SessionHost(world, this.proc, this.session, world.rng.fork(`host:${incarnation}`));
+  }
+
+  get leadership(): Leadership | undefined {
+    return this.#leadership;
+  }
+
+  start(): void {
+    this.#world.metrics.processStarted(this.identity);
+    this.proc.onExit(() => this.#world.metrics.processDied(this.identity));
+    this.host.start();
+    this.#leadership = this.#world.strategy.startOrchestrator(this, this.#world);
+  }
+
+  /** Reports a change in whether this orchestrator believes it leads. */
+  believe(believes: boolean): void {
+    if (!this.proc.alive || believes === this.believes) return;
+    this.believes = believes;
+    this.#world.metrics.belief(this.identity, believes);
+    if (this.#world.trace.enabled) this.#world.trace.emit(this.identity, believes ? 'leading' : 'not-leading');
+  }
+
+  /** A unit of work arrives: the session wakes, and if leading, it acts with its token. */
+  work(busyMs: number): void {
+    this.host.activity(busyMs);
+    this.proc.main.deliver(() => this.#act());
+  }
+
+  #act(): void {
+    const token = this.#leadership?.leaderToken() ?? null;
+    if (token === null) return;
+    const current = this.#world.server.read(this.#world.key)?.token ?? 0;
+    const accepted = this.#world.metrics.action(current, token);
+    if (this.#world.trace.enabled) this.#world.trace.emit(this.identity, 'leader-action', { token, accepted });
+  }
+}

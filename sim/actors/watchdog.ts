@@ -1,0 +1,87 @@
+import { sleep } from '../../src/clock.js';
+import type { Orchestrator } from './orchestrator.js';
+import type { Rng } from '../rng.js';
+import type { World } from '../world.js';
+
+/** How long a planned restart waits for a graceful shutdown before killing. */
+export const TERMINATE_GRACE_MS = 10_000;
+
+/**
+ * The incident's watchdog. Polls the store every `interval` (phase from t = 0) and declares the
+ * leader dead when `now − lastHeartbeat > ttl + grace` (strictly), or when the lease was released;
+ * then kills the orchestrator and spawns a new one `respawnDelay` later. It does not judge again
+ * until the new orchestrator holds the lease (or one TTL passed since it was spawned).
+ */
+export class Watchdog {
+  readonly #world: World;
+  #pendingSince: number | undefined;
+  #pendingIdentity: string | undefined;
+  polls = 0;
+  readonly #respawnRng: Rng;
+
+  constructor(world: World) {
+    this.#world = world;
+    this.#respawnRng = world.rng.fork('respawn');
+  }
+
+  start(): void {
+    const { intervalMs } = this.#world.scenario.watchdog;
+    const tick = (k: number): void => {
+      this.#world.clock.setTimeout(() => {
+        this.#poll();
+        tick(k + 1);
+      }, (k + 1) * intervalMs - this.#world.clock.now());
+    };
+    tick(0);
+  }
+
+  #poll(): void {
+    this.polls += 1;
+    const world = this.#world;
+    const info = world.server.read(world.key);
+    if (this.#pendingSince !== undefined) {
+      const settled = info?.holder === this.#pendingIdentity && (info?.expiresInMs ?? 0) > 0;
+      if (!settled && world.clock.now() - this.#pendingSince <= world.scenario.lease.ttlMs) return;
+      this.#pendingSince = undefined;
+    }
+    const dead = info === null || info.holder === null || info.expiresInMs < -world.scenario.watchdog.graceMs;
+    if (!dead) return;
+    const victim = world.orchestrator;
+    const spurious = victim !== undefined && victim.proc.alive;
+    world.metrics.counts.respawns += 1;
+    if (spurious) world.metrics.counts.spuriousRespawns += 1;
+    if (world.trace.enabled) {
+      world.trace.emit('watchdog', 'respawn', {
+        holder: info?.holder ?? null,
+        expiredForMs: info === null ? null : -info.expiresInMs,
+        victim: victim?.identity ?? null,
+        victimAlive: spurious,
+      });
+    }
+    this.replace(victim);
+  }
+
+  /** Kills `victim` (if alive) and spawns its successor after the respawn delay. */
+  replace(victim: Orchestrator | undefined): void {
+    const world = this.#world;
+    if (victim !== undefined && victim.proc.alive) {
+      world.strategy.beforeWatchdogKill?.(victim, world);
+      victim.proc.kill();
+    }
+    this.#pendingSince = world.clock.now();
+    this.#pendingIdentity = world.nextIdentity();
+    world.clock.setTimeout(() => world.spawnOrchestrator(), this.#respawnRng.uniformMs(world.scenario.watchdog.respawnDelay));
+  }
+
+  /** A planned restart: graceful terminate, then replace. */
+  async restart(victim: Orchestrator): Promise<void> {
+    const world = this.#world;
+    world.metrics.counts.restarts += 1;
+    if (world.trace.enabled) world.trace.emit('watchdog', 'restart', { victim: victim.identity });
+    this.#pendingSince = world.clock.now();
+    world.strategy.beforeWatchdogKill?.(victim, world);
+    // SIGTERM, then SIGKILL after a bounded grace: a frozen victim never answers.
+    await Promise.race([victim.leadership?.terminate(), sleep(world.clock, TERMINATE_GRACE_MS)]);
+    this.replace(victim);
+  }
+}

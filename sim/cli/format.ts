@@ -1,0 +1,83 @@
+import Table from 'cli-table3';
+import type { ScenarioReport } from '../run-scenario.js';
+import type { Bound } from '../scenario/types.js';
+import type { StrategySummary } from '../summary.js';
+import type { TargetResult } from '../targets.js';
+
+/** Seconds with one decimal, or the literal figure for never/none. */
+export function formatMs(value: number | 'never' | null): string {
+  if (value === null) return '—';
+  if (value === 'never') return 'never';
+  return `${(value / 1000).toFixed(1)}s`;
+}
+
+const isTimeMetric = (metric: string): boolean => metric.endsWith('Ms') || metric.endsWith('MsPerHour');
+
+function formatFigure(metric: string, value: number | 'never' | null): string {
+  if (isTimeMetric(metric)) return formatMs(value);
+  return value === null ? '—' : String(value);
+}
+
+export function formatBound(metric: string, bound: Bound): string {
+  const parts: string[] = [];
+  if (bound.min !== undefined) parts.push(`>= ${formatFigure(metric, bound.min)}`);
+  if (bound.max !== undefined) parts.push(`<= ${formatFigure(metric, bound.max)}`);
+  return parts.join(' and ');
+}
+
+const COLUMNS: ReadonlyArray<[string, (s: StrategySummary) => string]> = [
+  ['strategy', (s) => s.strategy],
+  ['respawns/h\nmean', (s) => s.respawnsPerHour.toFixed(2)],
+  ['respawns/h\np95', (s) => s.respawnsPerHourP95.toFixed(2)],
+  ['spurious\n/h', (s) => s.spuriousRespawnsPerHour.toFixed(2)],
+  ['failover\np50', (s) => formatMs(s.failoverP50Ms)],
+  ['failover\nmax', (s) => formatMs(s.failoverMaxMs)],
+  ['zombie\nlease/h', (s) => formatMs(s.zombieLeaseMsPerHour)],
+  ['leader-\nless/h', (s) => formatMs(s.leaderlessMsPerHour)],
+  ['split\nbrains', (s) => String(s.splitBrains)],
+  ['stale\nactions', (s) => `${s.staleActions}/${s.leaderActions}`],
+  ['store\nwrites/h', (s) => s.storeWritesPerHour.toFixed(1)],
+  ['wake-\nups/h', (s) => s.wakeupsPerHour.toFixed(1)],
+  ['keep-\nawake/h', (s) => s.keepAwakeActionsPerHour.toFixed(1)],
+  ['min renew\nmargin', (s) => formatMs(s.minRenewalMarginMs)],
+];
+
+/** The human table for one scenario: one row per strategy, then its targets. */
+export function formatReport(report: ScenarioReport): string {
+  const head = `scenario ${report.scenario} (${report.file}) · seed ${report.seed} · ${report.runs} runs × ${report.durationHours}h simulated`;
+  const table = new Table({ head: COLUMNS.map(([h]) => h), style: { head: [], border: [] } });
+  for (const summary of report.results) table.push(COLUMNS.map(([, cell]) => cell(summary)));
+  const lines = [head, table.toString()];
+  if (report.targets.length > 0) lines.push(formatTargets(report.targets, false));
+  return lines.join('\n');
+}
+
+export function formatTargets(targets: readonly TargetResult[], withScenario: boolean): string {
+  const head = [...(withScenario ? ['scenario'] : []), 'strategy', 'metric', 'expected', 'actual', 'result'];
+  const table = new Table({ head, style: { head: [], border: [] } });
+  for (const t of targets) {
+    table.push([
+      ...(withScenario ? [t.scenario] : []),
+      t.strategy,
+      t.metric,
+      formatBound(t.metric, t.expected),
+      formatFigure(t.metric, t.actual),
+      t.ok ? 'ok' : 'FAIL',
+    ]);
+  }
+  return table.toString();
+}
+
+/** The machine document for one scenario (no traces). Key order is fixed. */
+export function reportJson(report: ScenarioReport): object {
+  return {
+    scenario: report.scenario,
+    file: report.file,
+    seed: report.seed,
+    runs: report.runs,
+    durationHours: report.durationHours,
+    results: report.results,
+    targets: report.targets.map(({ strategy, metric, expected, actual, ok }) => ({ strategy, metric, expected, actual, ok })),
+    ok: report.ok,
+  };
+}

@@ -1,0 +1,86 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT } from './errors.js';
+
+const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+
+/** Every `*.yaml` in `scenarios/` (relative to the working directory), sorted. */
+export function defaultScenarioFiles(dir = 'scenarios'): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && !f.startsWith('_'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+export interface MainIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly isTTY: boolean;
+}
+
+const processIo: MainIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  isTTY: Boolean(process.stderr.isTTY),
+};
+
+function addRunOptions(command: Command): Command {
+  return command
+    .option('--json', 'print one JSON document instead of tables')
+    .option('--seed <n>', 'override the scenario seed')
+    .option('--runs <n>', 'override the number of independent runs')
+    .option('--duration <d>', 'override the simulated duration (e.g. 6h)')
+    .option('--trace <file>', 'write the event trace of one run (JSON lines)')
+    .option('--trace-run <n>', 'which run to trace', '0')
+    .addOption(new Option('--log-level <level>', 'pino log level on stderr').choices(LOG_LEVELS).default('silent'));
+}
+
+/** Builds the `sim` program. Heavy modules load only inside actions, so `--help` is fast. */
+export function buildProgram(io: MainIo, setExit: (code: number) => void): Command {
+  const program = new Command('sim')
+    .description('Deterministic simulator of the orchestrator leader-lease heartbeat decay and its fixes')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .showHelpAfterError('(add --help for usage)');
+
+  addRunOptions(
+    program
+      .command('run')
+      .description('run scenarios and print one row per strategy; exit 1 when a target fails, 2 on bad input')
+      .argument('<file...>', 'scenario YAML files'),
+  ).action(async (files: string[], options) => {
+    const { runCommand } = await import('./run-command.js');
+    setExit(await runCommand(files, options, io));
+  });
+
+  addRunOptions(
+    program
+      .command('gate')
+      .description('CI gate: run scenarios (default: every scenarios/*.yaml) and exit 1 naming each failed target')
+      .argument('[file...]', 'scenario YAML files'),
+  ).action(async (files: string[], options) => {
+    const { gateCommand } = await import('./run-command.js');
+    setExit(await gateCommand(files.length > 0 ? files : defaultScenarioFiles(), options, io));
+  });
+
+  return program;
+}
+
+/** Entry point: parses argv, runs, and returns the exit code (never throws for user errors). */
+export async function main(argv: readonly string[], io: MainIo = processIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    const { reportError } = await import('./errors.js');
+    return reportError(error, io.err);
+  }
+}

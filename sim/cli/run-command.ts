@@ -1,0 +1,96 @@
+import { writeFile } from 'node:fs/promises';
+import { createLogger, type LogLevel } from '../../src/logger.js';
+import { runScenario, type ScenarioReport } from '../run-scenario.js';
+import { loadScenarioFile } from '../scenario/load-scenario.js';
+import type { Scenario } from '../scenario/types.js';
+import { EXIT, UsageError } from './errors.js';
+import { formatReport, formatTargets, reportJson } from './format.js';
+import { parseOverrides, type OverrideOptions } from './overrides.js';
+import { createProgress } from './progress.js';
+
+export interface RunCommandOptions extends OverrideOptions {
+  readonly json?: boolean;
+  readonly trace?: string;
+  readonly traceRun?: string;
+  readonly logLevel?: LogLevel;
+}
+
+export interface Output {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly isTTY: boolean;
+}
+
+/** Loads every file first (all input errors before any run), then applies the overrides. */
+export async function loadAll(files: readonly string[], options: OverrideOptions): Promise<Scenario[]> {
+  const override = parseOverrides(options);
+  const scenarios: Scenario[] = [];
+  for (const file of files) scenarios.push(override(await loadScenarioFile(file)));
+  return scenarios;
+}
+
+function traceRunIndex(text: string | undefined): number {
+  if (text === undefined) return 0;
+  if (!/^\d+$/.test(text)) throw new UsageError(`--trace-run: expected a run index (0, 1, …), got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** Runs scenarios; returns the reports in file order. */
+export async function runAll(scenarios: readonly Scenario[], options: RunCommandOptions, io: Output): Promise<ScenarioReport[]> {
+  const log = createLogger({ level: options.logLevel ?? 'silent', name: 'sim' });
+  const traceRun = options.trace === undefined ? undefined : traceRunIndex(options.traceRun);
+  const reports: ScenarioReport[] = [];
+  for (const scenario of scenarios) {
+    log.info({ scenario: scenario.name, seed: scenario.seed, runs: scenario.runs }, 'scenario start');
+    const progress = createProgress(io, !options.json && io.isTTY, scenario.name);
+    const report = await runScenario(scenario, { traceRun, onRunDone: progress.update });
+    progress.done();
+    log.info({ scenario: scenario.name, ok: report.ok }, 'scenario done');
+    reports.push(report);
+  }
+  if (options.trace !== undefined) await writeFile(options.trace, traceLines(reports));
+  return reports;
+}
+
+function traceLines(reports: readonly ScenarioReport[]): string {
+  let out = '';
+  for (const report of reports) {
+    for (const { strategy, events } of report.traces) {
+      for (const e of events) {
+        out += `${JSON.stringify({ scenario: report.scenario, strategy, t: e.t, actor: e.actor, kind: e.kind, data: e.data ?? {} })}\n`;
+      }
+    }
+  }
+  return out;
+}
+
+/** `sim run FILE...` */
+export async function runCommand(files: readonly string[], options: RunCommandOptions, io: Output): Promise<number> {
+  const scenarios = await loadAll(files, options);
+  const reports = await runAll(scenarios, options, io);
+  if (options.json) {
+    const docs = reports.map(reportJson);
+    io.out(`${JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2)}\n`);
+  } else {
+    io.out(`${reports.map(formatReport).join('\n\n')}\n`);
+  }
+  return reports.every((r) => r.ok) ? EXIT.ok : EXIT.targetFailed;
+}
+
+/** `sim gate [FILE...]`: every target of every scenario; names each failure. */
+export async function gateCommand(files: readonly string[], options: RunCommandOptions, io: Output): Promise<number> {
+  const scenarios = await loadAll(files, options);
+  const reports = await runAll(scenarios, options, io);
+  const targets = reports.flatMap((r) => r.targets);
+  const failed = targets.filter((t) => !t.ok);
+  if (options.json) {
+    io.out(`${JSON.stringify({ ok: failed.length === 0, targets, scenarios: reports.map(reportJson) }, null, 2)}\n`);
+  } else {
+    io.out(`${formatTargets(targets, true)}\n`);
+    io.out(`gate: ${targets.length - failed.length}/${targets.length} targets hold across ${reports.length} scenarios\n`);
+    for (const t of failed) {
+      io.err(`gate: FAIL ${t.scenario} ${t.strategy} ${t.metric}: expected ${JSON.stringify(t.expected)}, got ${JSON.stringify(t.actual)}\n`);
+    }
+  }
+  return failed.length === 0 ? EXIT.ok : EXIT.targetFailed;
+}

@@ -1,0 +1,433 @@
+/**
+ * Loads a scenario YAML file (shape: scenarios/schema.json) into a validated {@link Scenario}.
+ * Every problem is a {@link ScenarioError} pointing at `file:line:column` and naming the field.
+ */
+
+import { readFile } from 'node:fs/promises';
+import { LineCounter, Scalar, isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { parseDurationMs } from '../../src/duration.js';
+import { HeartbeatLabError, formatValue } from '../../src/errors.js';
+import { ScenarioError } from './scenario-error.js';
+import type {
+  Bound,
+  IdleEffect,
+  MetricName,
+  RangeMs,
+  Scenario,
+  StrategyName,
+  StrategySpec,
+  TargetSpec,
+  WatchdogLoopVariant,
+} from './types.js';
+
+/** Keys accepted at the top level of a scenario file, in documentation order. */
+export const SCENARIO_KEYS = [
+  'name', 'seed', 'duration', 'runs', 'lease', 'heartbeat', 'session', 'watchdog',
+  'store', 'keeper', 'keepAwake', 'crash', 'restart', 'strategies', 'targets',
+] as const;
+
+/** Strategy kinds, as written in `strategies`. */
+export const STRATEGY_KINDS: readonly StrategyName[] = ['baseline', 'worker', 'sidecar', 'watchdog-loop', 'keep-awake'];
+
+/** Variants of `watchdog-loop`, written `watchdog-loop:<variant>`. */
+export const WATCHDOG_LOOP_VARIANTS: readonly WatchdogLoopVariant[] = ['never-stopped', 'restarted', 'pid-checked'];
+
+const IDLE_EFFECTS: readonly IdleEffect[] = ['clear-timers', 'freeze', 'stall'];
+
+/** Target metric names as written in YAML → metric, and whether the bounds are durations. */
+export const TARGET_METRICS: Readonly<Record<string, { readonly metric: MetricName; readonly duration: boolean }>> = {
+  respawnsPerHour: { metric: 'respawnsPerHour', duration: false },
+  spuriousRespawnsPerHour: { metric: 'spuriousRespawnsPerHour', duration: false },
+  failoverP50: { metric: 'failoverP50Ms', duration: true },
+  failoverMax: { metric: 'failoverMaxMs', duration: true },
+  zombieLeasePerHour: { metric: 'zombieLeaseMsPerHour', duration: true },
+  leaderlessPerHour: { metric: 'leaderlessMsPerHour', duration: true },
+  splitBrains: { metric: 'splitBrains', duration: false },
+  staleActions: { metric: 'staleActions', duration: false },
+  storeWritesPerHour: { metric: 'storeWritesPerHour', duration: false },
+  wakeupsPerHour: { metric: 'wakeupsPerHour', duration: false },
+  keepAwakeActionsPerHour: { metric: 'keepAwakeActionsPerHour', duration: false },
+  minRenewalMargin: { metric: 'minRenewalMarginMs', duration: true },
+};
+
+const DURATION = 'a duration such as 180s, 5m, 24h';
+const RANGE = 'a duration or range such as 30s or 5m..8m';
+const MAX_SEED = 2 ** 32 - 1;
+
+/** Reads and parses a scenario file. Throws {@link ScenarioError} for bad content. */
+export async function loadScenarioFile(path: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new HeartbeatLabError('E_INPUT', `cannot read scenario file ${path}: ${(cause as Error).message}`, { cause });
+  }
+  return parseScenario(text, path);
+}
+
+/** Parses scenario YAML `text`; `file` is used in messages and kept as `Scenario.file`. Pure. */
+export function parseScenario(text: string, file: string): Scenario {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, keepSourceTokens: true, prettyErrors: false });
+  const r = new Reader(file, lines, doc);
+  const first = doc.errors[0];
+  if (first !== undefined) throw ScenarioError.malformed(r.at(first.pos[0]), first.message.split('\n')[0] ?? '');
+  if (doc.contents === null) r.fail(0, '(document)', 'a mapping of scenario fields', 'nothing');
+
+  const top = r.fields(doc.contents, '', SCENARIO_KEYS);
+  const name = r.name(top.need('name'), 'name');
+  const seed = r.integer(top.need('seed'), 'seed', 0, MAX_SEED);
+  const durationMs = r.duration(top.need('duration'), 'duration', true);
+  const runs = top.has('runs') ? r.integer(top.need('runs'), 'runs', 1, 100_000) : 1;
+  const lease = r.fields(top.need('lease'), 'lease', ['ttl']);
+  const ttlMs = r.duration(lease.need('ttl'), 'lease.ttl', true);
+  const heartbeat = r.fields(top.need('heartbeat'), 'heartbeat', ['interval']);
+  const intervalMs = r.duration(heartbeat.need('interval'), 'heartbeat.interval', true);
+  if (intervalMs >= ttlMs) {
+    const ttlText = formatScalar(lease.need('ttl'));
+    r.fail(heartbeat.need('interval'), 'heartbeat.interval', `a duration shorter than lease.ttl (${ttlText})`);
+  }
+  const session = readSession(r, top.need('session'));
+  const watchdog = readWatchdog(r, top.need('watchdog'));
+  const store = r.fields(top.get('store'), 'store', ['latency'], true);
+  const latency = optRange(r, store, 'latency', [2, 20]);
+  const keeper = readKeeper(r, top.get('keeper'));
+  const keepAwake = r.fields(top.get('keepAwake'), 'keepAwake', ['interval'], true);
+  const keepAwakeMs = optDuration(r, keepAwake, 'interval', 60_000);
+  const crash = readEvery(r, top.get('crash'), 'crash');
+  const restart = readEvery(r, top.get('restart'), 'restart');
+  const strategies = readStrategies(r, top.need('strategies'));
+  const targets = top.has('targets') ? readTargets(r, top.need('targets'), strategies) : [];
+
+  return {
+    file,
+    name,
+    seed,
+    durationMs,
+    runs,
+    lease: { ttlMs },
+    heartbeat: { intervalMs },
+    session,
+    watchdog,
+    store: { latency },
+    keeper,
+    keepAwake: { intervalMs: keepAwakeMs },
+    crash,
+    restart,
+    strategies,
+    targets,
+  };
+}
+
+function readSession(r: Reader, node: unknown): Scenario['session'] {
+  const keys = ['idleAfter', 'idleEffect', 'stallFor', 'workload', 'maxLifetime'];
+  const s = r.fields(node, 'session', keys);
+  const work = r.fields(s.get('workload'), 'session.workload', ['arrivalsPerHour', 'duration'], true);
+  return {
+    idleAfter: r.range(s.need('idleAfter'), 'session.idleAfter'),
+    idleEffect: s.has('idleEffect') ? r.choice(s.need('idleEffect'), 'session.idleEffect', IDLE_EFFECTS) : 'clear-timers',
+    stallFor: optRange(r, s, 'stallFor', [10_000, 60_000]),
+    workArrivalsPerHour: work.present ? r.number(work.need('arrivalsPerHour'), 'session.workload.arrivalsPerHour', 0) : 0,
+    workDuration: optRange(r, work, 'duration', [1_000, 10_000]),
+    maxLifetime: s.has('maxLifetime') ? r.range(s.need('maxLifetime'), 'session.maxLifetime') : undefined,
+  };
+}
+
+function readWatchdog(r: Reader, node: unknown): Scenario['watchdog'] {
+  const w = r.fields(node, 'watchdog', ['interval', 'grace', 'respawnDelay']);
+  return {
+    intervalMs: r.duration(w.need('interval'), 'watchdog.interval', true),
+    graceMs: w.has('grace') ? r.duration(w.need('grace'), 'watchdog.grace', false) : 0,
+    respawnDelay: optRange(r, w, 'respawnDelay', [0, 0]),
+  };
+}
+
+function readKeeper(r: Reader, node: unknown): Scenario['keeper'] {
+  const k = r.fields(node, 'keeper', ['renewInterval', 'renewDeadline', 'requestTimeout'], true);
+  const opt = (key: string): number | undefined => (k.has(key) ? r.duration(k.need(key), k.child(key), true) : undefined);
+  return { renewIntervalMs: opt('renewInterval'), renewDeadlineMs: opt('renewDeadline'), requestTimeoutMs: opt('requestTimeout') };
+}
+
+function readEvery(r: Reader, node: unknown, path: string): { readonly meanEveryMs: number } | undefined {
+  if (node === undefined) return undefined;
+  const f = r.fields(node, path, ['every']);
+  return { meanEveryMs: r.duration(f.need('every'), `${path}.every`, true) };
+}
+
+function readStrategies(r: Reader, node: unknown): StrategySpec[] {
+  const forms = [...STRATEGY_KINDS, ...WATCHDOG_LOOP_VARIANTS.map((v) => `watchdog-loop:${v}`)];
+  const items = r.list(node, 'strategies');
+  const seen = new Map<string, number>();
+  return items.map((item, i) => {
+    const path = `strategies[${i}]`;
+    let spec: StrategySpec;
+    let nameNode = item;
+    if (isMap(item)) {
+      const f = r.fields(item, path, ['kind', 'variant', 'name']);
+      const kind = r.choice(f.need('kind'), `${path}.kind`, STRATEGY_KINDS);
+      let variant: WatchdogLoopVariant | undefined;
+      if (f.has('variant')) {
+        if (kind !== 'watchdog-loop') r.fail(f.need('variant'), `${path}.variant`, 'no variant (only watchdog-loop has variants)');
+        variant = r.choice(f.need('variant'), `${path}.variant`, WATCHDOG_LOOP_VARIANTS);
+      }
+      if (f.has('name')) nameNode = f.need('name');
+      const name = f.has('name') ? r.name(nameNode, `${path}.name`) : variant === undefined ? kind : `${kind}:${variant}`;
+      spec = makeStrategy(name, kind, variant);
+    } else {
+      const form = r.choice(item, path, forms);
+      const [kind, variant] = form.split(':') as [StrategyName, WatchdogLoopVariant | undefined];
+      spec = makeStrategy(form, kind, variant);
+    }
+    const earlier = seen.get(spec.name);
+    if (earlier !== undefined) {
+      r.fail(nameNode, isMap(item) ? `${path}.name` : path, `a unique name ("${spec.name}" is already strategies[${earlier}])`);
+    }
+    seen.set(spec.name, i);
+    return spec;
+  });
+}
+
+/** Builds a strategy; a `watchdog-loop` without a variant gets the documented default `restarted`. */
+function makeStrategy(name: string, kind: StrategyName, variant: WatchdogLoopVariant | undefined): StrategySpec {
+  if (kind !== 'watchdog-loop') return { name, kind };
+  return { name, kind, variant: variant ?? 'restarted' };
+}
+
+function readTargets(r: Reader, node: unknown, strategies: readonly StrategySpec[]): TargetSpec[] {
+  const names = strategies.map((s) => s.name);
+  const byStrategy = r.fields(node, 'targets', names);
+  const targets: TargetSpec[] = [];
+  for (const strategy of byStrategy.keys) {
+    const sPath = `targets.${strategy}`;
+    const metrics = r.fields(byStrategy.need(strategy), sPath, Object.keys(TARGET_METRICS));
+    for (const key of metrics.keys) {
+      const { metric, duration } = TARGET_METRICS[key] as (typeof TARGET_METRICS)[string];
+      const mPath = `${sPath}.${key}`;
+      const b = r.fields(metrics.need(key), mPath, ['min', 'max']);
+      if (b.keys.length === 0) r.fail(metrics.need(key), mPath, 'at least one of min, max', 'an empty mapping');
+      const value = (k: string): number =>
+        duration ? r.duration(b.need(k), `${mPath}.${k}`, false) : r.number(b.need(k), `${mPath}.${k}`);
+      const bound: { min?: number; max?: number } = {};
+      if (b.has('min')) bound.min = value('min');
+      if (b.has('max')) bound.max = value('max');
+      if (bound.min !== undefined && bound.max !== undefined && bound.min > bound.max) {
+        r.fail(b.need('max'), `${mPath}.max`, `a value >= min (${formatScalar(b.need('min'))})`);
+      }
+      targets.push({ strategy, metric, bound: bound as Bound });
+    }
+  }
+  return targets;
+}
+
+function optRange(r: Reader, f: Fields, key: string, [minMs, maxMs]: [number, number]): RangeMs {
+  return f.has(key) ? r.range(f.need(key), f.child(key)) : { minMs, maxMs };
+}
+
+function optDuration(r: Reader, f: Fields, key: string, fallbackMs: number): number {
+  return f.has(key) ? r.duration(f.need(key), f.child(key), true) : fallbackMs;
+}
+
+/** The keys and value nodes of one YAML mapping, already checked against the allowed keys. */
+class Fields {
+  private readonly values = new Map<string, unknown>();
+
+  constructor(
+    private readonly r: Reader,
+    private readonly path: string,
+    /** Where the mapping starts (or its parent, when absent): missing fields point here. */
+    private readonly offset: number,
+    /** False when an optional mapping is absent altogether. */
+    readonly present: boolean,
+  ) {}
+
+  set(key: string, value: unknown): void {
+    this.values.set(key, value);
+  }
+
+  /** Keys present, in file order. */
+  get keys(): string[] {
+    return [...this.values.keys()];
+  }
+
+  child(key: string): string {
+    return this.path === '' ? key : `${this.path}.${key}`;
+  }
+
+  has(key: string): boolean {
+    return this.values.has(key);
+  }
+
+  get(key: string): unknown {
+    return this.values.get(key);
+  }
+
+  /** The value node of a field that must be present. */
+  need(key: string): unknown {
+    if (!this.values.has(key)) this.r.fail(this.offset, this.child(key), 'required field', 'nothing');
+    return this.values.get(key);
+  }
+}
+
+/** Typed readers over YAML nodes; every failure throws a located {@link ScenarioError}. */
+class Reader {
+  constructor(
+    private readonly file: string,
+    private readonly lines: LineCounter,
+    private readonly doc: Document,
+  ) {}
+
+  at(offset: number): { file: string; line: number; column: number } {
+    const { line, col } = this.lines.linePos(offset);
+    return { file: this.file, line, column: col };
+  }
+
+  /** Throws for the node (or offset); `got` defaults to a description of the node. */
+  fail(where: unknown, path: string, expected: string, got?: string): never {
+    const offset = typeof where === 'number' ? where : offsetOf(where);
+    throw new ScenarioError(this.at(offset), path, expected, got ?? describe(this.resolve(where)));
+  }
+
+  private resolve(node: unknown): unknown {
+    return isAlias(node) ? node.resolve(this.doc) : node;
+  }
+
+  /** A mapping with only `allowed` keys. With `optional`, an absent node gives an empty, non-present mapping. */
+  fields(node: unknown, path: string, allowed: readonly string[], optional = false): Fields {
+    const value = this.resolve(node);
+    if (value === undefined && optional) return new Fields(this, path, 0, false);
+    if (!isMap(value)) this.fail(node, path === '' ? '(document)' : path, 'a mapping');
+    const f = new Fields(this, path, offsetOf(value), true);
+    for (const pair of value.items) {
+      const key = this.resolve(pair.key);
+      const name = isScalar(key) ? String(key.value) : undefined;
+      const keyPath = name === undefined ? path : f.child(name);
+      if (name === undefined || !allowed.includes(name)) {
+        const got = name === undefined ? describe(key) : formatValue(name);
+        this.fail(pair.key, keyPath, oneOf(allowed, name ?? ''), got);
+      }
+      // `? key` with no value: an empty scalar at the key, so messages point there.
+      f.set(name, pair.value ?? Object.assign(new Scalar(null), { range: isScalar(key) ? key.range : null }));
+    }
+    return f;
+  }
+
+  list(node: unknown, path: string): unknown[] {
+    const value = this.resolve(node);
+    if (!isSeq(value) || value.items.length === 0) this.fail(node, path, 'a non-empty list');
+    return value.items;
+  }
+
+  private scalar(node: unknown): unknown {
+    const value = this.resolve(node);
+    return isScalar(value) ? value.value : undefined;
+  }
+
+  /** A non-empty string. */
+  name(node: unknown, path: string): string {
+    const value = this.scalar(node);
+    if (typeof value !== 'string' || value.trim() === '') this.fail(node, path, 'a non-empty string');
+    return value;
+  }
+
+  /** One of `allowed` (a string), with a did-you-mean on a near miss. */
+  choice<T extends string>(node: unknown, path: string, allowed: readonly T[]): T {
+    const value = this.scalar(node);
+    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+      this.fail(node, path, oneOf(allowed, typeof value === 'string' ? value : ''));
+    }
+    return value as T;
+  }
+
+  integer(node: unknown, path: string, min: number, max: number): number {
+    const value = this.scalar(node);
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+      this.fail(node, path, `an integer from ${min} to ${max}`);
+    }
+    return value;
+  }
+
+  /** A finite number, optionally at least `min`. */
+  number(node: unknown, path: string, min?: number): number {
+    const value = this.scalar(node);
+    if (typeof value !== 'number' || !Number.isFinite(value) || (min !== undefined && value < min)) {
+      this.fail(node, path, min === undefined ? 'a number' : `a number >= ${min}`);
+    }
+    return value;
+  }
+
+  /** A duration in ms: `positive` requires > 0, otherwise >= 0. */
+  duration(node: unknown, path: string, positive: boolean): number {
+    const text = this.scalar(node);
+    if (typeof text !== 'string') this.fail(node, path, DURATION);
+    const bound = positive ? 'a duration > 0' : 'a duration >= 0';
+    if (text.trim().startsWith('-')) this.fail(node, path, bound);
+    const ms = parseDurationMs(text);
+    if (ms === undefined) this.fail(node, path, DURATION);
+    if (positive && ms === 0) this.fail(node, path, bound);
+    return ms;
+  }
+
+  /** `lo..hi` (uniform) or a single duration (fixed), both bounds >= 0. */
+  range(node: unknown, path: string): RangeMs {
+    const text = this.scalar(node);
+    if (typeof text !== 'string') this.fail(node, path, RANGE);
+    const parts = text.split('..');
+    if (parts.length > 2) this.fail(node, path, RANGE);
+    if (parts.some((p) => p.trim().startsWith('-'))) this.fail(node, path, 'a range of durations >= 0');
+    const [minMs, maxMs = minMs] = parts.map(parseDurationMs);
+    if (minMs === undefined || maxMs === undefined) this.fail(node, path, RANGE);
+    if (minMs > maxMs) this.fail(node, path, 'a range whose lower bound <= upper bound');
+    return { minMs, maxMs };
+  }
+}
+
+function offsetOf(node: unknown): number {
+  const range = (node as { range?: readonly number[] | null } | null | undefined)?.range;
+  return range?.[0] ?? 0;
+}
+
+function describe(node: unknown): string {
+  if (isMap(node)) return 'a mapping';
+  if (isSeq(node)) return 'a list';
+  if (isScalar(node)) return formatValue(node.value);
+  return 'nothing';
+}
+
+function formatScalar(node: unknown): string {
+  return isScalar(node) ? String(node.value).trim() : describe(node);
+}
+
+/** `one of a, b, c`, plus ` (did you mean "x"?)` when `word` is a near miss of one of them. */
+export function oneOf(allowed: readonly string[], word: string): string {
+  const hint = suggest(word, allowed);
+  return `one of ${allowed.join(', ')}${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`;
+}
+
+/** The closest candidate within Levenshtein distance 2, or one that `word` is a prefix of (or vice versa). */
+export function suggest(word: string, candidates: readonly string[]): string | undefined {
+  if (word === '') return undefined;
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = levenshtein(word.toLowerCase(), c.toLowerCase());
+    const near = d <= 2 || c.startsWith(word) || word.startsWith(c);
+    if (near && d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
+}

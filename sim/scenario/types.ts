@@ -1,0 +1,97 @@
+/**
+ * A loaded, validated scenario. All durations are milliseconds; ranges are uniform [minMs, maxMs]
+ * (a fixed value has minMs === maxMs). The YAML shape is documented in scenarios/schema.json.
+ */
+
+export interface RangeMs {
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+export type IdleEffect = 'clear-timers' | 'freeze' | 'stall';
+
+export type StrategyName = 'baseline' | 'worker' | 'sidecar' | 'watchdog-loop' | 'keep-awake';
+
+/** Variants of option 2 (watchdog renews the lease in its own loop). */
+export type WatchdogLoopVariant =
+  | 'never-stopped' // one loop for the watchdog's life, renews whoever is leader
+  | 'restarted' // stopped when the watchdog kills the orchestrator, started again for the new one
+  | 'pid-checked'; // renews only while the orchestrator's PID answers kill(pid, 0)
+
+export interface StrategySpec {
+  /** Display name and key in `targets`; defaults to `kind` or `kind:variant`. */
+  readonly name: string;
+  readonly kind: StrategyName;
+  /** Only for `watchdog-loop`. @default 'restarted' */
+  readonly variant?: WatchdogLoopVariant;
+}
+
+export type MetricName =
+  | 'respawnsPerHour'
+  | 'spuriousRespawnsPerHour'
+  | 'failoverP50Ms'
+  | 'failoverMaxMs'
+  | 'zombieLeaseMsPerHour'
+  | 'leaderlessMsPerHour'
+  | 'splitBrains'
+  | 'staleActions'
+  | 'storeWritesPerHour'
+  | 'wakeupsPerHour'
+  | 'keepAwakeActionsPerHour'
+  | 'minRenewalMarginMs';
+
+export interface Bound {
+  readonly min?: number;
+  readonly max?: number;
+}
+
+export interface TargetSpec {
+  readonly strategy: string;
+  readonly metric: MetricName;
+  readonly bound: Bound;
+}
+
+export interface Scenario {
+  /** Path as given on the command line, for messages. */
+  readonly file: string;
+  readonly name: string;
+  readonly seed: number;
+  readonly durationMs: number;
+  readonly runs: number;
+  readonly lease: { readonly ttlMs: number };
+  readonly heartbeat: { readonly intervalMs: number };
+  readonly session: {
+    readonly idleAfter: RangeMs;
+    readonly idleEffect: IdleEffect;
+    /** How long one stall blocks the event loop (idleEffect: stall). @default 10s..60s */
+    readonly stallFor: RangeMs;
+    /** Mean work arrivals per hour (Poisson); 0 = no work ever arrives. @default 0 */
+    readonly workArrivalsPerHour: number;
+    /** How long one unit of work keeps the session busy. @default 1s..10s */
+    readonly workDuration: RangeMs;
+    /** The host idles (with idleEffect) a session after this lifetime even if it is busy; absent = never. */
+    readonly maxLifetime: RangeMs | undefined;
+  };
+  readonly watchdog: {
+    readonly intervalMs: number;
+    readonly graceMs: number;
+    readonly respawnDelay: RangeMs;
+  };
+  readonly store: {
+    /** One-way request latency to the store. @default 2ms..20ms */
+    readonly latency: RangeMs;
+  };
+  readonly keeper: {
+    readonly renewIntervalMs: number | undefined;
+    readonly renewDeadlineMs: number | undefined;
+    readonly requestTimeoutMs: number | undefined;
+  };
+  /** keep-awake: how often the orchestrator makes itself busy. @default 60s */
+  readonly keepAwake: { readonly intervalMs: number };
+  /** Orchestrator crashes (SIGKILL-like) at exponential intervals with this mean; absent = none. */
+  readonly crash: { readonly meanEveryMs: number } | undefined;
+  /** The watchdog restarts the orchestrator on purpose at exponential intervals with this mean; absent = none. */
+  readonly restart: { readonly meanEveryMs: number } | undefined;
+  readonly strategies: readonly StrategySpec[];
+  readonly targets: readonly TargetSpec[];
+}

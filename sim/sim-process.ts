@@ -1,0 +1,185 @@
+import type { Clock, TimerHandle } from '../src/clock.js';
+import type { SimClock } from './sim-clock.js';
+
+interface SimTimer {
+  cancelled: boolean;
+  base: TimerHandle | undefined;
+}
+
+/**
+ * One thread of a simulated process: an event loop that can be blocked (process freeze,
+ * event-loop stall). Callbacks that come due while it is blocked run, in order, when it resumes;
+ * callbacks of a dead process never run.
+ */
+export class SimThread {
+  readonly process: SimProcess;
+  readonly name: string;
+  #stalled = false;
+  #queue: Array<() => void> = [];
+
+  constructor(process: SimProcess, name: string) {
+    this.process = process;
+    this.name = name;
+  }
+
+  get blocked(): boolean {
+    return this.#stalled || this.process.frozen;
+  }
+
+  /** Runs `fn` on this thread now, or when it resumes; drops it if the process is dead. */
+  deliver(fn: () => void): void {
+    if (!this.process.alive) return;
+    if (this.blocked) this.#queue.push(fn);
+    else fn();
+  }
+
+  stall(): void {
+    this.#stalled = true;
+  }
+
+  unstall(): void {
+    this.#stalled = false;
+    this.flush();
+  }
+
+  /** Re-schedules queued callbacks, in order, at the current instant. */
+  flush(): void {
+    if (this.blocked || this.#queue.length === 0) return;
+    const queued = this.#queue;
+    this.#queue = [];
+    for (const fn of queued) this.process.base.setTimeout(() => this.deliver(fn), 0);
+  }
+
+  dropQueue(): void {
+    this.#queue = [];
+  }
+}
+
+/**
+ * A clock for one timer scope of one thread (e.g. the orchestrator's session, or a keeper
+ * thread). Time is the base clock's; timers are gated on the thread and can all be cleared
+ * at once, which is what a session host does when it idles a session.
+ */
+export class ThreadClock implements Clock {
+  readonly thread: SimThread;
+  readonly #base: SimClock;
+  readonly #live = new Set<SimTimer>();
+  /** Timer callbacks that actually ran on this clock. */
+  wakeups = 0;
+
+  constructor(thread: SimThread) {
+    this.thread = thread;
+    this.#base = thread.process.base;
+  }
+
+  now(): number {
+    return this.#base.now();
+  }
+
+  wallNow(): number {
+    return this.#base.wallNow();
+  }
+
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    const timer: SimTimer = { cancelled: false, base: undefined };
+    timer.base = this.#base.setTimeout(() => {
+      timer.base = undefined;
+      this.thread.deliver(() => {
+        this.#live.delete(timer);
+        if (timer.cancelled) return;
+        this.wakeups += 1;
+        callback();
+      });
+    }, delayMs);
+    this.#live.add(timer);
+    return timer;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    const timer = handle as SimTimer;
+    timer.cancelled = true;
+    if (timer.base !== undefined) this.#base.clearTimeout(timer.base);
+    this.#live.delete(timer);
+  }
+
+  /** Clears every timer of this scope, including ones that came due while the thread was blocked. */
+  clearAll(): void {
+    for (const timer of this.#live) {
+      timer.cancelled = true;
+      if (timer.base !== undefined) this.#base.clearTimeout(timer.base);
+    }
+    this.#live.clear();
+  }
+
+  get pending(): number {
+    return this.#live.size;
+  }
+}
+
+/** A simulated OS process: a PID, a start time, threads, and the clocks of their timer scopes. */
+export class SimProcess {
+  readonly base: SimClock;
+  readonly pid: number;
+  readonly name: string;
+  readonly startedAtMs: number;
+  alive = true;
+  frozen = false;
+  readonly main: SimThread;
+  readonly #threads: SimThread[] = [];
+  readonly #clocks: ThreadClock[] = [];
+  readonly #onExit: Array<() => void> = [];
+
+  constructor(base: SimClock, pid: number, name: string) {
+    this.base = base;
+    this.pid = pid;
+    this.name = name;
+    this.startedAtMs = base.now();
+    this.main = this.thread('main');
+  }
+
+  thread(name: string): SimThread {
+    const thread = new SimThread(this, name);
+    this.#threads.push(thread);
+    return thread;
+  }
+
+  clock(thread: SimThread): ThreadClock {
+    const clock = new ThreadClock(thread);
+    this.#clocks.push(clock);
+    return clock;
+  }
+
+  /** Registers a callback run (on the base clock, at once) when the process dies. */
+  onExit(fn: () => void): void {
+    if (this.alive) this.#onExit.push(fn);
+  }
+
+  /** SIGSTOP: every thread stops; the monotonic clock goes on. */
+  freeze(): void {
+    if (this.alive) this.frozen = true;
+  }
+
+  /** SIGCONT. */
+  resume(): void {
+    if (!this.alive || !this.frozen) return;
+    this.frozen = false;
+    for (const thread of this.#threads) thread.flush();
+  }
+
+  /** SIGKILL: nothing of this process runs again. */
+  kill(): void {
+    if (!this.alive) return;
+    this.alive = false;
+    for (const clock of this.#clocks) clock.clearAll();
+    for (const thread of this.#threads) thread.dropQueue();
+    const hooks = this.#onExit.splice(0);
+    for (const hook of hooks) hook();
+  }
+
+  /** Sum of timer wake-ups on every clock of this process. */
+  wakeups(): number {
+    let total = 0;
+    for (const clock of this.#clocks) total += clock.wakeups;
+    return total;
+  }
+}

@@ -1,0 +1,132 @@
+import { StoreUnavailableError } from '../src/errors.js';
+import type {
+  AcquireRequest,
+  AcquireResult,
+  LeaseInfo,
+  LeaseStore,
+  ReleaseRequest,
+  RenewRequest,
+  RenewResult,
+} from '../src/store/lease-store.js';
+import { MemoryLeaseStore } from '../src/store/memory-store.js';
+import type { Rng } from './rng.js';
+import type { RangeMs } from './scenario/types.js';
+import type { SimClock } from './sim-clock.js';
+import type { SimThread } from './sim-process.js';
+
+/** What the store reports to observers after it applied a request. */
+export interface StoreObserver {
+  onApplied(op: 'acquire' | 'renew' | 'release', client: string, ok: boolean, before: LeaseInfo | null, after: LeaseInfo | null): void;
+}
+
+/**
+ * The simulated store server: the real `MemoryLeaseStore` on the simulated clock, requests
+ * applied after a one-way latency, answers delivered after another, faults (outage, partition,
+ * latency spikes) decided here.
+ */
+export class SimStoreServer {
+  readonly store: MemoryLeaseStore;
+  readonly #clock: SimClock;
+  readonly #rng: Rng;
+  readonly #latency: RangeMs;
+  readonly #observer: StoreObserver;
+  /** Extra one-way latency while a spike is on. */
+  extraLatencyMs = 0;
+  /** While true, requests fail with "connection refused". */
+  down = false;
+  /** Client names cut off from the store: their requests vanish. */
+  readonly partitioned = new Set<string>();
+
+  constructor(clock: SimClock, rng: Rng, latency: RangeMs, observer: StoreObserver) {
+    this.store = new MemoryLeaseStore(clock);
+    this.#clock = clock;
+    this.#rng = rng;
+    this.#latency = latency;
+    this.#observer = observer;
+  }
+
+  read(key: string): LeaseInfo | null {
+    return this.store.readNow(key);
+  }
+
+  /** A client bound to one simulated thread: answers run on that thread. */
+  client(name: string, thread: SimThread): LeaseStore {
+    return new SimStoreClient(this, name, thread);
+  }
+
+  /** Sends `apply` to the server and delivers its result on `thread`. */
+  call<T>(client: string, thread: SimThread, apply: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.partitioned.has(client)) return; // lost in the network; the caller's timeout decides
+      this.#clock.setTimeout(() => {
+        if (this.down) {
+          const error = new StoreUnavailableError('lease store unreachable: connection refused');
+          this.#clock.setTimeout(() => thread.deliver(() => reject(error)), this.#oneWayMs());
+          return;
+        }
+        if (this.partitioned.has(client)) return;
+        const result = apply();
+        this.#clock.setTimeout(() => {
+          if (!this.partitioned.has(client)) thread.deliver(() => resolve(result));
+        }, this.#oneWayMs());
+      }, this.#oneWayMs());
+    });
+  }
+
+  acquire(client: string, request: AcquireRequest): AcquireResult {
+    const before = this.store.readNow(request.key);
+    const result = this.store.acquireNow(request);
+    this.#observer.onApplied('acquire', client, result.ok, before, this.store.readNow(request.key));
+    return result;
+  }
+
+  renew(client: string, request: RenewRequest): RenewResult {
+    const before = this.store.readNow(request.key);
+    const result = this.store.renewNow(request);
+    this.#observer.onApplied('renew', client, result.ok, before, this.store.readNow(request.key));
+    return result;
+  }
+
+  release(client: string, request: ReleaseRequest): boolean {
+    const before = this.store.readNow(request.key);
+    const ok = this.store.releaseNow(request);
+    this.#observer.onApplied('release', client, ok, before, this.store.readNow(request.key));
+    return ok;
+  }
+
+  #oneWayMs(): number {
+    return this.#rng.uniformMs(this.#latency) + this.extraLatencyMs;
+  }
+}
+
+/** `LeaseStore` as seen from one simulated thread. */
+class SimStoreClient implements LeaseStore {
+  readonly kind = 'sim';
+  readonly #server: SimStoreServer;
+  readonly #name: string;
+  readonly #thread: SimThread;
+
+  constructor(server: SimStoreServer, name: string, thread: SimThread) {
+    this.#server = server;
+    this.#name = name;
+    this.#thread = thread;
+  }
+
+  acquire(request: AcquireRequest): Promise<AcquireResult> {
+    return this.#server.call(this.#name, this.#thread, () => this.#server.acquire(this.#name, request));
+  }
+
+  renew(request: RenewRequest): Promise<RenewResult> {
+    return this.#server.call(this.#name, this.#thread, () => this.#server.renew(this.#name, request));
+  }
+
+  release(request: ReleaseRequest): Promise<boolean> {
+    return this.#server.call(this.#name, this.#thread, () => this.#server.release(this.#name, request));
+  }
+
+  read(key: string): Promise<LeaseInfo | null> {
+    return this.#server.call(this.#name, this.#thread, () => this.#server.read(key));
+  }
+
+  async close(): Promise<void> {}
+}

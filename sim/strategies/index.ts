@@ -1,0 +1,22 @@
+import type { StrategySpec } from '../scenario/types.js';
+import { baselineStrategy } from './baseline.js';
+import { keepAwakeStrategy } from './keep-awake.js';
+import { sidecarStrategy, workerStrategy } from './keeper.js';
+import type { Strategy } from './strategy.js';
+import { watchdogLoopStrategy } from './watchdog-loop.js';
+
+/** A fresh strategy instance for one run. */
+export function createStrategy(spec: StrategySpec): Strategy {
+  switch (spec.kind) {
+    case 'baseline':
+      return baselineStrategy();
+    case 'worker':
+      return workerStrategy();
+    case 'sidecar':
+      return sidecarStrategy();
+    case 'keep-awake':
+      return keepAwakeStrategy();
+    case 'watchdog-loop':
+      return watchdogLoopStrategy(spec.variant ?? 'restarted', spec.name);
+  }
+}

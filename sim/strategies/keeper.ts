@@ -1,0 +1,93 @@
+import { LeaseKeeper } from '../../src/keeper/lease-keeper.js';
+import { ALIVE, type OwnerLiveness, type OwnerStatus } from '../../src/owner/owner-liveness.js';
+import type { LeaseStore } from '../../src/store/lease-store.js';
+import type { Orchestrator } from '../actors/orchestrator.js';
+import type { SimProcess, SimThread, ThreadClock } from '../sim-process.js';
+import type { World } from '../world.js';
+import type { Leadership, Strategy } from './strategy.js';
+
+/**
+ * Option 1, the shipped fix: the real `LeaseKeeper` from `src/`, on a simulated clock.
+ * Two hosts: `worker` runs it on a worker thread of the orchestrator's process (immune to the
+ * session's timers being cleared, frozen with the process); `sidecar` runs it in a child process
+ * bound to the orchestrator by an IPC channel (immune to both; releases when the owner dies).
+ */
+function runKeeper(orchestrator: Orchestrator, world: World, clock: ThreadClock, store: LeaseStore, owner?: OwnerLiveness): LeaseKeeper {
+  const { scenario } = world;
+  const rng = world.rng.fork(`keeper:${orchestrator.identity}`);
+  const keeper = new LeaseKeeper(store, {
+    key: world.key,
+    identity: orchestrator.identity,
+    ttlMs: scenario.lease.ttlMs,
+    renewIntervalMs: scenario.keeper.renewIntervalMs,
+    renewDeadlineMs: scenario.keeper.renewDeadlineMs,
+    requestTimeoutMs: scenario.keeper.requestTimeoutMs,
+    clock,
+    random: () => rng.next(),
+    owner,
+    onStartedLeading: () => orchestrator.believe(true),
+    onStoppedLeading: () => orchestrator.believe(false),
+  });
+  if (world.trace.enabled) {
+    keeper.on('stopped-leading', (reason) => world.trace.emit(`${orchestrator.identity}/keeper`, 'step-down', { reason }));
+    keeper.on('pause', ({ lateMs }) => world.trace.emit(`${orchestrator.identity}/keeper`, 'pause', { lateMs }));
+  }
+  return keeper.start();
+}
+
+function leadershipOf(keeper: LeaseKeeper, clock: ThreadClock): Leadership {
+  return {
+    leaderToken: () => keeper.token,
+    terminate: () => keeper.stop(),
+    wakeups: () => clock.wakeups,
+  };
+}
+
+export function workerStrategy(): Strategy {
+  return {
+    name: 'worker',
+    startOrchestrator(orchestrator, world) {
+      const thread = orchestrator.proc.thread('keeper');
+      const clock = orchestrator.proc.clock(thread);
+      const store = world.server.client(`${orchestrator.identity}/keeper`, thread);
+      return leadershipOf(runKeeper(orchestrator, world, clock, store), clock);
+    },
+  };
+}
+
+/** The owner seen from a sidecar: death arrives over the IPC channel; `check` is PID + start time. */
+class SimProcessOwner implements OwnerLiveness {
+  readonly #owner: SimProcess;
+  readonly #thread: SimThread;
+
+  constructor(owner: SimProcess, observer: SimThread) {
+    this.#owner = owner;
+    this.#thread = observer;
+  }
+
+  check(): OwnerStatus {
+    return this.#owner.alive ? ALIVE : { alive: false, reason: `owner pid ${this.#owner.pid} exited` };
+  }
+
+  watch(onDead: (reason: string) => void): () => void {
+    let active = true;
+    this.#owner.onExit(() => this.#thread.deliver(() => active && onDead('ipc channel closed')));
+    return () => {
+      active = false;
+    };
+  }
+}
+
+export function sidecarStrategy(): Strategy {
+  return {
+    name: 'sidecar',
+    startOrchestrator(orchestrator, world) {
+      const sidecar = world.spawnProcess(`${orchestrator.identity}-sidecar`);
+      const clock = sidecar.clock(sidecar.main);
+      const store = world.server.client(`${orchestrator.identity}/sidecar`, sidecar.main);
+      const keeper = runKeeper(orchestrator, world, clock, store, new SimProcessOwner(orchestrator.proc, sidecar.main));
+      keeper.on('stopped', () => sidecar.kill());
+      return leadershipOf(keeper, clock);
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import type { Orchestrator } from '../actors/orchestrator.js';
+import type { World } from '../world.js';
+
+/** How one orchestrator incarnation holds leadership under a strategy. */
+export interface Leadership {
+  /** The fencing token the orchestrator would attach to a leader action now, or null when it would not act. */
+  leaderToken(): number | null;
+  /** Graceful shutdown (the watchdog restarts on purpose): the strategy may release its lease. */
+  terminate(): Promise<void>;
+  /** Timer wake-ups spent on keeping the lease (heartbeats, keeper ticks, keep-awake pings). */
+  wakeups(): number;
+}
+
+/** A heartbeat strategy: plugs into the world once per run and into each orchestrator it spawns. */
+export interface Strategy {
+  readonly name: string;
+  /** Once per run, before the first orchestrator starts. */
+  setupWorld?(world: World): void;
+  /** In each new orchestrator, inside its session. */
+  startOrchestrator(orchestrator: Orchestrator, world: World): Leadership;
+  /** The watchdog is about to kill `orchestrator` (respawn or planned restart). */
+  beforeWatchdogKill?(orchestrator: Orchestrator, world: World): void;
+  /** Wake-ups spent outside orchestrators (e.g. a loop in the watchdog). */
+  worldWakeups?(): number;
+}

@@ -1,0 +1,151 @@
+import { Orchestrator } from './actors/orchestrator.js';
+import { Watchdog } from './actors/watchdog.js';
+import { Rng } from './rng.js';
+import { RunMetrics, type RunResult } from './run-metrics.js';
+import type { Scenario, StrategySpec } from './scenario/types.js';
+import { SimClock } from './sim-clock.js';
+import { SimProcess } from './sim-process.js';
+import { SimStoreServer } from './sim-store.js';
+import { createStrategy } from './strategies/index.js';
+import type { Leadership, Strategy } from './strategies/strategy.js';
+import { Trace } from './trace.js';
+
+export interface WorldOptions {
+  readonly scenario: Scenario;
+  readonly strategy: StrategySpec;
+  /** Index of the independent run; with the scenario seed it fixes every random draw. */
+  readonly run: number;
+  readonly trace?: boolean;
+}
+
+/** Lease key the orchestrators contend for. */
+export const LEADER_KEY = 'orchestrator/leader';
+
+/**
+ * One simulated run of one strategy: the clock, the store server, the watchdog, the work
+ * arriving, the faults, and the orchestrators the watchdog spawns. Every strategy sees the same
+ * random streams for the same run index (common random numbers), so rows compare fairly.
+ */
+export class World {
+  readonly scenario: Scenario;
+  readonly spec: StrategySpec;
+  readonly clock = new SimClock();
+  readonly rng: Rng;
+  readonly metrics: RunMetrics;
+  readonly trace: Trace;
+  readonly server: SimStoreServer;
+  readonly strategy: Strategy;
+  readonly watchdog: Watchdog;
+  readonly key = LEADER_KEY;
+  /** The most recently spawned orchestrator (alive or not). */
+  orchestrator: Orchestrator | undefined;
+  readonly #processes: SimProcess[] = [];
+  readonly #leaderships: Leadership[] = [];
+  readonly #pidRng: Rng;
+  #incarnation = 0;
+  #nextPid: number;
+
+  constructor(options: WorldOptions) {
+    this.scenario = options.scenario;
+    this.spec = options.strategy;
+    this.rng = new Rng(options.scenario.seed).fork(`run:${options.run}`);
+    this.#pidRng = this.rng.fork('pid');
+    this.#nextPid = 1000 + Math.floor(this.#pidRng.next() * 30_000);
+    this.metrics = new RunMetrics(this.clock);
+    this.trace = new Trace(options.trace ?? false, () => this.clock.now());
+    this.server = new SimStoreServer(this.clock, this.rng.fork('store'), options.scenario.store.latency, this.metrics);
+    this.strategy = createStrategy(options.strategy);
+    this.watchdog = new Watchdog(this);
+  }
+
+  /** A new process with the next free PID. */
+  spawnProcess(name: string, pid?: number): SimProcess {
+    const proc = new SimProcess(this.clock, pid ?? this.#nextPid++, name);
+    this.#processes.push(proc);
+    if (this.trace.enabled) this.trace.emit(name, 'spawn', { pid: proc.pid });
+    proc.onExit(() => {
+      if (this.trace.enabled) this.trace.emit(name, 'exit', { pid: proc.pid });
+    });
+    return proc;
+  }
+
+  /** `kill(pid, 0)`: whether any live process has this PID (it may not be the one you mean). */
+  pidAlive(pid: number): boolean {
+    return this.#processes.some((p) => p.alive && p.pid === pid);
+  }
+
+  /** Identity the next spawned orchestrator will have. */
+  nextIdentity(): string {
+    return `orch-${this.#incarnation + 1}`;
+  }
+
+  spawnOrchestrator(): Orchestrator {
+    this.#incarnation += 1;
+    const orchestrator = new Orchestrator(this, this.#incarnation);
+    this.orchestrator = orchestrator;
+    orchestrator.start();
+    if (orchestrator.leadership !== undefined) this.#leaderships.push(orchestrator.leadership);
+    return orchestrator;
+  }
+
+  async run(): Promise<RunResult> {
+    this.strategy.setupWorld?.(this);
+    this.spawnOrchestrator();
+    this.watchdog.start();
+    this.#startWorkload();
+    this.#startCrashes();
+    this.#startRestarts();
+    await this.clock.runUntil(this.scenario.durationMs);
+    let wakeups = this.strategy.worldWakeups?.() ?? 0;
+    for (const leadership of this.#leaderships) wakeups += leadership.wakeups();
+    return this.metrics.finish(wakeups);
+  }
+
+  #startWorkload(): void {
+    const { workArrivalsPerHour, workDuration } = this.scenario.session;
+    if (workArrivalsPerHour <= 0) return;
+    const rng = this.rng.fork('work');
+    const meanMs = 3_600_000 / workArrivalsPerHour;
+    const next = (): void => {
+      this.clock.setTimeout(() => {
+        const busyMs = rng.uniformMs(workDuration);
+        const orchestrator = this.orchestrator;
+        if (orchestrator?.proc.alive) orchestrator.work(busyMs);
+        next();
+      }, rng.exponentialMs(meanMs));
+    };
+    next();
+  }
+
+  #startCrashes(): void {
+    const crash = this.scenario.crash;
+    if (crash === undefined) return;
+    const rng = this.rng.fork('crash');
+    const next = (): void => {
+      this.clock.setTimeout(() => {
+        const victim = this.orchestrator;
+        if (victim?.proc.alive) {
+          if (this.trace.enabled) this.trace.emit('chaos', 'crash', { victim: victim.identity });
+          this.metrics.crashed(victim.identity);
+          victim.proc.kill();
+        }
+        next();
+      }, rng.exponentialMs(crash.meanEveryMs));
+    };
+    next();
+  }
+
+  #startRestarts(): void {
+    const restart = this.scenario.restart;
+    if (restart === undefined) return;
+    const rng = this.rng.fork('restart');
+    const next = (): void => {
+      this.clock.setTimeout(() => {
+        const victim = this.orchestrator;
+        if (victim?.proc.alive) void this.watchdog.restart(victim);
+        next();
+      }, rng.exponentialMs(restart.meanEveryMs));
+    };
+    next();
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The time seam. Every piece of `src/` that needs "now" or a timer takes a {@link Clock};
+ * production wires {@link SystemClock}, the simulator wires a fake-timers-backed clock.
+ * Nothing in `src/` calls `Date.now()`, `performance.now()` or `setTimeout` directly.
+ */
+
+/** Opaque handle returned by {@link Clock.setTimeout}. */
+export type TimerHandle = { readonly __brand?: 'TimerHandle' } | object;
+
+export interface Clock {
+  /** Monotonic milliseconds. Only differences are meaningful; never jumps backwards. */
+  now(): number;
+  /** Wall-clock epoch milliseconds, for records that several processes on one machine compare. */
+  wallNow(): number;
+  /** Runs `callback` once after `delayMs` (clamped to >= 0). */
+  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export interface SystemClockOptions {
+  /**
+   * When true, pending timers do not keep the process alive.
+   * @default false
+   */
+  unref?: boolean;
+}
+
+/** The real clock: `performance.now()` for monotonic time, `Date.now()` for wall time. */
+export class SystemClock implements Clock {
+  readonly #unref: boolean;
+
+  constructor(options: SystemClockOptions = {}) {
+    this.#unref = options.unref ?? false;
+  }
+
+  now(): number {
+    return performance.now();
+  }
+
+  wallNow(): number {
+    return Date.now();
+  }
+
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    const handle = setTimeout(callback, Math.max(0, delayMs));
+    if (this.#unref) handle.unref();
+    return handle;
+  }
+
+  clearTimeout(handle: TimerHandle): void {
+    clearTimeout(handle as NodeJS.Timeout);
+  }
+}
+
+/** Resolves after `delayMs` on `clock`; rejects with the signal's reason if aborted first. */
+export function sleep(clock: Clock, delayMs: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clock.clearTimeout(handle);
+      reject(signal?.reason);
+    };
+    const handle = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, delayMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,83 @@
+/**
+ * Classified errors for failures of the world (bad input, store trouble, lost leases).
+ * Programmer errors are plain assertions. Every error here carries a stable `code`,
+ * an optional `cause`, and a message that says what to do.
+ */
+
+export type ErrorCode =
+  | 'E_CONFIG'
+  | 'E_INPUT'
+  | 'E_STORE_UNAVAILABLE'
+  | 'E_STORE_TIMEOUT'
+  | 'E_STORE_CORRUPT'
+  | 'E_STORE_CONFLICT'
+  | 'E_LEASE_LOST'
+  | 'E_NOT_LEADER'
+  | 'E_OWNER_DEAD';
+
+export class HeartbeatLabError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** An option or a combination of options breaks a rule. Names the option, the rule and the value. */
+export class ConfigError extends HeartbeatLabError {
+  readonly option: string;
+
+  constructor(option: string, rule: string, value: unknown) {
+    super('E_CONFIG', `invalid option ${option}: ${rule} (got ${formatValue(value)})`);
+    this.option = option;
+  }
+}
+
+/** The store could not be reached or answered with a transient failure. Retrying may help. */
+export class StoreUnavailableError extends HeartbeatLabError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('E_STORE_UNAVAILABLE', message, options);
+  }
+}
+
+/** The store did not answer within the request timeout. The request may or may not have applied. */
+export class StoreTimeoutError extends HeartbeatLabError {
+  constructor(operation: string, timeoutMs: number) {
+    super('E_STORE_TIMEOUT', `lease store ${operation} did not answer within ${timeoutMs} ms`);
+  }
+}
+
+/** The store holds data it cannot read. Nothing is overwritten; an operator must inspect it. */
+export class StoreCorruptError extends HeartbeatLabError {
+  readonly location: string;
+
+  constructor(location: string, detail: string, options: { cause?: unknown } = {}) {
+    super(
+      'E_STORE_CORRUPT',
+      `lease data at ${location} is corrupt: ${detail}; it was left untouched — inspect it, then remove it to reset the lease`,
+      options,
+    );
+    this.location = location;
+  }
+}
+
+/** An action was attempted without a valid lease. */
+export class NotLeaderError extends HeartbeatLabError {
+  constructor(message = 'this process does not hold a valid lease') {
+    super('E_NOT_LEADER', message);
+  }
+}
+
+export function formatValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
+    return String(value);
+  }
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,183 @@
+import { SystemClock, type Clock } from '../clock.js';
+import { ConfigError } from '../errors.js';
+import type { OwnerLiveness } from '../owner/owner-liveness.js';
+import type { LeaseGrant } from '../store/lease-store.js';
+
+/** Why a keeper stopped leading. */
+export type StepDownReason =
+  | 'renew-deadline' // could not renew before the renew deadline
+  | 'lost' // the store says someone else holds the lease, or it expired there
+  | 'paused' // the process was paused past the lease's local validity
+  | 'owner-dead' // the owner process/thread died or stopped checking in
+  | 'stopped' // stop() or the abort signal
+  | 'handoff'; // graceful handoff
+
+/** Timing of a watchdog that respawns the owner, when one exists; used for validation and the failover window. */
+export interface WatchdogTiming {
+  readonly intervalMs: number;
+  readonly graceMs: number;
+  /** Upper bound of the time from the watchdog's decision to a new owner running. @default 0 */
+  readonly respawnDelayMaxMs?: number;
+}
+
+export interface LeaseKeeperOptions {
+  /** Lease name in the store. */
+  readonly key: string;
+  /** This contender's identity; unique per process incarnation. */
+  readonly identity: string;
+  /** Lease time to live on the store's clock. */
+  readonly ttlMs: number;
+  /** Time between successful renewals. @default ttlMs / 3 */
+  readonly renewIntervalMs?: number;
+  /** Step down when no renewal *sent* within this long succeeded. @default ttlMs * 2 / 3 */
+  readonly renewDeadlineMs?: number;
+  /** Per-request timeout. @default min(ttlMs / 10, 10 s) */
+  readonly requestTimeoutMs?: number;
+  /** Wait between failed renew attempts and between acquire attempts. @default renewIntervalMs / 4 */
+  readonly retryIntervalMs?: number;
+  /** Renewals come up to this fraction early, to spread load. @default 0.1 */
+  readonly jitterRatio?: number;
+  /** Worst rate difference between our clock and the store's; the lease is trusted for ttl × (1 − ratio). @default 0.01 */
+  readonly maxClockDriftRatio?: number;
+  /** Keep trying to (re)acquire after stepping down. @default true */
+  readonly contend?: boolean;
+  /** Release the lease on stop() so a successor can take over at once. @default true */
+  readonly releaseOnStop?: boolean;
+  readonly owner?: OwnerLiveness;
+  readonly watchdog?: WatchdogTiming;
+  /** @default new SystemClock() */
+  readonly clock?: Clock;
+  /** Uniform [0, 1) source for jitter. @default Math.random */
+  readonly random?: () => number;
+  readonly signal?: AbortSignal;
+  readonly onStartedLeading?: (lease: LeaseGrant) => void;
+  readonly onStoppedLeading?: (reason: StepDownReason) => void;
+  readonly onNewLeader?: (identity: string | null, token: number) => void;
+}
+
+/** Options with every default filled in and every rule checked. */
+export interface ResolvedKeeperOptions {
+  readonly key: string;
+  readonly identity: string;
+  readonly ttlMs: number;
+  readonly renewIntervalMs: number;
+  readonly renewDeadlineMs: number;
+  readonly requestTimeoutMs: number;
+  readonly retryIntervalMs: number;
+  readonly jitterRatio: number;
+  readonly maxClockDriftRatio: number;
+  /** ttlMs × maxClockDriftRatio: how much earlier than the store we consider the lease gone. */
+  readonly driftMarginMs: number;
+  readonly contend: boolean;
+  readonly releaseOnStop: boolean;
+  readonly watchdog: WatchdogTiming | undefined;
+  readonly clock: Clock;
+  readonly random: () => number;
+}
+
+function positive(option: string, value: number): void {
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigError(option, 'must be a finite number > 0', value);
+}
+
+function ratio(option: string, value: number, maxExclusive: number): void {
+  if (!Number.isFinite(value) || value < 0 || value >= maxExclusive) {
+    throw new ConfigError(option, `must be in [0, ${maxExclusive})`, value);
+  }
+}
+
+/**
+ * Fills defaults and checks the timing budget eagerly. Rules, in order:
+ * 1. key and identity are non-empty strings;
+ * 2. every duration is > 0, ratios are in range;
+ * 3. renewIntervalMs < renewDeadlineMs (a renewal is attempted before giving up);
+ * 4. renewDeadlineMs + requestTimeoutMs + driftMarginMs < ttlMs (a keeper that gives up at the
+ *    deadline still steps down before the store can hand the lease to someone else);
+ * 5. retryIntervalMs < renewDeadlineMs − renewIntervalMs (at least one retry fits);
+ * 6. with a watchdog: graceMs >= 0, intervalMs > 0.
+ */
+export function resolveKeeperOptions(options: LeaseKeeperOptions): ResolvedKeeperOptions {
+  if (typeof options.key !== 'string' || options.key.length === 0) throw new ConfigError('key', 'must be a non-empty string', options.key);
+  if (typeof options.identity !== 'string' || options.identity.length === 0) {
+    throw new ConfigError('identity', 'must be a non-empty string', options.identity);
+  }
+  const ttlMs = options.ttlMs;
+  positive('ttlMs', ttlMs);
+  const renewIntervalMs = options.renewIntervalMs ?? ttlMs / 3;
+  const renewDeadlineMs = options.renewDeadlineMs ?? (ttlMs * 2) / 3;
+  const requestTimeoutMs = options.requestTimeoutMs ?? Math.min(ttlMs / 10, 10_000);
+  const retryIntervalMs = options.retryIntervalMs ?? renewIntervalMs / 4;
+  const jitterRatio = options.jitterRatio ?? 0.1;
+  const maxClockDriftRatio = options.maxClockDriftRatio ?? 0.01;
+  positive('renewIntervalMs', renewIntervalMs);
+  positive('renewDeadlineMs', renewDeadlineMs);
+  positive('requestTimeoutMs', requestTimeoutMs);
+  positive('retryIntervalMs', retryIntervalMs);
+  ratio('jitterRatio', jitterRatio, 1);
+  ratio('maxClockDriftRatio', maxClockDriftRatio, 0.5);
+  const driftMarginMs = ttlMs * maxClockDriftRatio;
+  if (renewIntervalMs >= renewDeadlineMs) {
+    throw new ConfigError('renewIntervalMs', `must be shorter than renewDeadlineMs (${renewDeadlineMs} ms)`, renewIntervalMs);
+  }
+  if (renewDeadlineMs + requestTimeoutMs + driftMarginMs >= ttlMs) {
+    throw new ConfigError(
+      'renewDeadlineMs',
+      `must be shorter than ttlMs − requestTimeoutMs − driftMargin = ${ttlMs} − ${requestTimeoutMs} − ${driftMarginMs} = ${ttlMs - requestTimeoutMs - driftMarginMs} ms`,
+      renewDeadlineMs,
+    );
+  }
+  if (retryIntervalMs >= renewDeadlineMs - renewIntervalMs) {
+    throw new ConfigError(
+      'retryIntervalMs',
+      `must be shorter than renewDeadlineMs − renewIntervalMs = ${renewDeadlineMs - renewIntervalMs} ms so that at least one retry fits`,
+      retryIntervalMs,
+    );
+  }
+  const watchdog = options.watchdog;
+  if (watchdog !== undefined) {
+    positive('watchdog.intervalMs', watchdog.intervalMs);
+    if (!Number.isFinite(watchdog.graceMs) || watchdog.graceMs < 0) throw new ConfigError('watchdog.graceMs', 'must be >= 0', watchdog.graceMs);
+    const respawn = watchdog.respawnDelayMaxMs ?? 0;
+    if (!Number.isFinite(respawn) || respawn < 0) throw new ConfigError('watchdog.respawnDelayMaxMs', 'must be >= 0', respawn);
+  }
+  return {
+    key: options.key,
+    identity: options.identity,
+    ttlMs,
+    renewIntervalMs,
+    renewDeadlineMs,
+    requestTimeoutMs,
+    retryIntervalMs,
+    jitterRatio,
+    maxClockDriftRatio,
+    driftMarginMs,
+    contend: options.contend ?? true,
+    releaseOnStop: options.releaseOnStop ?? true,
+    watchdog,
+    clock: options.clock ?? new SystemClock(),
+    random: options.random ?? Math.random,
+  };
+}
+
+/** Worst-case times until a successor can lead, for each way the current leader can go. */
+export interface FailoverWindow {
+  /** Leader shut down cleanly and released: a contender's next acquire attempt. */
+  readonly afterCleanStopMs: number;
+  /** Leader's owner died, keeper alive: the keeper notices at its next check, then releases. */
+  readonly afterOwnerDeathMs: number;
+  /** Leader and keeper died together: the lease expires on the store, then a contender retries. */
+  readonly afterCrashMs: number;
+  /** Same as afterCrashMs when a watchdog, not a contender, must respawn the owner. */
+  readonly afterCrashWithWatchdogMs: number | undefined;
+}
+
+export function failoverWindow(o: ResolvedKeeperOptions): FailoverWindow {
+  const acquireRetry = o.retryIntervalMs + o.requestTimeoutMs;
+  const wd = o.watchdog;
+  return {
+    afterCleanStopMs: acquireRetry,
+    afterOwnerDeathMs: o.renewIntervalMs + o.requestTimeoutMs + acquireRetry,
+    afterCrashMs: o.ttlMs + acquireRetry,
+    afterCrashWithWatchdogMs:
+      wd === undefined ? undefined : o.ttlMs + wd.graceMs + wd.intervalMs + (wd.respawnDelayMaxMs ?? 0) + o.requestTimeoutMs,
+  };
+}

@@ -1,0 +1,349 @@
+import { EventEmitter } from 'node:events';
+import type { Clock, TimerHandle } from '../clock.js';
+import { StoreTimeoutError } from '../errors.js';
+import type { OwnerLiveness } from '../owner/owner-liveness.js';
+import type { LeaseGrant, LeaseInfo, LeaseStore } from '../store/lease-store.js';
+import {
+  failoverWindow,
+  resolveKeeperOptions,
+  type FailoverWindow,
+  type LeaseKeeperOptions,
+  type ResolvedKeeperOptions,
+  type StepDownReason,
+} from './keeper-options.js';
+import { KeeperStats, type KeeperStatsSnapshot } from './keeper-stats.js';
+
+export type KeeperState = 'idle' | 'following' | 'leading' | 'stopped';
+
+/** Events, in the spirit of client-go's leader election callbacks. */
+export interface LeaseKeeperEvents {
+  'started-leading': [lease: LeaseGrant];
+  'stopped-leading': [reason: StepDownReason];
+  'new-leader': [identity: string | null, token: number];
+  /** A renewal succeeded; `marginMs` is how much local validity was left when it was sent. */
+  renewed: [info: { token: number; marginMs: number; latencyMs: number }];
+  'renew-failed': [error: unknown];
+  /** A timer fired this much later than asked: the process was paused (freeze, stall, sleep). */
+  pause: [info: { lateMs: number }];
+  stopped: [reason: StepDownReason];
+}
+
+/**
+ * Acquires a lease and keeps it renewed in the background, on whatever clock it is given.
+ *
+ * The loop, one step per timer:
+ * 1. If leading and local validity has run out (we were paused), step down before anything else.
+ * 2. Ask the owner seam whether the owner lives; if not, release and stop.
+ * 3. Leading: send a renewal and remember when it was *sent*. On success the lease is trusted
+ *    locally until sentAt + ttl × (1 − drift). Refused: step down. Transient failure: retry
+ *    until the renew deadline (sentAt of the last success + renewDeadline), then step down.
+ * 4. Following: try to acquire; on success start leading, else note the leader and retry.
+ * A separate deadline timer steps down at the renew deadline even while a request hangs.
+ */
+export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
+  readonly options: ResolvedKeeperOptions;
+  readonly #store: LeaseStore;
+  readonly #clock: Clock;
+  readonly #owner: OwnerLiveness | undefined;
+  readonly #raw: LeaseKeeperOptions;
+  readonly #stats = new KeeperStats();
+  #state: KeeperState = 'idle';
+  #lease: LeaseGrant | undefined;
+  #validUntil = -Infinity;
+  #lastRenewSentAt = -Infinity;
+  #knownLeader: string | null | undefined;
+  #timer: TimerHandle | undefined;
+  #timerDueAt = 0;
+  #deadlineTimer: TimerHandle | undefined;
+  #inFlight = false;
+  #unwatchOwner: (() => void) | undefined;
+  #stopping: Promise<void> | undefined;
+  #stopReason: StepDownReason = 'stopped';
+
+  constructor(store: LeaseStore, options: LeaseKeeperOptions) {
+    super();
+    this.options = resolveKeeperOptions(options);
+    this.#raw = options;
+    this.#store = store;
+    this.#clock = this.options.clock;
+    this.#owner = options.owner;
+  }
+
+  get state(): KeeperState {
+    return this.#state;
+  }
+
+  /** The fencing token while leading (validity checked), else `null`. */
+  get token(): number | null {
+    return this.isLeading() ? (this.#lease as LeaseGrant).token : null;
+  }
+
+  /** Worst-case failover times for these options. */
+  failoverWindow(): FailoverWindow {
+    return failoverWindow(this.options);
+  }
+
+  stats(): KeeperStatsSnapshot {
+    return this.#stats.snapshot();
+  }
+
+  /**
+   * Whether this keeper may act as leader *now*. Judged on local monotonic time: if the
+   * lease's local validity ran out (e.g. after a pause), this steps down first and returns false.
+   */
+  isLeading(): boolean {
+    if (this.#state !== 'leading') return false;
+    if (this.#clock.now() < this.#validUntil) return true;
+    this.#stepDown('paused');
+    return false;
+  }
+
+  /** Milliseconds of local validity left, or 0 when not leading. */
+  validityLeftMs(): number {
+    return this.#state === 'leading' ? Math.max(0, this.#validUntil - this.#clock.now()) : 0;
+  }
+
+  /** Starts contending. Idempotent. */
+  start(): this {
+    if (this.#state !== 'idle') return this;
+    this.#state = 'following';
+    const signal = this.#raw.signal;
+    if (signal?.aborted) {
+      void this.stop();
+      return this;
+    }
+    signal?.addEventListener('abort', () => void this.stop(), { once: true });
+    this.#unwatchOwner = this.#owner?.watch?.((reason) => this.#onOwnerDead(reason));
+    this.#schedule(0);
+    return this;
+  }
+
+  /** Stops renewing and, when leading and `releaseOnStop`, releases the lease. */
+  stop(reason: StepDownReason = 'stopped'): Promise<void> {
+    if (this.#stopping !== undefined) return this.#stopping;
+    this.#stopReason = reason;
+    this.#stopping = this.#doStop(reason);
+    return this.#stopping;
+  }
+
+  async #doStop(reason: StepDownReason): Promise<void> {
+    const lease = this.#state === 'leading' ? this.#lease : undefined;
+    if (this.#state === 'leading') this.#stepDown(reason, { release: false });
+    this.#state = 'stopped';
+    this.#clearTimers();
+    this.#unwatchOwner?.();
+    if (lease !== undefined && this.options.releaseOnStop) await this.#tryRelease(lease);
+    this.emit('stopped', reason);
+  }
+
+  #onOwnerDead(reason: string): void {
+    this.#stats.ownerDeaths += 1;
+    if (this.#state === 'stopped') return;
+    void reason;
+    void this.stop('owner-dead');
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#state === 'stopped') return;
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timerDueAt = this.#clock.now() + delayMs;
+    this.#timer = this.#clock.setTimeout(() => {
+      this.#timer = undefined;
+      void this.#tick();
+    }, delayMs);
+  }
+
+  #armDeadline(): void {
+    if (this.#deadlineTimer !== undefined) this.#clock.clearTimeout(this.#deadlineTimer);
+    const dueAt = this.#lastRenewSentAt + this.options.renewDeadlineMs;
+    this.#deadlineTimer = this.#clock.setTimeout(() => {
+      this.#deadlineTimer = undefined;
+      if (this.#state === 'leading' && this.#clock.now() >= this.#lastRenewSentAt + this.options.renewDeadlineMs) {
+        this.#stepDown(this.#clock.now() >= this.#validUntil ? 'paused' : 'renew-deadline');
+      }
+    }, dueAt - this.#clock.now());
+  }
+
+  #clearTimers(): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    if (this.#deadlineTimer !== undefined) this.#clock.clearTimeout(this.#deadlineTimer);
+    this.#timer = undefined;
+    this.#deadlineTimer = undefined;
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#state === 'stopped' || this.#inFlight) return;
+    this.#stats.wakeups += 1;
+    const lateMs = this.#clock.now() - this.#timerDueAt;
+    if (lateMs > this.options.requestTimeoutMs) {
+      this.#stats.pauses += 1;
+      this.emit('pause', { lateMs });
+    }
+    // Step 1: a pause may have outlived our local validity.
+    if (this.#state === 'leading' && this.#clock.now() >= this.#validUntil) this.#stepDown('paused');
+    this.#inFlight = true;
+    try {
+      // Step 2: the owner.
+      if (this.#owner !== undefined) {
+        const status = await this.#owner.check();
+        if (!status.alive) {
+          this.#onOwnerDead(status.reason);
+          return;
+        }
+      }
+      if (this.#state === 'leading') await this.#renew();
+      else if (this.#state === 'following') await this.#acquire();
+    } finally {
+      this.#inFlight = false;
+    }
+  }
+
+  async #renew(): Promise<void> {
+    const lease = this.#lease as LeaseGrant;
+    const sentAt = this.#clock.now();
+    const marginMs = this.#validUntil - sentAt;
+    this.#stats.storeOps += 1;
+    let result;
+    try {
+      result = await this.#withTimeout('renew', this.#store.renew({ ...lease, ttlMs: this.options.ttlMs }));
+    } catch (error) {
+      this.#stats.renewFailures += 1;
+      this.emit('renew-failed', error);
+      if (this.#state !== 'leading') return;
+      const deadline = this.#lastRenewSentAt + this.options.renewDeadlineMs;
+      const now = this.#clock.now();
+      if (now >= deadline) this.#stepDown('renew-deadline');
+      else this.#schedule(Math.min(this.options.retryIntervalMs, deadline - now));
+      return;
+    }
+    if (this.#state !== 'leading' || this.#lease !== lease) return; // stepped down meanwhile
+    const now = this.#clock.now();
+    if (!result.ok) {
+      this.#noteLeader(result.current);
+      this.#stepDown('lost', { release: false });
+      return;
+    }
+    const validUntil = sentAt + this.#trustedTtlMs();
+    if (now >= validUntil) {
+      // The answer came back after the renewal it confirms could already have expired.
+      this.#stepDown('paused');
+      return;
+    }
+    this.#lastRenewSentAt = sentAt;
+    this.#validUntil = validUntil;
+    this.#stats.recordRenewal(marginMs, now - sentAt);
+    this.emit('renewed', { token: lease.token, marginMs, latencyMs: now - sentAt });
+    this.#armDeadline();
+    this.#schedule(this.#jittered(this.options.renewIntervalMs) - (now - sentAt));
+  }
+
+  async #acquire(): Promise<void> {
+    const sentAt = this.#clock.now();
+    this.#stats.storeOps += 1;
+    let result;
+    try {
+      result = await this.#withTimeout(
+        'acquire',
+        this.#store.acquire({ key: this.options.key, holder: this.options.identity, ttlMs: this.options.ttlMs }),
+      );
+    } catch (error) {
+      this.emit('renew-failed', error);
+      this.#scheduleAcquire();
+      return;
+    }
+    if (this.#state !== 'following') {
+      // Stopped while the request was in flight: do not keep a lease nobody will renew.
+      if (result.ok && this.options.releaseOnStop) await this.#tryRelease(result.lease);
+      return;
+    }
+    if (!result.ok) {
+      this.#noteLeader(result.current);
+      this.#scheduleAcquire();
+      return;
+    }
+    const now = this.#clock.now();
+    const validUntil = sentAt + this.#trustedTtlMs();
+    if (now >= validUntil) {
+      this.#scheduleAcquire();
+      return;
+    }
+    this.#lease = result.lease;
+    this.#lastRenewSentAt = sentAt;
+    this.#validUntil = validUntil;
+    this.#state = 'leading';
+    this.#stats.acquisitions += 1;
+    this.#noteLeader({ holder: result.lease.holder, token: result.lease.token });
+    this.#armDeadline();
+    this.#schedule(this.#jittered(this.options.renewIntervalMs) - (now - sentAt));
+    this.#raw.onStartedLeading?.(result.lease);
+    this.emit('started-leading', result.lease);
+  }
+
+  #scheduleAcquire(): void {
+    if (this.#state === 'following' && this.options.contend) this.#schedule(this.#jittered(this.options.retryIntervalMs));
+    else if (this.#state === 'following') void this.stop(this.#stopReason);
+  }
+
+  /**
+   * Leaves leadership: the owner is told first (synchronously), then, unless the store already
+   * said the lease is someone else's, a best-effort release lets a successor in early.
+   */
+  #stepDown(reason: StepDownReason, { release = true }: { release?: boolean } = {}): void {
+    if (this.#state !== 'leading') return;
+    const lease = this.#lease as LeaseGrant;
+    this.#state = 'following';
+    this.#validUntil = -Infinity;
+    if (this.#deadlineTimer !== undefined) this.#clock.clearTimeout(this.#deadlineTimer);
+    this.#deadlineTimer = undefined;
+    this.#stats.recordStepDown(reason);
+    this.#raw.onStoppedLeading?.(reason);
+    this.emit('stopped-leading', reason);
+    if (release) void this.#tryRelease(lease);
+    if (reason !== 'stopped' && reason !== 'owner-dead' && reason !== 'handoff') {
+      if (this.options.contend) this.#schedule(this.#jittered(this.options.retryIntervalMs));
+      else void this.stop(reason);
+    }
+  }
+
+  async #tryRelease(lease: LeaseGrant): Promise<void> {
+    this.#stats.storeOps += 1;
+    try {
+      await this.#withTimeout('release', this.#store.release(lease));
+    } catch {
+      // Best effort: the lease expires on the store by itself.
+    }
+  }
+
+  #noteLeader(current: Pick<LeaseInfo, 'holder' | 'token'> | null): void {
+    const holder = current?.holder ?? null;
+    if (holder === this.#knownLeader) return;
+    this.#knownLeader = holder;
+    this.#raw.onNewLeader?.(holder, current?.token ?? 0);
+    this.emit('new-leader', holder, current?.token ?? 0);
+  }
+
+  #trustedTtlMs(): number {
+    return this.options.ttlMs - this.options.driftMarginMs;
+  }
+
+  #jittered(intervalMs: number): number {
+    return intervalMs * (1 - this.options.jitterRatio * this.options.random());
+  }
+
+  #withTimeout<T>(operation: string, promise: Promise<T>): Promise<T> {
+    const timeoutMs = this.options.requestTimeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      const handle = this.#clock.setTimeout(() => reject(new StoreTimeoutError(operation, timeoutMs)), timeoutMs);
+      promise.then(
+        (value) => {
+          this.#clock.clearTimeout(handle);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.#clock.clearTimeout(handle);
+          reject(error);
+        },
+      );
+    });
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * The lease store seam: a small, store-neutral compare-and-set contract.
+ *
+ * Rules every implementation keeps (the conformance suite in `test/store/` checks them):
+ * 1. At most one holder per key at any instant of the *store's* clock.
+ * 2. `acquire` succeeds only when the key is free, released, or expired by the store's clock,
+ *    or already held by the same holder (idempotent retry: same token, TTL restarted).
+ * 3. Every change of holder issues a fencing token strictly greater than every token issued
+ *    before for that key, also across store restarts.
+ * 4. `renew` and `release` succeed only for the current holder with the current token, and
+ *    `renew` only while the lease has not expired; a refused call reports who holds it now.
+ * 5. TTLs are enforced on the store's clock, never on the client's.
+ * 6. Transient trouble (unreachable, timeout) is thrown as `StoreUnavailableError`; data the
+ *    store cannot read is `StoreCorruptError` and is never overwritten.
+ */
+
+/** A lease as the store sees it. */
+export interface LeaseInfo {
+  readonly key: string;
+  /** Identity of the holder, or `null` when the key is free (never held, released, or forgotten after expiry). */
+  readonly holder: string | null;
+  /** Last fencing token issued for this key (0 when none ever was). */
+  readonly token: number;
+  /** TTL the holder asked for at its last acquire/renew. */
+  readonly ttlMs: number;
+  /**
+   * Milliseconds until expiry on the store's clock. Negative when the store still remembers
+   * an expired lease; stores that forget expired leases report `holder: null` instead.
+   */
+  readonly expiresInMs: number;
+}
+
+/** What a successful acquire or renew grants. */
+export interface LeaseGrant {
+  readonly key: string;
+  readonly holder: string;
+  readonly token: number;
+  readonly ttlMs: number;
+}
+
+export interface AcquireRequest {
+  readonly key: string;
+  readonly holder: string;
+  readonly ttlMs: number;
+}
+
+export interface RenewRequest {
+  readonly key: string;
+  readonly holder: string;
+  readonly token: number;
+  readonly ttlMs: number;
+}
+
+export interface ReleaseRequest {
+  readonly key: string;
+  readonly holder: string;
+  readonly token: number;
+}
+
+export type RefusalReason = 'held' | 'not-holder' | 'expired';
+
+export type AcquireResult =
+  | { readonly ok: true; readonly lease: LeaseGrant }
+  | { readonly ok: false; readonly reason: 'held'; readonly current: LeaseInfo };
+
+export type RenewResult =
+  | { readonly ok: true; readonly lease: LeaseGrant }
+  | { readonly ok: false; readonly reason: 'not-holder' | 'expired'; readonly current: LeaseInfo | null };
+
+export interface LeaseStore {
+  /** Short name of the implementation (`memory`, `file`, `redis`, `postgres`, `etcd`). */
+  readonly kind: string;
+  acquire(request: AcquireRequest): Promise<AcquireResult>;
+  renew(request: RenewRequest): Promise<RenewResult>;
+  /** Frees the key if `holder`/`token` still hold it. Returns whether it did. */
+  release(request: ReleaseRequest): Promise<boolean>;
+  /** The current state of the key, or `null` when the store has never seen it. */
+  read(key: string): Promise<LeaseInfo | null>;
+  /** Releases connections and file handles. Leases are not released. */
+  close(): Promise<void>;
+}

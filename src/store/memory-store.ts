@@ -1,0 +1,100 @@
+import type { Clock } from '../clock.js';
+import type {
+  AcquireRequest,
+  AcquireResult,
+  LeaseInfo,
+  LeaseStore,
+  ReleaseRequest,
+  RenewRequest,
+  RenewResult,
+} from './lease-store.js';
+
+interface Entry {
+  holder: string | null;
+  token: number;
+  ttlMs: number;
+  expiresAt: number;
+}
+
+/**
+ * In-process store for unit tests and the simulator. Expiry is judged on the injected clock,
+ * which plays the store server's clock. Keys are kept in a `Map` (insertion-ordered).
+ */
+export class MemoryLeaseStore implements LeaseStore {
+  readonly kind = 'memory';
+  readonly #clock: Clock;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+  }
+
+  /** Synchronous core, used by the simulator to apply a request at an exact instant. */
+  acquireNow(request: AcquireRequest): AcquireResult {
+    const now = this.#clock.now();
+    const entry = this.#entries.get(request.key);
+    const live = entry !== undefined && entry.holder !== null && entry.expiresAt > now;
+    if (live && entry.holder !== request.holder) {
+      return { ok: false, reason: 'held', current: this.#info(request.key, entry, now) };
+    }
+    const token = live ? entry.token : (entry?.token ?? 0) + 1;
+    const next: Entry = { holder: request.holder, token, ttlMs: request.ttlMs, expiresAt: now + request.ttlMs };
+    this.#entries.set(request.key, next);
+    return { ok: true, lease: { key: request.key, holder: request.holder, token, ttlMs: request.ttlMs } };
+  }
+
+  renewNow(request: RenewRequest): RenewResult {
+    const now = this.#clock.now();
+    const entry = this.#entries.get(request.key);
+    if (entry === undefined || entry.holder !== request.holder || entry.token !== request.token) {
+      return { ok: false, reason: 'not-holder', current: entry ? this.#info(request.key, entry, now) : null };
+    }
+    if (entry.expiresAt <= now) {
+      return { ok: false, reason: 'expired', current: this.#info(request.key, entry, now) };
+    }
+    entry.ttlMs = request.ttlMs;
+    entry.expiresAt = now + request.ttlMs;
+    return { ok: true, lease: { key: request.key, holder: request.holder, token: entry.token, ttlMs: request.ttlMs } };
+  }
+
+  releaseNow(request: ReleaseRequest): boolean {
+    const entry = this.#entries.get(request.key);
+    if (entry === undefined || entry.holder !== request.holder || entry.token !== request.token) return false;
+    entry.holder = null;
+    entry.expiresAt = this.#clock.now();
+    return true;
+  }
+
+  readNow(key: string): LeaseInfo | null {
+    const entry = this.#entries.get(key);
+    return entry === undefined ? null : this.#info(key, entry, this.#clock.now());
+  }
+
+  async acquire(request: AcquireRequest): Promise<AcquireResult> {
+    return this.acquireNow(request);
+  }
+
+  async renew(request: RenewRequest): Promise<RenewResult> {
+    return this.renewNow(request);
+  }
+
+  async release(request: ReleaseRequest): Promise<boolean> {
+    return this.releaseNow(request);
+  }
+
+  async read(key: string): Promise<LeaseInfo | null> {
+    return this.readNow(key);
+  }
+
+  async close(): Promise<void> {}
+
+  #info(key: string, entry: Entry, now: number): LeaseInfo {
+    return {
+      key,
+      holder: entry.holder,
+      token: entry.token,
+      ttlMs: entry.ttlMs,
+      expiresInMs: entry.holder === null ? 0 : entry.expiresAt - now,
+    };
+  }
+}
