@@ -1,0 +1,237 @@
+/**
+ * A cross-process lock file for one machine: `open(path, 'wx')` (O_EXCL) with an owner record
+ * (`pid`, `host`, a random `nonce`, `startedAtWallMs`) written inside.
+ *
+ * A lock is stale when its owner is gone (same host, `process.kill(pid, 0)` → ESRCH; or our own pid
+ * with a nonce this process does not hold, i.e. an earlier run that got the same pid) or when its
+ * mtime is older than `staleMs`. Removing a lock — stale or one's own — is serialised per lock
+ * *content* by an exclusive break marker `<path>.break-<id>-<level>`, so two breakers of the same
+ * stale lock can never both remove it and a late breaker never removes a successor's lock. The
+ * lock is renamed away and checked before it is discarded; a displaced successor is linked back.
+ * A marker left by a dead breaker is itself stale and skipped by going one level up.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { sleep, type Clock } from '../clock.js';
+import { StoreUnavailableError } from '../errors.js';
+
+/** Timing of {@link acquireFileLock}. */
+export interface FileLockOptions {
+  readonly clock: Clock;
+  /** Give up with `StoreUnavailableError` after this many ms of waiting. */
+  readonly timeoutMs: number;
+  /** A lock whose mtime is older than this (on `clock.wallNow()`) is stale even if its owner seems alive. */
+  readonly staleMs: number;
+}
+
+/** Counters of lock use, for contention diagnostics. Mutated in place by {@link acquireFileLock}. */
+export interface FileLockStats {
+  /** Locks taken. */
+  acquired: number;
+  /** Waits because another live holder had the lock. */
+  retries: number;
+  /** Stale locks removed. */
+  staleBroken: number;
+}
+
+/** A held lock. */
+export interface FileLock {
+  readonly path: string;
+  /** Throws `StoreUnavailableError` unless the lock on disk is still this one. Call right before committing. */
+  assertHeld(): Promise<void>;
+  /** Removes the lock if it is still this one. Never throws. */
+  release(): Promise<void>;
+}
+
+interface Owner {
+  readonly pid: number;
+  readonly host: string;
+  readonly nonce: string;
+  readonly startedAtWallMs: number;
+}
+
+interface Seen {
+  readonly text: string;
+  readonly stale: string | null;
+  readonly owner: Owner | null;
+}
+
+const HOST = hostname();
+const MAX_BREAK_LEVELS = 8;
+/** Nonces of the locks and break markers this process holds right now. */
+const held = new Set<string>();
+let counter = 0;
+
+/** Takes the lock at `path`, waiting with backoff on `options.clock` and breaking stale locks. */
+export async function acquireFileLock(path: string, options: FileLockOptions, stats?: FileLockStats): Promise<FileLock> {
+  const { clock } = options;
+  const deadline = clock.now() + options.timeoutMs;
+  let delayMs = 1;
+  for (;;) {
+    const mine = await tryCreate(path, clock);
+    if (mine !== null) {
+      if (stats) stats.acquired++;
+      return {
+        path,
+        assertHeld: async () => {
+          if ((await readQuiet(path)) !== mine.text) {
+            throw new StoreUnavailableError(`lost the lock ${path}: it was broken as stale by another process; nothing was written, retry`);
+          }
+        },
+        release: async () => {
+          await removeIf(path, mine.text, options).catch(() => false);
+          held.delete(mine.nonce);
+        },
+      };
+    }
+    const seen = await inspect(path, options);
+    if (seen?.stale != null && (await removeIf(path, seen.text, options))) {
+      if (stats) stats.staleBroken++;
+      continue;
+    }
+    if (clock.now() >= deadline) {
+      const by = seen?.owner ? `pid ${seen.owner.pid} on ${seen.owner.host}` : 'an unknown owner';
+      throw new StoreUnavailableError(
+        `could not take the lock ${path} within ${options.timeoutMs} ms: it is held by ${by}; ` +
+          `if no such process is working on the lease file, remove the lock file`,
+      );
+    }
+    if (stats) stats.retries++;
+    await sleep(clock, Math.min(delayMs * (0.5 + Math.random()), deadline - clock.now()));
+    delayMs = Math.min(delayMs * 2, 32);
+  }
+}
+
+/** Creates `path` exclusively with a fresh owner record; `null` when it already exists. */
+async function tryCreate(path: string, clock: Clock): Promise<{ text: string; nonce: string } | null> {
+  const owner: Owner = { pid: process.pid, host: HOST, nonce: randomBytes(8).toString('hex'), startedAtWallMs: clock.wallNow() };
+  const text = JSON.stringify(owner);
+  let handle;
+  try {
+    handle = await open(path, 'wx');
+  } catch (error) {
+    if (codeOf(error) === 'EEXIST') return null;
+    if (codeOf(error) === 'ENOENT') {
+      throw new StoreUnavailableError(
+        `cannot create ${path}: directory ${dirname(path)} does not exist; create it first (nothing is created outside the lease file's directory)`,
+        { cause: error },
+      );
+    }
+    throw new StoreUnavailableError(`cannot create lock file ${path}: ${codeOf(error) ?? String(error)}`, { cause: error });
+  }
+  held.add(owner.nonce);
+  try {
+    await handle.writeFile(text);
+  } catch (error) {
+    await unlink(path).catch(() => undefined);
+    held.delete(owner.nonce);
+    throw new StoreUnavailableError(`cannot write lock file ${path}: ${codeOf(error) ?? String(error)}`, { cause: error });
+  } finally {
+    await handle.close();
+  }
+  return { text, nonce: owner.nonce };
+}
+
+/** Reads a lock (content and mtime from one open file) and judges whether it is stale; `null` if absent. */
+async function inspect(path: string, { clock, staleMs }: FileLockOptions): Promise<Seen | null> {
+  let text: string;
+  let mtimeMs: number;
+  try {
+    const handle = await open(path, 'r');
+    try {
+      mtimeMs = (await handle.stat()).mtimeMs;
+      text = await handle.readFile('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT') return null;
+    throw new StoreUnavailableError(`cannot read lock file ${path}: ${codeOf(error) ?? String(error)}`, { cause: error });
+  }
+  const owner = parseOwner(text);
+  let stale: string | null = null;
+  if (clock.wallNow() - mtimeMs > staleMs) stale = `older than ${staleMs} ms`;
+  else if (owner !== null && owner.host === HOST) {
+    if (owner.pid === process.pid) stale = held.has(owner.nonce) ? null : 'left by an earlier process with our pid';
+    else if (!pidAlive(owner.pid)) stale = `owner pid ${owner.pid} is dead`;
+  }
+  return { text, stale, owner };
+}
+
+/** Removes the lock at `path` only if its content is still `text`. Returns whether it did. */
+async function removeIf(path: string, text: string, options: FileLockOptions): Promise<boolean> {
+  const id = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  const marker = (level: number): string => `${path}.break-${id}-${level}`;
+  for (let level = 0; level < MAX_BREAK_LEVELS; level++) {
+    const mine = await tryCreate(marker(level), options.clock);
+    if (mine === null) {
+      const seen = await inspect(marker(level), options);
+      if (seen?.stale != null) continue; // a breaker died mid-break: go one level up
+      return false; // someone else is removing it right now (or just did)
+    }
+    try {
+      const removed = await renameAwayIf(path, text);
+      // Lower-level markers belong to dead breakers of a lock that is gone now.
+      if (removed) for (let lower = 0; lower < level; lower++) await unlink(marker(lower)).catch(() => undefined);
+      return removed;
+    } finally {
+      await unlink(marker(level)).catch(() => undefined);
+      held.delete(mine.nonce);
+    }
+  }
+  return false;
+}
+
+async function renameAwayIf(path: string, text: string): Promise<boolean> {
+  if ((await readQuiet(path)) !== text) return false;
+  const grave = `${path}.${process.pid}.${++counter}.stale`;
+  try {
+    await rename(path, grave);
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT') return false;
+    throw new StoreUnavailableError(`cannot move stale lock ${path} away: ${codeOf(error) ?? String(error)}`, { cause: error });
+  }
+  const moved = await readQuiet(grave);
+  // Only a breaker wrongly judged stale can have slipped a successor in; put it back if we can.
+  if (moved !== text) await link(grave, path).catch(() => undefined);
+  await unlink(grave).catch(() => undefined);
+  return moved === text;
+}
+
+function parseOwner(text: string): Owner | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (typeof value !== 'object' || value === null) return null;
+    const { pid, host, nonce, startedAtWallMs } = value as Record<string, unknown>;
+    if (!Number.isSafeInteger(pid) || (pid as number) <= 0 || typeof host !== 'string' || typeof nonce !== 'string') return null;
+    return { pid: pid as number, host, nonce, startedAtWallMs: Number(startedAtWallMs) };
+  } catch {
+    return null;
+  }
+}
+
+/** `process.kill(pid, 0)`: only ESRCH means dead (EPERM is a live process of another user). */
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return codeOf(error) !== 'ESRCH';
+  }
+}
+
+async function readQuiet(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The `code` of a Node system error, if any. */
+export function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

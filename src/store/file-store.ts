@@ -1,0 +1,279 @@
+import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { SystemClock, type Clock } from '../clock.js';
+import { ConfigError, formatValue, HeartbeatLabError, StoreCorruptError, StoreUnavailableError } from '../errors.js';
+import { acquireFileLock, codeOf, type FileLock, type FileLockStats } from './file-lock.js';
+import type {
+  AcquireRequest,
+  AcquireResult,
+  LeaseInfo,
+  LeaseStore,
+  ReleaseRequest,
+  RenewRequest,
+  RenewResult,
+} from './lease-store.js';
+
+/** Options of {@link FileLeaseStore}. */
+export interface FileLeaseStoreOptions {
+  /** Supplies `wallNow()` for expiry times and the timers for lock waits. @default new SystemClock() */
+  readonly clock?: Clock;
+  /** Give up waiting for the cross-process lock after this long (`StoreUnavailableError`). @default 2000 */
+  readonly lockTimeoutMs?: number;
+  /** A lock file older than this (by mtime) is broken even if its owner seems alive. @default 10000 */
+  readonly staleLockMs?: number;
+}
+
+interface Entry {
+  holder: string | null;
+  token: number;
+  ttlMs: number;
+  expiresAtWallMs: number;
+}
+
+type Leases = Map<string, Entry>;
+
+let tempCounter = 0;
+
+/**
+ * The embedded default store for one machine: every key lives in one JSON file
+ * `{ "version": 1, "leases": { "<key>": { holder, token, ttlMs, expiresAtWallMs } } }`.
+ *
+ * Each change runs under a cross-process lock (`<path>.lock`) and is written to a temp file in the
+ * same directory, fsynced, renamed over the lease file and followed by a directory fsync, so
+ * readers never see a torn file. Expiry is judged on `clock.wallNow()` because several processes
+ * share the file. The file is created only by the first `acquire` (exclusively); a file that cannot
+ * be read is reported as `StoreCorruptError` and never overwritten.
+ */
+export class FileLeaseStore implements LeaseStore {
+  readonly kind = 'file';
+  /** Absolute path of the lease file. */
+  readonly path: string;
+  readonly #clock: Clock;
+  readonly #lockTimeoutMs: number;
+  readonly #staleLockMs: number;
+  readonly #stats: FileLockStats = { acquired: 0, retries: 0, staleBroken: 0 };
+  #closed = false;
+
+  constructor(path: string, options: FileLeaseStoreOptions = {}) {
+    if (typeof path !== 'string' || path === '') throw new ConfigError('path', 'must be a non-empty file path', path);
+    this.path = resolve(path);
+    this.#clock = options.clock ?? new SystemClock();
+    this.#lockTimeoutMs = positive('lockTimeoutMs', options.lockTimeoutMs ?? 2000);
+    this.#staleLockMs = positive('staleLockMs', options.staleLockMs ?? 10_000);
+  }
+
+  /** Lock use so far by this instance: locks taken, waits on a live holder, stale locks broken. */
+  get lockStats(): Readonly<FileLockStats> {
+    return { ...this.#stats };
+  }
+
+  async acquire(request: AcquireRequest): Promise<AcquireResult> {
+    checkRequest(request, false);
+    return this.#update<AcquireResult>((leases, now) => {
+      const entry = leases.get(request.key);
+      const live = entry !== undefined && entry.holder !== null && entry.expiresAtWallMs > now;
+      if (live && entry.holder !== request.holder) {
+        return { changed: false, result: { ok: false, reason: 'held', current: info(request.key, entry, now) } };
+      }
+      const token = live ? entry.token : (entry?.token ?? 0) + 1;
+      leases.set(request.key, { holder: request.holder, token, ttlMs: request.ttlMs, expiresAtWallMs: now + request.ttlMs });
+      return { changed: true, result: { ok: true, lease: { key: request.key, holder: request.holder, token, ttlMs: request.ttlMs } } };
+    });
+  }
+
+  async renew(request: RenewRequest): Promise<RenewResult> {
+    checkRequest(request, true);
+    return this.#update<RenewResult>((leases, now) => {
+      const entry = leases.get(request.key);
+      if (entry === undefined || entry.holder !== request.holder || entry.token !== request.token) {
+        return { changed: false, result: { ok: false, reason: 'not-holder', current: entry ? info(request.key, entry, now) : null } };
+      }
+      if (entry.expiresAtWallMs <= now) {
+        return { changed: false, result: { ok: false, reason: 'expired', current: info(request.key, entry, now) } };
+      }
+      entry.ttlMs = request.ttlMs;
+      entry.expiresAtWallMs = now + request.ttlMs;
+      return { changed: true, result: { ok: true, lease: { key: request.key, holder: request.holder, token: entry.token, ttlMs: request.ttlMs } } };
+    });
+  }
+
+  async release(request: ReleaseRequest): Promise<boolean> {
+    checkRequest(request, true);
+    return this.#update<boolean>((leases, now) => {
+      const entry = leases.get(request.key);
+      if (entry === undefined || entry.holder !== request.holder || entry.token !== request.token) {
+        return { changed: false, result: false };
+      }
+      entry.holder = null;
+      entry.expiresAtWallMs = now;
+      return { changed: true, result: true };
+    });
+  }
+
+  /** Reads without the lock: the file is only ever replaced atomically. `null` if the file or key is absent. */
+  async read(key: string): Promise<LeaseInfo | null> {
+    this.#assertOpen();
+    if (typeof key !== 'string' || key === '') throw inputError('key', 'must be a non-empty string', key);
+    const leases = await this.#load();
+    if (leases === null) {
+      await this.#assertDirectory();
+      return null;
+    }
+    const entry = leases.get(key);
+    return entry === undefined ? null : info(key, entry, this.#clock.wallNow());
+  }
+
+  /** Marks the store closed; the lease file and any leases in it are left as they are. */
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  /** Read-modify-write under the cross-process lock; writes only when `apply` changed something. */
+  async #update<T>(apply: (leases: Leases, nowWallMs: number) => { changed: boolean; result: T }): Promise<T> {
+    this.#assertOpen();
+    const lock = await acquireFileLock(
+      `${this.path}.lock`,
+      { clock: this.#clock, timeoutMs: this.#lockTimeoutMs, staleMs: this.#staleLockMs },
+      this.#stats,
+    );
+    try {
+      const existing = await this.#load();
+      const leases = existing ?? new Map<string, Entry>();
+      const { changed, result } = apply(leases, this.#clock.wallNow());
+      if (changed) await this.#write(leases, existing === null, lock);
+      return result;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** The parsed file, `null` when it does not exist; `StoreCorruptError` when it cannot be understood. */
+  async #load(): Promise<Leases | null> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (error) {
+      if (codeOf(error) === 'ENOENT') return null;
+      throw new StoreUnavailableError(`cannot read lease file ${this.path}: ${codeOf(error) ?? String(error)}`, { cause: error });
+    }
+    return parseLeaseFile(this.path, text);
+  }
+
+  async #write(leases: Leases, create: boolean, lock: FileLock): Promise<void> {
+    const text = `${JSON.stringify({ version: 1, leases: Object.fromEntries(leases) }, null, 2)}\n`;
+    const temp = `${this.path}.${process.pid}.${++tempCounter}.tmp`;
+    try {
+      const handle = await open(temp, 'w');
+      try {
+        await handle.writeFile(text);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await lock.assertHeld();
+      if (create) await link(temp, this.path); // exclusive create: fails if anything appeared meanwhile
+      else await rename(temp, this.path);
+    } catch (error) {
+      if (error instanceof HeartbeatLabError) throw error;
+      if (create && codeOf(error) === 'EEXIST') {
+        throw new StoreUnavailableError(`lease file ${this.path} appeared while it was being created (written outside the lock?); retry`, { cause: error });
+      }
+      throw new StoreUnavailableError(`cannot write lease file ${this.path}: ${codeOf(error) ?? String(error)}`, { cause: error });
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+    await syncDirectory(dirname(this.path));
+  }
+
+  async #assertDirectory(): Promise<void> {
+    const directory = dirname(this.path);
+    try {
+      await stat(directory);
+    } catch (error) {
+      throw new StoreUnavailableError(`directory ${directory} of lease file ${this.path} does not exist`, { cause: error });
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error(`FileLeaseStore(${this.path}) is closed; create a new store to use the lease file`);
+  }
+}
+
+/** Parses and validates the lease file text; throws `StoreCorruptError` naming `path` and the defect. */
+function parseLeaseFile(path: string, text: string): Leases {
+  const corrupt = (detail: string, cause?: unknown): StoreCorruptError => new StoreCorruptError(path, detail, { cause });
+  if (text.trim() === '') throw corrupt(`the file is empty (${text.length} bytes)`);
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw corrupt(`not valid JSON (${(error as Error).message}); it may be truncated`, error);
+  }
+  if (!isObject(data)) throw corrupt(`expected a JSON object at the top level, got ${formatValue(data)}`);
+  if (data.version !== 1) throw corrupt(`unsupported version ${formatValue(data.version)} (expected 1)`);
+  if (!isObject(data.leases)) throw corrupt(`"leases" must be an object, got ${formatValue(data.leases)}`);
+  const leases: Leases = new Map();
+  for (const [key, raw] of Object.entries(data.leases)) {
+    const at = `leases[${JSON.stringify(key)}]`;
+    if (!isObject(raw)) throw corrupt(`${at} must be an object, got ${formatValue(raw)}`);
+    const { holder, token, ttlMs, expiresAtWallMs } = raw;
+    if (holder !== null && typeof holder !== 'string') throw corrupt(`${at}.holder must be a string or null, got ${formatValue(holder)}`);
+    if (!Number.isSafeInteger(token) || (token as number) < 0) throw corrupt(`${at}.token must be a non-negative integer, got ${formatValue(token)}`);
+    if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0) throw corrupt(`${at}.ttlMs must be a non-negative number, got ${formatValue(ttlMs)}`);
+    if (typeof expiresAtWallMs !== 'number' || !Number.isFinite(expiresAtWallMs)) {
+      throw corrupt(`${at}.expiresAtWallMs must be a finite number, got ${formatValue(expiresAtWallMs)}`);
+    }
+    leases.set(key, { holder, token: token as number, ttlMs, expiresAtWallMs });
+  }
+  return leases;
+}
+
+function info(key: string, entry: Entry, nowWallMs: number): LeaseInfo {
+  return {
+    key,
+    holder: entry.holder,
+    token: entry.token,
+    ttlMs: entry.ttlMs,
+    expiresInMs: entry.holder === null ? 0 : entry.expiresAtWallMs - nowWallMs,
+  };
+}
+
+/** Rejects requests that would write values JSON cannot round-trip (NaN, Infinity) or empty names. */
+function checkRequest(request: { key: string; holder: string; ttlMs?: number; token?: number }, hasToken: boolean): void {
+  if (typeof request.key !== 'string' || request.key === '') throw inputError('key', 'must be a non-empty string', request.key);
+  if (typeof request.holder !== 'string' || request.holder === '') throw inputError('holder', 'must be a non-empty string', request.holder);
+  if ('ttlMs' in request && !(typeof request.ttlMs === 'number' && Number.isFinite(request.ttlMs) && request.ttlMs > 0)) {
+    throw inputError('ttlMs', 'must be a positive finite number', request.ttlMs);
+  }
+  if (hasToken && !(Number.isSafeInteger(request.token) && (request.token as number) >= 0)) {
+    throw inputError('token', 'must be a non-negative integer', request.token);
+  }
+}
+
+function inputError(field: string, rule: string, value: unknown): HeartbeatLabError {
+  return new HeartbeatLabError('E_INPUT', `invalid lease request ${field}: ${rule} (got ${formatValue(value)})`);
+}
+
+function positive(option: string, value: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new ConfigError(option, 'must be a positive finite number of ms', value);
+  return value;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** fsync of the directory makes the rename durable; platforms that cannot fsync a directory are skipped. */
+async function syncDirectory(directory: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(directory, 'r');
+    await handle.sync();
+  } catch (error) {
+    if (!['EISDIR', 'EINVAL', 'EPERM', 'EBADF', 'ENOTSUP'].includes(codeOf(error) ?? '')) {
+      throw new StoreUnavailableError(`cannot fsync directory ${directory}: ${codeOf(error) ?? String(error)}`, { cause: error });
+    }
+  } finally {
+    await handle?.close();
+  }
+}

@@ -1,0 +1,341 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { SystemClock, type Clock, type TimerHandle } from '../../src/clock.js';
+import { StoreCorruptError, StoreUnavailableError } from '../../src/errors.js';
+import { FileLeaseStore } from '../../src/store/file-store.js';
+
+const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** Time only moves when told to; a timer fires on a later turn and moves time up to its due time. */
+class FakeClock implements Clock {
+  t = 1_700_000_000_000;
+  now(): number {
+    return this.t;
+  }
+  wallNow(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+    const handle = { cancelled: false };
+    const due = this.t + Math.max(0, delayMs);
+    setImmediate(() => {
+      if (handle.cancelled) return;
+      this.t = Math.max(this.t, due);
+      callback();
+    });
+    return handle;
+  }
+  clearTimeout(handle: TimerHandle): void {
+    (handle as { cancelled: boolean }).cancelled = true;
+  }
+}
+
+let dir: string;
+let file: string;
+let clock: FakeClock;
+let store: FileLeaseStore;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'file-store-'));
+  file = join(dir, 'leases.json');
+  clock = new FakeClock();
+  store = new FileLeaseStore(file, { clock });
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Everything in the directory except the lease file: must be empty after any operation. */
+async function litter(): Promise<string[]> {
+  return (await readdir(dir)).filter((name) => name !== 'leases.json');
+}
+
+describe('FileLeaseStore contract', () => {
+  it('acquires a free key, refuses others while held, and re-acquire by the holder keeps the token', async () => {
+    const a = await store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 });
+    expect(a).toEqual({ ok: true, lease: { key: 'k', holder: 'a', token: 1, ttlMs: 1000 } });
+
+    clock.advance(400);
+    const b = await store.acquire({ key: 'k', holder: 'b', ttlMs: 1000 });
+    expect(b).toEqual({ ok: false, reason: 'held', current: { key: 'k', holder: 'a', token: 1, ttlMs: 1000, expiresInMs: 600 } });
+
+    const again = await store.acquire({ key: 'k', holder: 'a', ttlMs: 2000 });
+    expect(again).toEqual({ ok: true, lease: { key: 'k', holder: 'a', token: 1, ttlMs: 2000 } });
+    expect((await store.read('k'))?.expiresInMs).toBe(2000);
+    expect(await litter()).toEqual([]);
+  });
+
+  it('renews only for holder + token, and not after expiry', async () => {
+    await store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 });
+    expect(await store.renew({ key: 'k', holder: 'b', token: 1, ttlMs: 1000 })).toMatchObject({ ok: false, reason: 'not-holder', current: { holder: 'a' } });
+    expect(await store.renew({ key: 'k', holder: 'a', token: 2, ttlMs: 1000 })).toMatchObject({ ok: false, reason: 'not-holder' });
+    clock.advance(900);
+    expect(await store.renew({ key: 'k', holder: 'a', token: 1, ttlMs: 500 })).toEqual({ ok: true, lease: { key: 'k', holder: 'a', token: 1, ttlMs: 500 } });
+    clock.advance(500);
+    expect(await store.renew({ key: 'k', holder: 'a', token: 1, ttlMs: 500 })).toEqual({
+      ok: false,
+      reason: 'expired',
+      current: { key: 'k', holder: 'a', token: 1, ttlMs: 500, expiresInMs: 0 },
+    });
+    clock.advance(250);
+    expect((await store.read('k'))?.expiresInMs).toBe(-250); // the file remembers the expired holder
+  });
+
+  it('issues token + 1 on takeover after expiry and on acquire after release; release keeps the token', async () => {
+    await store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 });
+    clock.advance(1000);
+    expect(await store.acquire({ key: 'k', holder: 'b', ttlMs: 1000 })).toMatchObject({ ok: true, lease: { holder: 'b', token: 2 } });
+    expect(await store.release({ key: 'k', holder: 'a', token: 1 })).toBe(false);
+    expect(await store.release({ key: 'k', holder: 'b', token: 2 })).toBe(true);
+    expect(await store.read('k')).toEqual({ key: 'k', holder: null, token: 2, ttlMs: 1000, expiresInMs: 0 });
+    expect(await store.release({ key: 'k', holder: 'b', token: 2 })).toBe(false);
+    expect(await store.acquire({ key: 'k', holder: 'b', ttlMs: 1000 })).toMatchObject({ ok: true, lease: { token: 3 } });
+  });
+
+  it('keeps keys apart and tokens across a new instance on the same path', async () => {
+    await store.acquire({ key: 'x', holder: 'a', ttlMs: 1000 });
+    await store.acquire({ key: 'y', holder: 'a', ttlMs: 1000 });
+    await store.release({ key: 'x', holder: 'a', token: 1 });
+    await store.close();
+    await expect(store.read('x')).rejects.toThrow(/closed/);
+
+    const reopened = new FileLeaseStore(file, { clock });
+    expect(await reopened.acquire({ key: 'x', holder: 'b', ttlMs: 1000 })).toMatchObject({ ok: true, lease: { token: 2 } });
+    expect(await reopened.acquire({ key: 'y', holder: 'b', ttlMs: 1000 })).toMatchObject({ ok: false, current: { holder: 'a', token: 1 } });
+    const onDisk = JSON.parse(await readFile(file, 'utf8'));
+    expect(onDisk).toEqual({
+      version: 1,
+      leases: {
+        x: { holder: 'b', token: 2, ttlMs: 1000, expiresAtWallMs: clock.t + 1000 },
+        y: { holder: 'a', token: 1, ttlMs: 1000, expiresAtWallMs: clock.t + 1000 },
+      },
+    });
+  });
+
+  it('lets exactly one of many concurrent acquires in one process win', async () => {
+    // Real lock waits here: a fake clock would run out the lock timeout faster than the file I/O.
+    const [one, two] = [new FileLeaseStore(file, { clock: new SystemClock() }), new FileLeaseStore(file, { clock: new SystemClock() })];
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 ? one : two).acquire({ key: 'k', holder: `h${i}`, ttlMs: 60_000 })),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(1);
+    expect((await one.read('k'))?.token).toBe(1);
+    expect(await litter()).toEqual([]);
+  });
+
+  it('never creates the lease file from renew, release or read', async () => {
+    expect(await store.read('k')).toBeNull();
+    expect(await store.renew({ key: 'k', holder: 'a', token: 1, ttlMs: 1000 })).toEqual({ ok: false, reason: 'not-holder', current: null });
+    expect(await store.release({ key: 'k', holder: 'a', token: 1 })).toBe(false);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('reports a missing directory as StoreUnavailableError naming it, and creates nothing', async () => {
+    const missing = join(dir, 'nope');
+    const lost = new FileLeaseStore(join(missing, 'leases.json'), { clock });
+    await expect(lost.acquire({ key: 'k', holder: 'a', ttlMs: 1000 })).rejects.toThrow(StoreUnavailableError);
+    await expect(lost.acquire({ key: 'k', holder: 'a', ttlMs: 1000 })).rejects.toThrow(missing);
+    await expect(lost.read('k')).rejects.toThrow(missing);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('rejects requests JSON could not round-trip', async () => {
+    await expect(store.acquire({ key: 'k', holder: 'a', ttlMs: Number.NaN })).rejects.toMatchObject({ code: 'E_INPUT' });
+    await expect(store.acquire({ key: '', holder: 'a', ttlMs: 1 })).rejects.toMatchObject({ code: 'E_INPUT' });
+    expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('FileLeaseStore corrupt files', () => {
+  const cases: Array<[string, string, RegExp]> = [
+    ['empty', '', /empty/],
+    ['truncated', '{', /not valid JSON/],
+    ['wrong version', JSON.stringify({ version: 2, leases: {} }), /unsupported version 2/],
+    ['holder not a string', JSON.stringify({ version: 1, leases: { k: { holder: 7, token: 1, ttlMs: 1, expiresAtWallMs: 1 } } }), /holder must be a string/],
+    ['leases missing', JSON.stringify({ version: 1 }), /"leases" must be an object/],
+  ];
+
+  it.each(cases)('%s: every operation fails with StoreCorruptError and the bytes stay', async (_name, bytes, detail) => {
+    await writeFile(file, bytes);
+    const operations = [
+      () => store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 }),
+      () => store.renew({ key: 'k', holder: 'a', token: 1, ttlMs: 1000 }),
+      () => store.release({ key: 'k', holder: 'a', token: 1 }),
+      () => store.read('k'),
+      () => store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 }),
+    ];
+    for (const operation of operations) {
+      const error = await operation().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(StoreCorruptError);
+      expect((error as Error).message).toContain(file);
+      expect((error as Error).message).toMatch(detail);
+    }
+    expect(await readFile(file, 'utf8')).toBe(bytes);
+    expect(await litter()).toEqual([]);
+  });
+});
+
+describe('FileLeaseStore cross-process lock', () => {
+  let sleeper: ChildProcess;
+  const lockFile = (): string => `${file}.lock`;
+  const lockRecord = (pid: number, nonce = 'n'): string => JSON.stringify({ pid, host: hostname(), nonce, startedAtWallMs: 0 });
+
+  beforeAll(async () => {
+    sleeper = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+    await new Promise((done) => sleeper.once('spawn', done));
+  });
+  afterAll(() => {
+    sleeper.kill();
+  });
+
+  async function deadPid(): Promise<number> {
+    const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    await new Promise((done) => child.once('exit', done));
+    return child.pid!;
+  }
+
+  it('breaks a lock whose owner pid is dead', async () => {
+    await writeFile(lockFile(), lockRecord(await deadPid()));
+    expect(await store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 })).toMatchObject({ ok: true });
+    expect(store.lockStats).toEqual({ acquired: 1, retries: 0, staleBroken: 1 });
+    expect(await litter()).toEqual([]);
+  });
+
+  it('breaks a lock left by an earlier process with our own pid', async () => {
+    await writeFile(lockFile(), lockRecord(process.pid, 'not-ours'));
+    expect(await store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 })).toMatchObject({ ok: true });
+    expect(store.lockStats.staleBroken).toBe(1);
+  });
+
+  it('breaks a live-owned or unreadable lock only once it is older than staleLockMs', async () => {
+    await writeFile(lockFile(), 'garbage');
+    const old = (clock.wallNow() - 11_000) / 1000;
+    await utimes(lockFile(), old, old);
+    expect(await store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 })).toMatchObject({ ok: true });
+
+    await writeFile(lockFile(), lockRecord(sleeper.pid!));
+    await utimes(lockFile(), old, old);
+    expect(await store.renew({ key: 'k', holder: 'a', token: 1, ttlMs: 1000 })).toMatchObject({ ok: true });
+    expect(store.lockStats.staleBroken).toBe(2);
+    expect(await litter()).toEqual([]);
+  });
+
+  it('skips a break marker left by a dead breaker', async () => {
+    const dead = await deadPid();
+    const stale = lockRecord(dead);
+    await writeFile(lockFile(), stale);
+    const { createHash } = await import('node:crypto');
+    const id = createHash('sha256').update(stale).digest('hex').slice(0, 16);
+    await writeFile(`${lockFile()}.break-${id}-0`, lockRecord(dead, 'breaker'));
+    expect(await store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 })).toMatchObject({ ok: true });
+    expect(await litter()).toEqual([]);
+  });
+
+  it('times out on a lock held by a live process and leaves it alone', async () => {
+    const held = lockRecord(sleeper.pid!);
+    await writeFile(lockFile(), held);
+    const impatient = new FileLeaseStore(file, { clock, lockTimeoutMs: 150 });
+    const started = clock.now();
+    const error = await impatient.acquire({ key: 'k', holder: 'a', ttlMs: 1000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toContain(`pid ${sleeper.pid}`);
+    expect(clock.now() - started).toBeGreaterThanOrEqual(150);
+    expect(impatient.lockStats.retries).toBeGreaterThan(0);
+    expect(await readFile(lockFile(), 'utf8')).toBe(held);
+    expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe('FileLeaseStore multi-process race', () => {
+  const PROCESSES = 8;
+  const EPOCHS = 30;
+  let build: string;
+  let moduleUrl: string;
+
+  beforeAll(async () => {
+    // Compile only this module's import graph into a private dir: others' files and dist/ are not touched.
+    build = await mkdtemp(join(tmpdir(), 'file-store-build-'));
+    await writeFile(
+      join(build, 'tsconfig.json'),
+      JSON.stringify({
+        extends: join(REPO, 'tsconfig.json'),
+        compilerOptions: {
+          outDir: join(build, 'out'),
+          rootDir: REPO,
+          typeRoots: [join(REPO, 'node_modules/@types')],
+          declaration: false,
+          sourceMap: false,
+          noEmitOnError: true,
+        },
+        include: [],
+        files: [join(REPO, 'src/store/file-store.ts')],
+      }),
+    );
+    execFileSync(process.execPath, [join(REPO, 'node_modules/typescript/bin/tsc'), '-p', join(build, 'tsconfig.json')], { stdio: 'pipe' });
+    await writeFile(join(build, 'out', 'package.json'), '{"type":"module"}');
+    moduleUrl = pathToFileURL(join(build, 'out/src/store/file-store.js')).href;
+  });
+
+  afterAll(async () => {
+    await rm(build, { recursive: true, force: true });
+  });
+
+  it(`${PROCESSES} processes x ${EPOCHS} epochs: one winner per token, tokens increase per process`, async () => {
+    const racer = join(REPO, 'test/fixtures/file-store-racer.mjs');
+    const children = Array.from({ length: PROCESSES }, (_, i) =>
+      spawn(process.execPath, [racer, moduleUrl, file, String(i), String(EPOCHS), '1000'], { stdio: ['pipe', 'pipe', 'pipe'] }),
+    );
+    const lines = children.map((child) => {
+      const rl = createInterface({ input: child.stdout! });
+      let stderr = '';
+      child.stderr!.on('data', (chunk) => (stderr += chunk));
+      const ready = new Promise<void>((done) => rl.once('line', () => done()));
+      const result = new Promise<string>((done, fail) => {
+        const out: string[] = [];
+        rl.on('line', (line) => out.push(line));
+        child.once('exit', (code) => (code === 0 ? done(out.at(-1) ?? '') : fail(new Error(`racer exited ${code}: ${stderr}`))));
+      });
+      return { ready, result };
+    });
+    await Promise.all(lines.map((l) => l.ready));
+    for (const child of children) child.stdin!.end('go\n'); // start barrier
+    const results = (await Promise.all(lines.map((l) => l.result))).map(
+      (line) => JSON.parse(line) as { index: number; wins: Array<{ token: number; holder: string }>; refusals: number; lostReleases: number; lockStats: { acquired: number; retries: number; staleBroken: number } },
+    );
+
+    const wins = results.flatMap((r) => r.wins);
+    const tokens = wins.map((w) => w.token).sort((a, b) => a - b);
+    expect(tokens).toEqual(Array.from({ length: tokens.length }, (_, i) => i + 1)); // each token exactly once, none skipped
+    for (const r of results) {
+      expect(r.wins.length + r.refusals).toBe(EPOCHS);
+      const own = r.wins.map((w) => w.token);
+      expect(own).toEqual([...own].sort((a, b) => a - b));
+      expect(new Set(own).size).toBe(own.length);
+    }
+    const final = JSON.parse(await readFile(file, 'utf8'));
+    expect(final.version).toBe(1);
+    expect(final.leases.race.token).toBe(tokens.length);
+    expect(await litter()).toEqual([]);
+
+    const sum = (pick: (r: (typeof results)[number]) => number): number => results.reduce((n, r) => n + pick(r), 0);
+    console.log(
+      `[file-store race] ${PROCESSES}x${EPOCHS} attempts=${PROCESSES * EPOCHS} wins=${wins.length} refusals=${sum((r) => r.refusals)} ` +
+        `lostReleases=${sum((r) => r.lostReleases)} lockAcquired=${sum((r) => r.lockStats.acquired)} ` +
+        `lockRetries=${sum((r) => r.lockStats.retries)} staleBroken=${sum((r) => r.lockStats.staleBroken)} ` +
+        `winsPerProcess=${results.map((r) => r.wins.length).join(',')}`,
+    );
+  });
+});
