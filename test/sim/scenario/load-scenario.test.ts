@@ -81,8 +81,20 @@ describe('scenarios/idle.yaml', () => {
       keepAwake: { intervalMs: 60_000 },
       crash: undefined,
       restart: undefined,
-      strategies: [{ name: 'baseline', kind: 'baseline' }],
-      targets: [{ strategy: 'baseline', metric: 'respawnsPerHour', bound: { min: 5, max: 6.5 } }],
+      strategies: [
+        { name: 'baseline', kind: 'baseline' },
+        { name: 'sidecar', kind: 'sidecar' },
+        { name: 'worker', kind: 'worker' },
+        { name: 'watchdog-loop:never-stopped', kind: 'watchdog-loop', variant: 'never-stopped' },
+        { name: 'watchdog-loop:restarted', kind: 'watchdog-loop', variant: 'restarted' },
+        { name: 'watchdog-loop:pid-checked', kind: 'watchdog-loop', variant: 'pid-checked' },
+        { name: 'keep-awake', kind: 'keep-awake' },
+      ],
+      targets: expect.arrayContaining([
+        { strategy: 'baseline', metric: 'respawnsPerHour', bound: { min: 5, max: 6.5 } },
+        { strategy: 'sidecar', metric: 'respawnsPerHour', bound: { max: 0 } },
+        { strategy: 'worker', metric: 'respawnsPerHour', bound: { max: 0 } },
+      ]),
     });
   });
 });

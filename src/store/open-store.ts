@@ -1,0 +1,87 @@
+import { fileURLToPath } from 'node:url';
+import { SystemClock, type Clock } from '../clock.js';
+import { ConfigError } from '../errors.js';
+import type { LeaseStore } from './lease-store.js';
+
+/** Options of {@link openLeaseStore}. */
+export interface OpenLeaseStoreOptions {
+  /** Clock of the `memory:` and `file:` stores (server stores use the server's clock). @default new SystemClock() */
+  readonly clock?: Clock;
+}
+
+const ACCEPTED = 'memory:, file:///abs/path.json, redis://, rediss://, postgres://, postgresql://, etcd://host:port[,host:port], etcds://';
+
+/**
+ * Opens the lease store a URL names:
+ * - `memory:` — in-process `MemoryLeaseStore` (tests, simulator);
+ * - `file:///abs/path.json` — `FileLeaseStore`, one machine;
+ * - `redis://[user:password@]host:port[/db]`, `rediss://` (TLS) — `RedisLeaseStore`, needs `ioredis`;
+ * - `postgres://…`, `postgresql://…` — `PostgresLeaseStore`, needs `pg`;
+ * - `etcd://[user:password@]host:port[,host:port]`, `etcds://` (TLS) — `EtcdLeaseStore`, needs `etcd3`.
+ *
+ * Store modules and drivers are imported only when chosen. A missing driver or an unknown scheme
+ * throws `ConfigError`; passwords never appear in messages.
+ */
+export async function openLeaseStore(url: string, options: OpenLeaseStoreOptions = {}): Promise<LeaseStore> {
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
+  switch (scheme) {
+    case 'memory': {
+      const { MemoryLeaseStore } = await import('./memory-store.js');
+      return new MemoryLeaseStore(options.clock ?? new SystemClock());
+    }
+    case 'file': {
+      const { FileLeaseStore } = await import('./file-store.js');
+      return new FileLeaseStore(filePath(url), options.clock === undefined ? {} : { clock: options.clock });
+    }
+    case 'redis':
+    case 'rediss': {
+      const { RedisLeaseStore } = await import('./redis-store.js');
+      return RedisLeaseStore.connect(url);
+    }
+    case 'postgres':
+    case 'postgresql': {
+      const { PostgresLeaseStore } = await import('./postgres-store.js');
+      return PostgresLeaseStore.connect(url);
+    }
+    case 'etcd':
+    case 'etcds': {
+      const { EtcdLeaseStore } = await import('./etcd-store.js');
+      return EtcdLeaseStore.connect(url);
+    }
+    default:
+      throw new ConfigError('store', `the URL scheme must be one of ${ACCEPTED}`, redactUrl(url));
+  }
+}
+
+function filePath(url: string): string {
+  try {
+    return fileURLToPath(url);
+  } catch (error) {
+    throw new ConfigError('store', `a file: store URL must be absolute, like file:///var/lib/app/lease.json (${String(error)})`, url);
+  }
+}
+
+/**
+ * Imports an optional driver package; when it is not installed, throws a `ConfigError` naming the
+ * package to install. `load` must be the literal `() => import('<pkg>')` so types flow through.
+ */
+export async function importDriver<T>(pkg: string, scheme: string, url: string, load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String(error).includes(`'${pkg}'`);
+    if (!missing) throw error;
+    throw new ConfigError('store', `a ${scheme} lease store needs the npm package "${pkg}" — run \`npm install ${pkg}\``, redactUrl(url));
+  }
+}
+
+/** The URL with any password (in the userinfo or a `password=` query parameter) replaced by `***`. */
+export function redactUrl(url: string): string {
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (_all, scheme: string, userinfo: string) => {
+      const colon = userinfo.indexOf(':');
+      return `${scheme}${colon === -1 ? userinfo : `${userinfo.slice(0, colon)}:***`}@`;
+    })
+    .replace(/([?&](?:password|pass|pwd|sslpassword)=)[^&#]*/gi, '$1***');
+}

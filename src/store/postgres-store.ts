@@ -1,0 +1,214 @@
+import type { Pool, PoolConfig } from 'pg';
+import { ConfigError, HeartbeatLabError, StoreCorruptError, StoreUnavailableError } from '../errors.js';
+import type {
+  AcquireRequest,
+  AcquireResult,
+  LeaseInfo,
+  LeaseStore,
+  ReleaseRequest,
+  RenewRequest,
+  RenewResult,
+} from './lease-store.js';
+import { importDriver, redactUrl } from './open-store.js';
+
+/** Options of {@link PostgresLeaseStore}. */
+export interface PostgresLeaseStoreOptions {
+  /** Table of leases, optionally schema-qualified; created if missing. @default 'heartbeat_lab_leases' */
+  readonly table?: string;
+  /** Wait for a connection (used by {@link PostgresLeaseStore.connect}). @default 2000 */
+  readonly connectTimeoutMs?: number;
+  /** Client-side limit per query (used by {@link PostgresLeaseStore.connect}). @default 3000 */
+  readonly queryTimeoutMs?: number;
+  /** End the pool on `close()`. {@link PostgresLeaseStore.connect} sets it. @default false */
+  readonly closePool?: boolean;
+}
+
+interface Row {
+  holder: string | null;
+  token: string;
+  ttl_ms: number;
+  expires_in_ms: number;
+}
+
+/** SQLSTATEs that mean "the table is not the shape we wrote": the data is left alone. */
+const SHAPE_ERRORS = new Set(['42703', '42804', '22P02', '22003']);
+const IDENTIFIER = /^(?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$/i;
+
+/**
+ * Lease store on PostgreSQL (pg `Pool`). One row per key; acquire, renew and release are single
+ * statements judged on the server's `now()`. The row outlives release and expiry, so the token
+ * column keeps increasing across holders and restarts. The table is created on first use
+ * (`CREATE TABLE IF NOT EXISTS` under a transaction-scoped advisory lock, so concurrent
+ * migrators do not collide).
+ */
+export class PostgresLeaseStore implements LeaseStore {
+  readonly kind = 'postgres';
+  readonly #pool: Pool;
+  readonly #table: string;
+  readonly #closePool: boolean;
+  #migrated: Promise<void> | undefined;
+  #closed = false;
+
+  /** Wraps an existing pool. The store adds an `error` listener so idle-client errors do not crash. */
+  constructor(pool: Pool, options: PostgresLeaseStoreOptions = {}) {
+    const table = options.table ?? 'heartbeat_lab_leases';
+    if (!IDENTIFIER.test(table)) {
+      throw new ConfigError('table', 'must be an unquoted SQL identifier, optionally schema-qualified', table);
+    }
+    this.#pool = pool;
+    this.#table = table
+      .split('.')
+      .map((part) => `"${part}"`)
+      .join('.');
+    this.#closePool = options.closePool ?? false;
+    pool.on('error', () => undefined);
+  }
+
+  /** Connects to `url`, or `DATABASE_URL`, or `postgres://localhost:5432/postgres`. Loads `pg` on first use. */
+  static async connect(url?: string, options: PostgresLeaseStoreOptions = {}): Promise<PostgresLeaseStore> {
+    const target = url ?? process.env.DATABASE_URL ?? 'postgres://localhost:5432/postgres';
+    const pg = await importDriver('pg', 'postgres://', target, () => import('pg'));
+    const config: PoolConfig = {
+      connectionString: target,
+      max: 4,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 2_000,
+      query_timeout: options.queryTimeoutMs ?? 3_000,
+      idleTimeoutMillis: 10_000,
+      allowExitOnIdle: true,
+      keepAlive: true,
+    };
+    return new PostgresLeaseStore(new pg.Pool(config), { closePool: true, ...options });
+  }
+
+  async acquire(request: AcquireRequest): Promise<AcquireResult> {
+    const ttlMs = ttlOf(request.ttlMs);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const won = await this.#query<{ token: string }>(
+        'acquire',
+        `INSERT INTO ${this.#table} AS l (key, holder, token, ttl_ms, expires_at)
+         VALUES ($1, $2, 1, $3::integer, now() + $3::integer * interval '1 millisecond')
+         ON CONFLICT (key) DO UPDATE SET
+           holder = excluded.holder,
+           token = CASE WHEN l.holder = excluded.holder AND l.expires_at > now() THEN l.token ELSE l.token + 1 END,
+           ttl_ms = excluded.ttl_ms,
+           expires_at = excluded.expires_at
+         WHERE l.holder IS NULL OR l.expires_at <= now() OR l.holder = excluded.holder
+         RETURNING token`,
+        [request.key, request.holder, ttlMs],
+      );
+      const row = won[0];
+      if (row) return { ok: true, lease: { key: request.key, holder: request.holder, token: this.#token(row.token), ttlMs } };
+      const current = await this.read(request.key);
+      // Freed between the two statements: try again rather than report a free key as held.
+      if (current !== null && current.holder !== null && current.expiresInMs > 0) return { ok: false, reason: 'held', current };
+    }
+    throw new StoreUnavailableError(`postgres acquire of ${JSON.stringify(request.key)} kept racing; try again`);
+  }
+
+  async renew(request: RenewRequest): Promise<RenewResult> {
+    const ttlMs = ttlOf(request.ttlMs);
+    const rows = await this.#query<{ token: string }>(
+      'renew',
+      `UPDATE ${this.#table} SET ttl_ms = $4::integer, expires_at = now() + $4::integer * interval '1 millisecond'
+       WHERE key = $1 AND holder = $2 AND token = $3 AND expires_at > now()
+       RETURNING token`,
+      [request.key, request.holder, request.token, ttlMs],
+    );
+    if (rows.length > 0) return { ok: true, lease: { key: request.key, holder: request.holder, token: request.token, ttlMs } };
+    const current = await this.read(request.key);
+    const mine = current !== null && current.holder === request.holder && current.token === request.token;
+    return { ok: false, reason: mine ? 'expired' : 'not-holder', current };
+  }
+
+  async release(request: ReleaseRequest): Promise<boolean> {
+    const rows = await this.#query(
+      'release',
+      `UPDATE ${this.#table} SET holder = NULL, expires_at = now()
+       WHERE key = $1 AND holder = $2 AND token = $3 RETURNING 1`,
+      [request.key, request.holder, request.token],
+    );
+    return rows.length > 0;
+  }
+
+  async read(key: string): Promise<LeaseInfo | null> {
+    const rows = await this.#query<Row>(
+      'read',
+      `SELECT holder, token, ttl_ms, (extract(epoch FROM expires_at - now()) * 1000)::float8 AS expires_in_ms
+       FROM ${this.#table} WHERE key = $1`,
+      [key],
+    );
+    const row = rows[0];
+    if (!row) return null;
+    const expiresInMs = row.holder === null ? 0 : Math.round(row.expires_in_ms);
+    return { key, holder: row.holder, token: this.#token(row.token), ttlMs: row.ttl_ms, expiresInMs };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#closePool) await this.#pool.end().catch(() => undefined);
+  }
+
+  async #query<R>(operation: string, sql: string, params: unknown[]): Promise<R[]> {
+    if (this.#closed) throw new StoreUnavailableError('postgres lease store is closed');
+    try {
+      await this.#migrate();
+      const result = await this.#pool.query(sql, params);
+      return result.rows as R[];
+    } catch (error) {
+      throw this.#classify(operation, error);
+    }
+  }
+
+  /** Creates the table once per instance; a failed attempt is retried by the next call. */
+  #migrate(): Promise<void> {
+    this.#migrated ??= this.#createTable().catch((error: unknown) => {
+      this.#migrated = undefined;
+      throw error;
+    });
+    return this.#migrated;
+  }
+
+  async #createTable(): Promise<void> {
+    const client = await this.#pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`heartbeat-lab migrate ${this.#table}`]);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.#table} (
+           key text PRIMARY KEY,
+           holder text,
+           token bigint NOT NULL,
+           ttl_ms integer NOT NULL,
+           expires_at timestamptz NOT NULL)`,
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  #token(value: string): number {
+    const token = Number(value);
+    if (!Number.isSafeInteger(token)) throw new StoreCorruptError(`postgres table ${this.#table}`, `token ${value} is not a safe integer`);
+    return token;
+  }
+
+  #classify(operation: string, error: unknown): Error {
+    if (error instanceof HeartbeatLabError) return error;
+    const code = (error as { code?: unknown } | null)?.code;
+    const message = redactUrl(error instanceof Error ? error.message : String(error));
+    if (typeof code === 'string' && SHAPE_ERRORS.has(code)) {
+      return new StoreCorruptError(`postgres table ${this.#table}`, `${message} (SQLSTATE ${code})`, { cause: error });
+    }
+    const detail = typeof code === 'string' ? `${message} (${code})` : message;
+    return new StoreUnavailableError(`postgres ${operation} failed: ${detail}`, { cause: error });
+  }
+}
+
+function ttlOf(ttlMs: number): number {
+  return Math.max(1, Math.ceil(ttlMs));
+}

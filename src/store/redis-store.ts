@@ -1,0 +1,278 @@
+import type { Redis, RedisOptions } from 'ioredis';
+import { SystemClock, type Clock, type TimerHandle } from '../clock.js';
+import { HeartbeatLabError, StoreCorruptError, StoreUnavailableError } from '../errors.js';
+import type {
+  AcquireRequest,
+  AcquireResult,
+  LeaseInfo,
+  LeaseStore,
+  ReleaseRequest,
+  RenewRequest,
+  RenewResult,
+} from './lease-store.js';
+import { importDriver } from './open-store.js';
+
+/** Options of {@link RedisLeaseStore}. */
+export interface RedisLeaseStoreOptions {
+  /** Prepended to every key this store writes. @default 'heartbeat-lab:' */
+  readonly keyPrefix?: string;
+  /** How long an operation waits for a (re)connection before failing with `StoreUnavailableError`. @default 1000 */
+  readonly connectTimeoutMs?: number;
+  /** How long a script may run before the call fails (used by {@link RedisLeaseStore.connect}). @default 2000 */
+  readonly commandTimeoutMs?: number;
+  /** Quit the client on `close()`. {@link RedisLeaseStore.connect} sets it. @default false */
+  readonly closeClient?: boolean;
+  /** Timers for the connection wait. @default new SystemClock({ unref: true }) */
+  readonly clock?: Clock;
+}
+
+/*
+ * Data layout, per lease key K (the `{K}` hash tag keeps both keys in one cluster slot):
+ *   <prefix>{K}        hash  holder (absent when free), token, ttl (ms), exp (server epoch ms)
+ *   <prefix>{K}:token  string, last fencing token issued; never expires
+ * Expiry is judged with redis.call('TIME') inside each script, so on the server's clock.
+ * Every script validates before it writes: Lua errors do not roll back earlier writes.
+ */
+const PRELUDE = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function load(k)
+  local kind = redis.call('TYPE', k)['ok']
+  if kind == 'none' then return nil end
+  if kind ~= 'hash' then return 'key holds a ' .. kind .. ', not a hash' end
+  local v = redis.call('HMGET', k, 'holder', 'token', 'ttl', 'exp')
+  local token, ttl, exp = tonumber(v[2]), tonumber(v[3]), tonumber(v[4])
+  if not token or not ttl or not exp then return 'hash fields token/ttl/exp are missing or not numbers' end
+  return { holder = v[1], token = token, ttl = ttl, exp = exp }
+end
+local function counter(k)
+  local kind = redis.call('TYPE', k)['ok']
+  if kind == 'none' then return 0 end
+  if kind ~= 'string' then return nil, 'token counter holds a ' .. kind end
+  local n = tonumber(redis.call('GET', k))
+  if not n then return nil, 'token counter is not a number' end
+  return n
+end
+local function info(status, e, now)
+  if not e then return { status, false, 0, 0, 0, 0 } end
+  local left = 0
+  if e.holder then left = e.exp - now end
+  return { status, e.holder, e.token, e.ttl, left, 1 }
+end
+`;
+
+const ACQUIRE = `${PRELUDE}
+local now = now_ms()
+local e = load(KEYS[1])
+if type(e) == 'string' then return { 'corrupt', e } end
+local c, cerr = counter(KEYS[2])
+if cerr then return { 'corrupt', cerr } end
+local holder, ttl = ARGV[1], tonumber(ARGV[2])
+if e and e.holder and e.exp > now then
+  if e.holder ~= holder then return info('held', e, now) end
+  redis.call('HSET', KEYS[1], 'ttl', ttl, 'exp', now + ttl)
+  return { 'ok', holder, e.token, ttl, ttl, 1 }
+end
+local last = c
+if e and e.token > last then last = e.token end
+local token = last + 1
+redis.call('SET', KEYS[2], token)
+redis.call('HSET', KEYS[1], 'holder', holder, 'token', token, 'ttl', ttl, 'exp', now + ttl)
+return { 'ok', holder, token, ttl, ttl, 1 }
+`;
+
+const RENEW = `${PRELUDE}
+local now = now_ms()
+local e = load(KEYS[1])
+if type(e) == 'string' then return { 'corrupt', e } end
+if not e or e.holder ~= ARGV[1] or e.token ~= tonumber(ARGV[2]) then return info('not-holder', e, now) end
+if e.exp <= now then return info('expired', e, now) end
+local ttl = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], 'ttl', ttl, 'exp', now + ttl)
+return { 'ok', e.holder, e.token, ttl, ttl, 1 }
+`;
+
+const RELEASE = `${PRELUDE}
+local e = load(KEYS[1])
+if type(e) == 'string' then return { 'corrupt', e } end
+if not e or e.holder ~= ARGV[1] or e.token ~= tonumber(ARGV[2]) then return { 'no' } end
+redis.call('HDEL', KEYS[1], 'holder')
+redis.call('HSET', KEYS[1], 'exp', now_ms())
+return { 'ok' }
+`;
+
+const READ = `${PRELUDE}
+local now = now_ms()
+local e = load(KEYS[1])
+if type(e) == 'string' then return { 'corrupt', e } end
+if e then return info('ok', e, now) end
+local c, cerr = counter(KEYS[2])
+if cerr then return { 'corrupt', cerr } end
+if c == 0 then return { 'none' } end
+return { 'ok', false, c, 0, 0, 1 }
+`;
+
+const SCRIPTS = { heartbeatLabAcquire: ACQUIRE, heartbeatLabRenew: RENEW, heartbeatLabRelease: RELEASE, heartbeatLabRead: READ };
+type ScriptName = keyof typeof SCRIPTS;
+type Reply = [string, string | null, number, number, number, number] | [string, string];
+
+/**
+ * Lease store on Redis (ioredis). Each operation is one Lua script, so it is atomic, and TTLs are
+ * judged on the server's clock (`TIME`). The fencing token lives in a separate counter key that
+ * never expires, so tokens keep increasing across expiry and — with AOF/RDB persistence — restarts.
+ * Expired leases are remembered (negative `expiresInMs`) until someone acquires the key.
+ */
+export class RedisLeaseStore implements LeaseStore {
+  readonly kind = 'redis';
+  readonly #redis: Redis;
+  readonly #prefix: string;
+  readonly #connectTimeoutMs: number;
+  readonly #closeClient: boolean;
+  readonly #clock: Clock;
+  #lastError: unknown;
+  #closed = false;
+
+  /** Wraps an existing client; the store adds its scripts to it with `defineCommand`. */
+  constructor(client: Redis, options: RedisLeaseStoreOptions = {}) {
+    this.#redis = client;
+    this.#prefix = options.keyPrefix ?? 'heartbeat-lab:';
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
+    this.#closeClient = options.closeClient ?? false;
+    this.#clock = options.clock ?? new SystemClock({ unref: true });
+    for (const [name, lua] of Object.entries(SCRIPTS)) {
+      if (!(name in client)) client.defineCommand(name, { numberOfKeys: 2, lua });
+    }
+    client.on('error', (error: unknown) => {
+      this.#lastError = error;
+    });
+  }
+
+  /**
+   * Connects to `url` (`redis://[user:password@]host:port/db` or `rediss://` for TLS), or to
+   * `REDIS_URL`, or to `redis://127.0.0.1:6379`. Loads `ioredis` on first use.
+   */
+  static async connect(url?: string, options: RedisLeaseStoreOptions = {}): Promise<RedisLeaseStore> {
+    const target = url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const { Redis: RedisClient } = await loadIoredis(target);
+    const connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
+    const clientOptions: RedisOptions = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      connectTimeout: connectTimeoutMs,
+      commandTimeout: options.commandTimeoutMs ?? 2_000,
+      retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 1_000),
+    };
+    return new RedisLeaseStore(new RedisClient(target, clientOptions), { closeClient: true, ...options });
+  }
+
+  async acquire(request: AcquireRequest): Promise<AcquireResult> {
+    const reply = await this.#run('heartbeatLabAcquire', request.key, [request.holder, ttlArg(request.ttlMs)]);
+    if (reply[0] === 'ok') return { ok: true, lease: grantOf(request.key, reply) };
+    return { ok: false, reason: 'held', current: infoOf(request.key, reply) as LeaseInfo };
+  }
+
+  async renew(request: RenewRequest): Promise<RenewResult> {
+    const args = [request.holder, String(request.token), ttlArg(request.ttlMs)];
+    const reply = await this.#run('heartbeatLabRenew', request.key, args);
+    if (reply[0] === 'ok') return { ok: true, lease: grantOf(request.key, reply) };
+    const reason = reply[0] === 'expired' ? 'expired' : 'not-holder';
+    return { ok: false, reason, current: infoOf(request.key, reply) };
+  }
+
+  async release(request: ReleaseRequest): Promise<boolean> {
+    const reply = await this.#run('heartbeatLabRelease', request.key, [request.holder, String(request.token)]);
+    return reply[0] === 'ok';
+  }
+
+  async read(key: string): Promise<LeaseInfo | null> {
+    const reply = await this.#run('heartbeatLabRead', key, []);
+    return reply[0] === 'none' ? null : infoOf(key, reply);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (!this.#closeClient) return;
+    if (this.#redis.status === 'ready') {
+      await this.#redis.quit().catch(() => this.#redis.disconnect());
+    } else {
+      this.#redis.disconnect();
+    }
+  }
+
+  async #run(name: ScriptName, key: string, args: string[]): Promise<Reply> {
+    const hashKey = `${this.#prefix}{${key}}`;
+    const keys = [hashKey, `${hashKey}:token`];
+    let reply: Reply;
+    try {
+      await this.#ready();
+      const command = (this.#redis as unknown as Record<ScriptName, (...a: string[]) => Promise<Reply>>)[name];
+      reply = await command.call(this.#redis, ...keys, ...args);
+    } catch (error) {
+      throw this.#classify(name, hashKey, error);
+    }
+    if (reply[0] === 'corrupt') throw new StoreCorruptError(`redis key ${hashKey}`, String(reply[1]));
+    return reply;
+  }
+
+  /** Waits (bounded) for the connection to be ready; the client keeps no offline queue. */
+  async #ready(): Promise<void> {
+    const redis = this.#redis;
+    if (this.#closed) throw new StoreUnavailableError('redis lease store is closed');
+    if (redis.status === 'ready') return;
+    if (redis.status === 'end') throw new StoreUnavailableError('redis connection was closed');
+    if (redis.status === 'wait') redis.connect().catch(() => undefined);
+    await new Promise<void>((resolve, reject) => {
+      let timer: TimerHandle | undefined;
+      const settle = (error?: Error): void => {
+        if (timer !== undefined) this.#clock.clearTimeout(timer);
+        redis.off('ready', onReady);
+        redis.off('end', onEnd);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onReady = (): void => settle();
+      const onEnd = (): void => settle(new StoreUnavailableError('redis connection was closed'));
+      redis.on('ready', onReady);
+      redis.on('end', onEnd);
+      timer = this.#clock.setTimeout(() => {
+        const detail = this.#lastError instanceof Error ? `: ${this.#lastError.message}` : '';
+        settle(new StoreUnavailableError(`redis not reachable within ${this.#connectTimeoutMs} ms${detail}`));
+      }, this.#connectTimeoutMs);
+    });
+  }
+
+  #classify(name: ScriptName, hashKey: string, error: unknown): Error {
+    if (error instanceof HeartbeatLabError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof Error && error.name === 'ReplyError' && message.startsWith('WRONGTYPE')) {
+      return new StoreCorruptError(`redis key ${hashKey}`, message, { cause: error });
+    }
+    return new StoreUnavailableError(`redis ${name.replace('heartbeatLab', '').toLowerCase()} failed: ${message}`, {
+      cause: error,
+    });
+  }
+}
+
+function ttlArg(ttlMs: number): string {
+  return String(Math.max(1, Math.ceil(ttlMs)));
+}
+
+function grantOf(key: string, reply: Reply): { key: string; holder: string; token: number; ttlMs: number } {
+  const [, holder, token, ttlMs] = reply as unknown as [string, string, number, number];
+  return { key, holder, token, ttlMs };
+}
+
+function infoOf(key: string, reply: Reply): LeaseInfo | null {
+  const [, holder, token, ttlMs, expiresInMs, present] = reply as [string, string | null, number, number, number, number];
+  if (present !== 1) return null;
+  return { key, holder: holder ?? null, token, ttlMs, expiresInMs: holder === null ? 0 : expiresInMs };
+}
+
+function loadIoredis(url: string): Promise<{ Redis: typeof Redis }> {
+  return importDriver('ioredis', 'redis://', url, () => import('ioredis'));
+}

@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.js';
+import { failoverWindow, resolveKeeperOptions, type LeaseKeeperOptions } from '../../src/keeper/keeper-options.js';
+import { LeaseKeeper } from '../../src/keeper/lease-keeper.js';
+import { SimClock } from '../../sim/sim-clock.js';
+import { FakeLeaseStore } from '../support/fake-store.js';
+
+const clock = new SimClock();
+const base: LeaseKeeperOptions = { key: 'leader', identity: 'a', ttlMs: 180_000, clock };
+
+function configError(options: Partial<LeaseKeeperOptions> & Record<string, unknown>): ConfigError {
+  let caught: unknown;
+  try {
+    resolveKeeperOptions({ ...base, ...options } as LeaseKeeperOptions);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected a ConfigError for ${JSON.stringify(options)}`).toBeInstanceOf(ConfigError);
+  const error = caught as ConfigError;
+  expect(error.code).toBe('E_CONFIG');
+  return error;
+}
+
+describe('resolveKeeperOptions: defaults', () => {
+  it('derives 60 s / 120 s / 10 s (renew interval / deadline / request timeout) from ttl 180 s', () => {
+    const o = resolveKeeperOptions(base);
+    expect(o).toMatchObject({
+      key: 'leader',
+      identity: 'a',
+      ttlMs: 180_000,
+      renewIntervalMs: 60_000,
+      renewDeadlineMs: 120_000,
+      requestTimeoutMs: 10_000,
+      retryIntervalMs: 15_000,
+      jitterRatio: 0.1,
+      maxClockDriftRatio: 0.01,
+      driftMarginMs: 1_800,
+      contend: true,
+      releaseOnStop: true,
+      watchdog: undefined,
+    });
+    expect(o.clock).toBe(clock);
+    expect(o.random).toBe(Math.random);
+  });
+
+  it('caps the default request timeout at 10 s and scales it below 100 s', () => {
+    expect(resolveKeeperOptions({ ...base, ttlMs: 600_000 }).requestTimeoutMs).toBe(10_000);
+    expect(resolveKeeperOptions({ ...base, ttlMs: 30_000 }).requestTimeoutMs).toBe(3_000);
+  });
+
+  it('derives the retry interval from an explicit renew interval', () => {
+    const o = resolveKeeperOptions({ ...base, renewIntervalMs: 40_000 });
+    expect(o.retryIntervalMs).toBe(10_000);
+    expect(o.renewDeadlineMs).toBe(120_000);
+  });
+
+  it('accepts a renew deadline just inside ttl − requestTimeout − drift', () => {
+    // 180000 − 10000 − 1800 = 168200: 168199 is the largest whole-ms value allowed.
+    expect(resolveKeeperOptions({ ...base, renewDeadlineMs: 168_199 }).renewDeadlineMs).toBe(168_199);
+  });
+
+  it('validates in the LeaseKeeper constructor too', () => {
+    const store = new FakeLeaseStore(clock);
+    expect(() => new LeaseKeeper(store, { ...base, ttlMs: 0 })).toThrow(ConfigError);
+  });
+});
+
+describe('resolveKeeperOptions: rules', () => {
+  it('rule 1: key and identity must be non-empty strings', () => {
+    const key = configError({ key: '' });
+    expect(key.option).toBe('key');
+    expect(key.message).toBe('invalid option key: must be a non-empty string (got "")');
+    const identity = configError({ identity: 42 as unknown as string });
+    expect(identity.option).toBe('identity');
+    expect(identity.message).toBe('invalid option identity: must be a non-empty string (got 42)');
+  });
+
+  it.each([
+    ['ttlMs', 0],
+    ['ttlMs', -1],
+    ['ttlMs', Number.NaN],
+    ['ttlMs', Number.POSITIVE_INFINITY],
+    ['renewIntervalMs', 0],
+    ['renewDeadlineMs', -5],
+    ['requestTimeoutMs', Number.NaN],
+    ['retryIntervalMs', 0],
+  ])('rule 2: %s = %s must be a finite number > 0', (option, value) => {
+    const error = configError({ [option]: value });
+    expect(error.option).toBe(option);
+    expect(error.message).toBe(`invalid option ${option}: must be a finite number > 0 (got ${String(value)})`);
+  });
+
+  it('rule 2: ttlMs is required', () => {
+    const error = configError({ ttlMs: undefined as unknown as number });
+    expect(error.option).toBe('ttlMs');
+    expect(error.message).toContain('(got undefined)');
+  });
+
+  it.each([
+    ['jitterRatio', 1, '[0, 1)'],
+    ['jitterRatio', -0.1, '[0, 1)'],
+    ['maxClockDriftRatio', 0.5, '[0, 0.5)'],
+    ['maxClockDriftRatio', Number.NaN, '[0, 0.5)'],
+  ])('rule 2: %s = %s must be in range', (option, value, range) => {
+    const error = configError({ [option]: value });
+    expect(error.option).toBe(option);
+    expect(error.message).toBe(`invalid option ${option}: must be in ${range} (got ${String(value)})`);
+  });
+
+  it('rule 3: renewIntervalMs < renewDeadlineMs, naming both values', () => {
+    const error = configError({ renewIntervalMs: 120_000 });
+    expect(error.option).toBe('renewIntervalMs');
+    expect(error.message).toBe('invalid option renewIntervalMs: must be shorter than renewDeadlineMs (120000 ms) (got 120000)');
+  });
+
+  it('rule 4: renewDeadline >= ttl − requestTimeout − drift is refused, with the arithmetic', () => {
+    const error = configError({ renewDeadlineMs: 168_200 });
+    expect(error.option).toBe('renewDeadlineMs');
+    expect(error.message).toBe(
+      'invalid option renewDeadlineMs: must be shorter than ttlMs − requestTimeoutMs − driftMargin = 180000 − 10000 − 1800 = 168200 ms (got 168200)',
+    );
+    // An explicit request timeout enters the sum.
+    const withTimeout = configError({ requestTimeoutMs: 60_000, maxClockDriftRatio: 0 });
+    expect(withTimeout.message).toContain('180000 − 60000 − 0 = 120000 ms (got 120000)');
+  });
+
+  it('rule 5: retryIntervalMs < renewDeadlineMs − renewIntervalMs (one retry fits)', () => {
+    const error = configError({ retryIntervalMs: 60_000 });
+    expect(error.option).toBe('retryIntervalMs');
+    expect(error.message).toBe(
+      'invalid option retryIntervalMs: must be shorter than renewDeadlineMs − renewIntervalMs = 60000 ms so that at least one retry fits (got 60000)',
+    );
+    // The default retry (renewInterval / 4) can break the rule too when the renew interval is long.
+    const derived = configError({ renewIntervalMs: 100_000 });
+    expect(derived.option).toBe('retryIntervalMs');
+    expect(derived.message).toContain('= 20000 ms');
+    expect(derived.message).toContain('(got 25000)');
+  });
+
+  it('rule 6: watchdog timings', () => {
+    const interval = configError({ watchdog: { intervalMs: 0, graceMs: 0 } });
+    expect(interval.option).toBe('watchdog.intervalMs');
+    expect(interval.message).toBe('invalid option watchdog.intervalMs: must be a finite number > 0 (got 0)');
+    const grace = configError({ watchdog: { intervalMs: 1_000, graceMs: -1 } });
+    expect(grace.option).toBe('watchdog.graceMs');
+    expect(grace.message).toBe('invalid option watchdog.graceMs: must be >= 0 (got -1)');
+    const respawn = configError({ watchdog: { intervalMs: 1_000, graceMs: 0, respawnDelayMaxMs: Number.NaN } });
+    expect(respawn.option).toBe('watchdog.respawnDelayMaxMs');
+    expect(respawn.message).toBe('invalid option watchdog.respawnDelayMaxMs: must be >= 0 (got NaN)');
+    expect(resolveKeeperOptions({ ...base, watchdog: { intervalMs: 1_000, graceMs: 0 } }).watchdog).toEqual({ intervalMs: 1_000, graceMs: 0 });
+  });
+
+  it('checks the rules in the documented order', () => {
+    // Both rule 2 (jitter) and rule 4 (deadline) are broken: rule 2 is reported.
+    expect(configError({ jitterRatio: 2, renewDeadlineMs: 179_000 }).option).toBe('jitterRatio');
+    // Rules 3 and 5 are both broken: rule 3 is reported.
+    expect(configError({ renewIntervalMs: 130_000, retryIntervalMs: 100_000 }).option).toBe('renewIntervalMs');
+  });
+});
+
+describe('failoverWindow', () => {
+  it('gives the worst-case figures for the ttl 180 s defaults', () => {
+    const w = failoverWindow(resolveKeeperOptions(base));
+    expect(w).toEqual({
+      afterCleanStopMs: 25_000, // retry 15 s + request timeout 10 s
+      afterOwnerDeathMs: 95_000, // renew interval 60 s + release 10 s + 25 s
+      afterCrashMs: 205_000, // ttl 180 s + 25 s
+      afterCrashWithWatchdogMs: undefined,
+    });
+  });
+
+  it('adds the watchdog terms when there is one', () => {
+    const o = resolveKeeperOptions({ ...base, watchdog: { intervalMs: 30_000, graceMs: 60_000, respawnDelayMaxMs: 5_000 } });
+    expect(failoverWindow(o).afterCrashWithWatchdogMs).toBe(180_000 + 60_000 + 30_000 + 5_000 + 10_000);
+    const noRespawn = resolveKeeperOptions({ ...base, watchdog: { intervalMs: 30_000, graceMs: 60_000 } });
+    expect(failoverWindow(noRespawn).afterCrashWithWatchdogMs).toBe(280_000);
+  });
+
+  it('is what LeaseKeeper.failoverWindow() reports', () => {
+    const keeper = new LeaseKeeper(new FakeLeaseStore(clock), { ...base, ttlMs: 30_000 });
+    expect(keeper.failoverWindow()).toEqual({
+      afterCleanStopMs: 2_500 + 3_000,
+      afterOwnerDeathMs: 10_000 + 3_000 + 5_500,
+      afterCrashMs: 30_000 + 5_500,
+      afterCrashWithWatchdogMs: undefined,
+    });
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { World } from '../../../sim/world.js';
+import { scenarioFrom } from '../../support/scenario.js';
+
+function scenario(grace: string, respawnDelay = '0s') {
+  return scenarioFrom(`name: wd
+seed: 5
+duration: 10m
+lease: { ttl: 60s }
+heartbeat: { interval: 20s }
+session: { idleAfter: 65s, idleEffect: clear-timers }
+watchdog: { interval: 10s, grace: ${grace}, respawnDelay: ${respawnDelay} }
+store: { latency: 0ms }
+strategies: [baseline]
+`);
+}
+
+async function respawnTimes(grace: string, respawnDelay?: string) {
+  const s = scenario(grace, respawnDelay);
+  const world = new World({ scenario: s, strategy: s.strategies[0]!, run: 0, trace: true });
+  const result = await world.run();
+  return { world, result, respawns: world.trace.events.filter((e) => e.kind === 'respawn') };
+}
+
+describe('Watchdog', () => {
+  // Last heartbeat at 60 s (the one before the idle at 65 s); the lease expires at 120 s.
+  it('declares death only when now − lastHeartbeat > ttl + grace, strictly, at its own poll phase', async () => {
+    const { respawns } = await respawnTimes('0s');
+    // At the 120 s poll the age is exactly 60 s = ttl: not dead yet. At 130 s it is.
+    expect(respawns[0]?.t).toBe(130_000);
+    expect(respawns[0]?.data).toMatchObject({ victim: 'orch-1', victimAlive: true });
+    // fake-timers runs a 0 ms hop 1 ms later, so the last renewal landed a few ms after 60 s.
+    const expiredFor = respawns[0]?.data?.expiredForMs as number;
+    expect(expiredFor).toBeGreaterThan(9_990);
+    expect(expiredFor).toBeLessThanOrEqual(10_000);
+  });
+
+  it('waits the grace on top of the TTL', async () => {
+    const { respawns } = await respawnTimes('10s');
+    expect(respawns[0]?.t).toBe(140_000);
+  });
+
+  it('kills the old orchestrator and the new one holds the lease after the respawn delay', async () => {
+    const { world, respawns } = await respawnTimes('0s', '7s');
+    const events = world.trace.events;
+    const exit = events.find((e) => e.actor === 'orch-1' && e.kind === 'exit');
+    const acquired = events.find((e) => e.actor === 'orch-2' && e.kind === 'acquire' && e.data?.ok === true);
+    expect(exit?.t).toBe(respawns[0]!.t);
+    expect(acquired!.t - respawns[0]!.t).toBeGreaterThanOrEqual(7_000);
+    expect(acquired!.t - respawns[0]!.t).toBeLessThan(7_010);
+    expect(acquired?.data).toMatchObject({ holder: 'orch-2', token: 2 });
+  });
+
+  it('counts every respawn and marks those of a live victim spurious', async () => {
+    const { result, respawns } = await respawnTimes('0s');
+    expect(result.respawns).toBe(respawns.length);
+    expect(result.respawns).toBeGreaterThanOrEqual(4);
+    expect(result.spuriousRespawns).toBe(result.respawns);
+  });
+});
