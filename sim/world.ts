@@ -53,7 +53,14 @@ export class World {
     this.#nextPid = 1000 + Math.floor(this.#pidRng.next() * 30_000);
     this.metrics = new RunMetrics(this.clock);
     this.trace = new Trace(options.trace ?? false, () => this.clock.now());
-    this.server = new SimStoreServer(this.clock, this.rng.fork('store'), options.scenario.store.latency, this.metrics);
+    this.server = new SimStoreServer(this.clock, this.rng.fork('store'), options.scenario.store.latency, {
+      onApplied: (op, client, ok, before, after) => {
+        this.metrics.onApplied(op, client, ok, before, after);
+        if (this.trace.enabled) {
+          this.trace.emit(client, op, { ok, holder: after?.holder ?? null, token: after?.token ?? 0, expiresInMs: after?.expiresInMs ?? 0 });
+        }
+      },
+    });
     this.strategy = createStrategy(options.strategy);
     this.watchdog = new Watchdog(this);
   }
