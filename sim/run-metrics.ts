@@ -2,6 +2,9 @@ import type { LeaseInfo } from '../src/store/lease-store.js';
 import type { SimClock } from './sim-clock.js';
 import type { StoreObserver } from './sim-store.js';
 
+/** Without a stated failover bound, a crash must be watched this long before "no failover" is concluded. */
+export const CENSOR_HORIZON_MS = 30 * 60_000;
+
 /** Everything one simulated run measured. Times are simulated milliseconds. */
 export interface RunResult {
   readonly durationMs: number;
@@ -23,6 +26,19 @@ export interface RunResult {
   readonly keepAwakeActions: number;
   /** Smallest time left on the lease (store's clock) when a renewal landed; Infinity when none did. */
   readonly minRenewalMarginMs: number;
+  /** Split-brains + stale actions + non-increasing tokens. */
+  readonly safetyViolations: number;
+  /** Failovers slower than the scenario's bound (or never) + respawns of a healthy leader. */
+  readonly livenessViolations: number;
+  /** The first violation, for the replay message. */
+  readonly firstViolation: Violation | undefined;
+}
+
+export interface Violation {
+  readonly check: 'split-brain' | 'stale-action' | 'token-order' | 'slow-failover' | 'no-failover' | 'spurious-respawn';
+  /** Simulated time of the violation. */
+  readonly atMs: number;
+  readonly detail: string;
 }
 
 /**
@@ -35,8 +51,14 @@ export class RunMetrics implements StoreObserver {
   #expiresAt = 0;
   #lastT = 0;
   readonly #alive = new Map<string, boolean>();
-  readonly #believers = new Set<string>();
+  /** Orchestrators that believe they lead, with the instant their belief runs out. */
+  readonly #believers = new Map<string, number>();
   #splitSince = -1;
+  #maxToken = 0;
+  #failoverBoundMs = Infinity;
+  #safety = 0;
+  #liveness = 0;
+  #first: Violation | undefined;
   readonly #pendingCrashes: Array<{ identity: string; atMs: number }> = [];
   readonly #failovers: number[] = [];
   counts = {
@@ -55,8 +77,20 @@ export class RunMetrics implements StoreObserver {
   #splitBrainMs = 0;
   #minMarginMs = Infinity;
 
-  constructor(clock: SimClock) {
+  constructor(clock: SimClock, failoverBoundMs = Infinity) {
     this.#clock = clock;
+    this.#failoverBoundMs = failoverBoundMs;
+  }
+
+  #violation(kind: 'safety' | 'liveness', check: Violation['check'], detail: string, atMs = this.#clock.now()): void {
+    if (kind === 'safety') this.#safety += 1;
+    else this.#liveness += 1;
+    if (this.#first === undefined || atMs < this.#first.atMs) this.#first = { check, atMs, detail };
+  }
+
+  /** The watchdog replaced a live orchestrator that no fault had touched. */
+  spuriousRespawn(victim: string): void {
+    this.#violation('liveness', 'spurious-respawn', `the watchdog replaced ${victim}, which was alive and unharmed`);
   }
 
   processStarted(identity: string): void {
@@ -80,40 +114,83 @@ export class RunMetrics implements StoreObserver {
     if (!ok || after === null) return;
     this.#integrate();
     if (op === 'renew' && before !== null && before.expiresInMs < this.#minMarginMs) this.#minMarginMs = before.expiresInMs;
+    const changed = after.holder !== (before?.holder ?? null) || after.token !== (before?.token ?? 0);
+    if (op === 'acquire' && changed) {
+      if (after.token <= this.#maxToken) {
+        this.#violation('safety', 'token-order', `${after.holder} got token ${after.token}, not above ${this.#maxToken}`);
+      }
+      this.#maxToken = Math.max(this.#maxToken, after.token);
+    }
     this.#holder = after.holder;
     this.#expiresAt = this.#clock.now() + after.expiresInMs;
     if (op === 'acquire' && after.holder !== null) this.#resolveCrashes(after.holder);
   }
 
-  /** An orchestrator starts or stops believing it leads. */
-  belief(identity: string, believes: boolean): void {
-    const had = this.#believers.has(identity);
-    if (believes === had) return;
-    if (believes) this.#believers.add(identity);
-    else this.#believers.delete(identity);
+  /**
+   * An orchestrator starts or stops believing it leads. A belief may carry the instant it runs
+   * out by itself (a keeper's local validity); two beliefs alive at one instant are a split-brain.
+   */
+  belief(identity: string, believes: boolean, untilMs = Infinity): void {
     const now = this.#clock.now();
+    this.#expireBeliefs(now);
+    if (believes && untilMs > now) this.#believers.set(identity, untilMs);
+    else this.#believers.delete(identity);
     if (this.#believers.size >= 2 && this.#splitSince < 0) {
       this.#splitSince = now;
       this.counts.splitBrains += 1;
+      this.#violation('safety', 'split-brain', `${[...this.#believers.keys()].join(' and ')} both believe they lead`);
     } else if (this.#believers.size < 2 && this.#splitSince >= 0) {
       this.#splitBrainMs += now - this.#splitSince;
       this.#splitSince = -1;
     }
   }
 
-  /** A leader action carrying `token`; stale when a newer token was issued. Returns whether the store accepts it. */
-  action(currentToken: number, token: number): boolean {
+  /** Drops beliefs that ran out before `now`, closing a split-brain at the instant it ended. */
+  #expireBeliefs(now: number): void {
+    for (;;) {
+      let first: string | undefined;
+      let firstUntil = Infinity;
+      for (const [identity, until] of this.#believers) {
+        if (until <= now && until < firstUntil) {
+          first = identity;
+          firstUntil = until;
+        }
+      }
+      if (first === undefined) return;
+      this.#believers.delete(first);
+      if (this.#believers.size < 2 && this.#splitSince >= 0) {
+        this.#splitBrainMs += firstUntil - this.#splitSince;
+        this.#splitSince = -1;
+      }
+    }
+  }
+
+  /** A leader action by `identity` carrying `token`; stale when a newer token was issued. Returns whether the store accepts it. */
+  action(identity: string, currentToken: number, token: number): boolean {
     this.counts.leaderActions += 1;
     const stale = token < currentToken;
-    if (stale) this.counts.staleActions += 1;
+    if (stale) {
+      this.counts.staleActions += 1;
+      this.#violation('safety', 'stale-action', `${identity} acted with token ${token} after token ${currentToken} was issued`);
+    }
     return !stale;
   }
 
   finish(wakeups: number): RunResult {
     this.#integrate();
     const now = this.#clock.now();
+    this.#expireBeliefs(now);
     if (this.#splitSince >= 0) this.#splitBrainMs += now - this.#splitSince;
-    for (let i = 0; i < this.#pendingCrashes.length; i++) this.#failovers.push(Infinity);
+    // A crash without a successor counts as "never" only once the run watched it for the
+    // failover bound (30 min when none is stated); a crash just before the end is censored.
+    const horizonMs = Number.isFinite(this.#failoverBoundMs) ? this.#failoverBoundMs : CENSOR_HORIZON_MS;
+    for (const crash of this.#pendingCrashes) {
+      if (now - crash.atMs <= horizonMs) continue;
+      this.#failovers.push(Infinity);
+      if (Number.isFinite(this.#failoverBoundMs)) {
+        this.#violation('liveness', 'no-failover', `no orchestrator took over after ${crash.identity} crashed`, crash.atMs);
+      }
+    }
     return {
       durationMs: now,
       ...this.counts,
@@ -123,6 +200,9 @@ export class RunMetrics implements StoreObserver {
       splitBrainMs: this.#splitBrainMs,
       wakeups,
       minRenewalMarginMs: this.#minMarginMs,
+      safetyViolations: this.#safety,
+      livenessViolations: this.#liveness,
+      firstViolation: this.#first,
     };
   }
 
@@ -132,6 +212,9 @@ export class RunMetrics implements StoreObserver {
       const crash = this.#pendingCrashes[i] as { identity: string; atMs: number };
       if (crash.identity === newHolder) continue;
       this.#failovers.push(now - crash.atMs);
+      if (now - crash.atMs > this.#failoverBoundMs) {
+        this.#violation('liveness', 'slow-failover', `failover after ${crash.identity} crashed took ${now - crash.atMs} ms, bound ${this.#failoverBoundMs} ms`, crash.atMs);
+      }
       this.#pendingCrashes.splice(i, 1);
     }
   }

@@ -15,6 +15,7 @@ export class SimThread {
   readonly process: SimProcess;
   readonly name: string;
   #stalled = false;
+  #dead = false;
   #queue: Array<() => void> = [];
 
   constructor(process: SimProcess, name: string) {
@@ -28,7 +29,7 @@ export class SimThread {
 
   /** Runs `fn` on this thread now, or when it resumes; drops it if the process is dead. */
   deliver(fn: () => void): void {
-    if (!this.process.alive) return;
+    if (!this.process.alive || this.#dead) return;
     if (this.blocked) this.#queue.push(fn);
     else fn();
   }
@@ -53,6 +54,17 @@ export class SimThread {
   dropQueue(): void {
     this.#queue = [];
   }
+
+  get alive(): boolean {
+    return this.process.alive && !this.#dead;
+  }
+
+  /** The thread dies alone (e.g. a worker thread crashes); the process lives on. */
+  kill(): void {
+    this.#dead = true;
+    this.#queue = [];
+    this.process.clearThreadClocks(this);
+  }
 }
 
 /**
@@ -73,11 +85,11 @@ export class ThreadClock implements Clock {
   }
 
   now(): number {
-    return this.#base.now();
+    return this.thread.process.localNow();
   }
 
   wallNow(): number {
-    return this.#base.wallNow();
+    return this.thread.process.localNow() + (this.#base.wallNow() - this.#base.now());
   }
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
@@ -90,7 +102,7 @@ export class ThreadClock implements Clock {
         this.wakeups += 1;
         callback();
       });
-    }, delayMs);
+    }, Math.max(0, delayMs) / this.thread.process.clockRate);
     this.#live.add(timer);
     return timer;
   }
@@ -124,6 +136,10 @@ export class SimProcess {
   readonly startedAtMs: number;
   alive = true;
   frozen = false;
+  /** Rate of this process's clocks against real (simulated) time; 1 = exact. */
+  clockRate = 1;
+  #anchorBaseMs: number;
+  #anchorLocalMs: number;
   readonly main: SimThread;
   readonly #threads: SimThread[] = [];
   readonly #clocks: ThreadClock[] = [];
@@ -134,7 +150,31 @@ export class SimProcess {
     this.pid = pid;
     this.name = name;
     this.startedAtMs = base.now();
+    this.#anchorBaseMs = base.now();
+    this.#anchorLocalMs = base.now();
     this.main = this.thread('main');
+  }
+
+  /** This process's view of the monotonic clock (differs from real time under clock faults). */
+  localNow(): number {
+    return this.#anchorLocalMs + (this.base.now() - this.#anchorBaseMs) * this.clockRate;
+  }
+
+  /** The process's clocks jump by `byMs` (negative: backwards). */
+  jumpClock(byMs: number): void {
+    this.#anchorLocalMs = this.localNow() + byMs;
+    this.#anchorBaseMs = this.base.now();
+  }
+
+  /** From now on the process's clocks run at `rate` × real speed. */
+  setClockRate(rate: number): void {
+    this.#anchorLocalMs = this.localNow();
+    this.#anchorBaseMs = this.base.now();
+    this.clockRate = rate;
+  }
+
+  clearThreadClocks(thread: SimThread): void {
+    for (const clock of this.#clocks) if (clock.thread === thread) clock.clearAll();
   }
 
   thread(name: string): SimThread {

@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../src/errors.js';
+import { StoreCorruptError, StoreUnavailableError } from '../src/errors.js';
 import type {
   AcquireRequest,
   AcquireResult,
@@ -32,10 +32,12 @@ export class SimStoreServer {
   readonly #observer: StoreObserver;
   /** Extra one-way latency while a spike is on. */
   extraLatencyMs = 0;
-  /** While true, requests fail with "connection refused". */
-  down = false;
-  /** Client names cut off from the store: their requests vanish. */
-  readonly partitioned = new Set<string>();
+  /** While > 0, requests fail with "connection refused" (a count, so outages may overlap). */
+  down = 0;
+  /** While > 0, the lease data reads as corrupt: requests fail and nothing is written. */
+  corrupt = 0;
+  /** Client names cut off from the store, with how many partitions cut each: their requests vanish. */
+  readonly #partitioned = new Map<string, number>();
 
   constructor(clock: SimClock, rng: Rng, latency: RangeMs, observer: StoreObserver) {
     this.store = new MemoryLeaseStore(clock);
@@ -43,6 +45,18 @@ export class SimStoreServer {
     this.#rng = rng;
     this.#latency = latency;
     this.#observer = observer;
+  }
+
+  isPartitioned(client: string): boolean {
+    return (this.#partitioned.get(client) ?? 0) > 0;
+  }
+
+  /** Cuts `clients` off the store; returns the function that heals it. */
+  partition(clients: readonly string[]): () => void {
+    for (const c of clients) this.#partitioned.set(c, (this.#partitioned.get(c) ?? 0) + 1);
+    return () => {
+      for (const c of clients) this.#partitioned.set(c, (this.#partitioned.get(c) ?? 1) - 1);
+    };
   }
 
   read(key: string): LeaseInfo | null {
@@ -57,17 +71,20 @@ export class SimStoreServer {
   /** Sends `apply` to the server and delivers its result on `thread`. */
   call<T>(client: string, thread: SimThread, apply: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.partitioned.has(client)) return; // lost in the network; the caller's timeout decides
+      if (this.isPartitioned(client)) return; // lost in the network; the caller's timeout decides
       this.#clock.setTimeout(() => {
-        if (this.down) {
-          const error = new StoreUnavailableError('lease store unreachable: connection refused');
+        if (this.isPartitioned(client)) return;
+        if (this.down > 0 || this.corrupt > 0) {
+          const error =
+            this.down > 0
+              ? new StoreUnavailableError('lease store unreachable: connection refused')
+              : new StoreCorruptError('sim store', 'injected lease-corrupt fault');
           this.#clock.setTimeout(() => thread.deliver(() => reject(error)), this.#oneWayMs());
           return;
         }
-        if (this.partitioned.has(client)) return;
         const result = apply();
         this.#clock.setTimeout(() => {
-          if (!this.partitioned.has(client)) thread.deliver(() => resolve(result));
+          if (!this.isPartitioned(client)) thread.deliver(() => resolve(result));
         }, this.#oneWayMs());
       }, this.#oneWayMs());
     });

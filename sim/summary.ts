@@ -23,6 +23,10 @@ export interface StrategySummary {
   readonly keepAwakeActionsPerHour: number;
   /** Smallest time left on the lease when a renewal landed, across runs; null when no renewal landed. */
   readonly minRenewalMarginMs: number | null;
+  /** Checker findings summed over runs: split-brains, stale actions, token order. */
+  readonly safetyViolations: number;
+  /** Checker findings summed over runs: slow or missing failovers, respawns of a healthy leader. */
+  readonly livenessViolations: number;
 }
 
 /** Nearest-rank percentile of a sorted array. */
@@ -73,5 +77,7 @@ export function summarize(strategy: string, results: readonly RunResult[]): Stra
     wakeupsPerHour: round(mean(perHour((r) => r.wakeups)), 1),
     keepAwakeActionsPerHour: round(mean(perHour((r) => r.keepAwakeActions)), 1),
     minRenewalMarginMs: Number.isFinite(minMargin) ? Math.round(minMargin) : null,
+    safetyViolations: sum((r) => r.safetyViolations),
+    livenessViolations: sum((r) => r.livenessViolations),
   };
 }

@@ -1,5 +1,6 @@
 import { Orchestrator } from './actors/orchestrator.js';
 import { Watchdog } from './actors/watchdog.js';
+import { FaultEngine } from './faults/fault-engine.js';
 import { Rng } from './rng.js';
 import { RunMetrics, type RunResult } from './run-metrics.js';
 import type { Scenario, StrategySpec } from './scenario/types.js';
@@ -39,6 +40,8 @@ export class World {
   readonly key = LEADER_KEY;
   /** The most recently spawned orchestrator (alive or not). */
   orchestrator: Orchestrator | undefined;
+  /** Every orchestrator spawned, in order (orphans of a restarted watchdog included). */
+  readonly orchestrators: Orchestrator[] = [];
   readonly #processes: SimProcess[] = [];
   readonly #leaderships: Leadership[] = [];
   readonly #pidRng: Rng;
@@ -51,7 +54,7 @@ export class World {
     this.rng = new Rng(options.scenario.seed).fork(`run:${options.run}`);
     this.#pidRng = this.rng.fork('pid');
     this.#nextPid = 1000 + Math.floor(this.#pidRng.next() * 30_000);
-    this.metrics = new RunMetrics(this.clock);
+    this.metrics = new RunMetrics(this.clock, options.scenario.liveness?.failoverWithinMs ?? Infinity);
     this.trace = new Trace(options.trace ?? false, () => this.clock.now());
     this.server = new SimStoreServer(this.clock, this.rng.fork('store'), options.scenario.store.latency, {
       onApplied: (op, client, ok, before, after) => {
@@ -78,7 +81,16 @@ export class World {
 
   /** `kill(pid, 0)`: whether any live process has this PID (it may not be the one you mean). */
   pidAlive(pid: number): boolean {
-    return this.#processes.some((p) => p.alive && p.pid === pid);
+    return this.processByPid(pid) !== undefined;
+  }
+
+  /** The live process that has this PID now, if any. */
+  processByPid(pid: number): SimProcess | undefined {
+    for (let i = this.#processes.length - 1; i >= 0; i--) {
+      const p = this.#processes[i] as SimProcess;
+      if (p.alive && p.pid === pid) return p;
+    }
+    return undefined;
   }
 
   /** Identity the next spawned orchestrator will have. */
@@ -90,6 +102,7 @@ export class World {
     this.#incarnation += 1;
     const orchestrator = new Orchestrator(this, this.#incarnation);
     this.orchestrator = orchestrator;
+    this.orchestrators.push(orchestrator);
     orchestrator.start();
     if (orchestrator.leadership !== undefined) this.#leaderships.push(orchestrator.leadership);
     return orchestrator;
@@ -97,8 +110,9 @@ export class World {
 
   async run(): Promise<RunResult> {
     this.strategy.setupWorld?.(this);
-    this.spawnOrchestrator();
+    this.watchdog.child = this.spawnOrchestrator();
     this.watchdog.start();
+    new FaultEngine(this).start();
     this.#startWorkload();
     this.#startCrashes();
     this.#startRestarts();
@@ -115,9 +129,9 @@ export class World {
     const meanMs = 3_600_000 / workArrivalsPerHour;
     const next = (): void => {
       this.clock.setTimeout(() => {
+        // Every live orchestrator sees the work (they share one queue); those that believe they lead act.
         const busyMs = rng.uniformMs(workDuration);
-        const orchestrator = this.orchestrator;
-        if (orchestrator?.proc.alive) orchestrator.work(busyMs);
+        for (const orchestrator of this.orchestrators) if (orchestrator.proc.alive) orchestrator.work(busyMs);
         next();
       }, rng.exponentialMs(meanMs));
     };

@@ -19,6 +19,8 @@ export class Orchestrator {
   readonly #world: World;
   #leadership: Leadership | undefined;
   believes = false;
+  /** Set when a fault hit this orchestrator: replacing it is then not spurious. */
+  faulted = false;
 
   constructor(world: World, incarnation: number) {
     this.#world = world;
@@ -40,11 +42,15 @@ export class Orchestrator {
     this.#leadership = this.#world.strategy.startOrchestrator(this, this.#world);
   }
 
-  /** Reports a change in whether this orchestrator believes it leads. */
-  believe(believes: boolean): void {
-    if (!this.proc.alive || believes === this.believes) return;
+  /**
+   * Reports whether this orchestrator believes it leads, and until when (simulated time) the
+   * belief holds by itself: a keeper's local validity; Infinity for strategies that never doubt.
+   */
+  believe(believes: boolean, untilMs = Infinity): void {
+    if (!this.proc.alive) return;
+    this.#world.metrics.belief(this.identity, believes, untilMs);
+    if (believes === this.believes) return;
     this.believes = believes;
-    this.#world.metrics.belief(this.identity, believes);
     if (this.#world.trace.enabled) this.#world.trace.emit(this.identity, believes ? 'leading' : 'not-leading');
   }
 
@@ -58,7 +64,7 @@ export class Orchestrator {
     const token = this.#leadership?.leaderToken() ?? null;
     if (token === null) return;
     const current = this.#world.server.read(this.#world.key)?.token ?? 0;
-    const accepted = this.#world.metrics.action(current, token);
+    const accepted = this.#world.metrics.action(this.identity, current, token);
     if (this.#world.trace.enabled) this.#world.trace.emit(this.identity, 'leader-action', { token, accepted });
   }
 }

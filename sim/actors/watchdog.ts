@@ -16,6 +16,9 @@ export class Watchdog {
   readonly #world: World;
   #pendingSince: number | undefined;
   #pendingIdentity: string | undefined;
+  /** The orchestrator this watchdog spawned and would kill; forgotten when the watchdog restarts. */
+  child: Orchestrator | undefined;
+  #downUntil = -1;
   polls = 0;
   readonly #respawnRng: Rng;
 
@@ -35,21 +38,36 @@ export class Watchdog {
     tick(0);
   }
 
-  #poll(): void {
-    this.polls += 1;
+  /** The watchdog process is down for `forMs`; it comes back knowing nothing of its old child. */
+  restartFor(forMs: number): void {
     const world = this.#world;
+    this.#downUntil = world.clock.now() + forMs;
+    if (world.trace.enabled) world.trace.emit('watchdog', 'watchdog-down', { forMs, orphan: this.child?.identity ?? null });
+    this.child = undefined;
+    this.#pendingSince = undefined;
+  }
+
+  #poll(): void {
+    const world = this.#world;
+    if (world.clock.now() < this.#downUntil) return;
+    // The watchdog reads the store too: while it is unreachable, there is nothing to judge.
+    if (world.server.down > 0 || world.server.corrupt > 0) return;
+    this.polls += 1;
     const info = world.server.read(world.key);
     if (this.#pendingSince !== undefined) {
       const settled = info?.holder === this.#pendingIdentity && (info?.expiresInMs ?? 0) > 0;
-      if (!settled && world.clock.now() - this.#pendingSince <= world.scenario.lease.ttlMs) return;
+      // It waits for its new child to take the lease, unless the child already died (SIGCHLD).
+      const childDied = this.child !== undefined && !this.child.proc.alive;
+      if (!settled && !childDied && world.clock.now() - this.#pendingSince <= world.scenario.lease.ttlMs) return;
       this.#pendingSince = undefined;
     }
     const dead = info === null || info.holder === null || info.expiresInMs < -world.scenario.watchdog.graceMs;
     if (!dead) return;
-    const victim = world.orchestrator;
+    const victim = this.child;
     const spurious = victim !== undefined && victim.proc.alive;
     world.metrics.counts.respawns += 1;
     if (spurious) world.metrics.counts.spuriousRespawns += 1;
+    if (spurious && !victim.faulted) world.metrics.spuriousRespawn(victim.identity);
     if (world.trace.enabled) {
       world.trace.emit('watchdog', 'respawn', {
         holder: info?.holder ?? null,
@@ -70,7 +88,12 @@ export class Watchdog {
     }
     this.#pendingSince = world.clock.now();
     this.#pendingIdentity = world.nextIdentity();
-    world.clock.setTimeout(() => world.spawnOrchestrator(), this.#respawnRng.uniformMs(world.scenario.watchdog.respawnDelay));
+    this.child = undefined;
+    const downUntil = this.#downUntil;
+    world.clock.setTimeout(() => {
+      // A watchdog that went down meanwhile never spawns (its child process died with it).
+      if (this.#downUntil === downUntil) this.child = world.spawnOrchestrator();
+    }, this.#respawnRng.uniformMs(world.scenario.watchdog.respawnDelay));
   }
 
   /** A planned restart: graceful terminate, then replace. */

@@ -40,6 +40,7 @@ const COLUMNS: ReadonlyArray<[string, (s: StrategySummary) => string]> = [
   ['wake-\nups/h', (s) => s.wakeupsPerHour.toFixed(1)],
   ['keep-\nawake/h', (s) => s.keepAwakeActionsPerHour.toFixed(1)],
   ['min renew\nmargin', (s) => formatMs(s.minRenewalMarginMs)],
+  ['violations\nsafe/live', (s) => `${s.safetyViolations}/${s.livenessViolations}`],
 ];
 
 /** The human table for one scenario: one row per strategy, then its targets. */

@@ -33,6 +33,7 @@ function addRunOptions(command: Command): Command {
     .option('--duration <d>', 'override the simulated duration (e.g. 6h)')
     .option('--trace <file>', 'write the event trace of one run (JSON lines)')
     .option('--trace-run <n>', 'which run to trace', '0')
+    .option('--workers <n>', 'play the independent runs on n worker threads (0: in this thread); results do not change')
     .addOption(new Option('--log-level <level>', 'pino log level on stderr').choices(LOG_LEVELS).default('silent'));
 }
 
@@ -63,6 +64,22 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void): Comma
     const { gateCommand } = await import('./run-command.js');
     setExit(await gateCommand(files.length > 0 ? files : defaultScenarioFiles(), options, io));
   });
+
+  program
+    .command('explore')
+    .description('generate fault schedules within the scenario bounds, check safety and liveness, shrink a failure (exit 1)')
+    .argument('<file>', 'scenario YAML file with faults')
+    .option('--runs <n>', 'schedules to generate', '100')
+    .option('--seed <n>', 'fast-check seed (default: the scenario seed)')
+    .option('--path <path>', 'replay one failure: the path printed with it')
+    .option('--strategy <name>', 'strategy to check (default: the first in the file)')
+    .option('--duration <d>', 'override the simulated duration of each schedule')
+    .option('--out <file>', 'also write the minimal failing scenario here')
+    .option('--json', 'print one JSON document')
+    .action(async (file: string, options) => {
+      const { exploreCommand } = await import('./explore-command.js');
+      setExit(await exploreCommand(file, options, io));
+    });
 
   return program;
 }

@@ -10,6 +10,9 @@ import { HeartbeatLabError, formatValue } from '../../src/errors.js';
 import { ScenarioError } from './scenario-error.js';
 import type {
   Bound,
+  FaultKind,
+  FaultSpec,
+  FaultTarget,
   IdleEffect,
   MetricName,
   RangeMs,
@@ -23,11 +26,11 @@ import type {
 /** Keys accepted at the top level of a scenario file, in documentation order. */
 export const SCENARIO_KEYS = [
   'name', 'seed', 'duration', 'runs', 'lease', 'heartbeat', 'session', 'watchdog',
-  'store', 'keeper', 'keepAwake', 'crash', 'restart', 'strategies', 'targets',
+  'store', 'keeper', 'keepAwake', 'crash', 'restart', 'faults', 'liveness', 'strategies', 'targets',
 ] as const;
 
 /** Strategy kinds, as written in `strategies`. */
-export const STRATEGY_KINDS: readonly StrategyName[] = ['baseline', 'worker', 'sidecar', 'watchdog-loop', 'keep-awake'];
+export const STRATEGY_KINDS: readonly StrategyName[] = ['baseline', 'worker', 'sidecar', 'watchdog-loop', 'keep-awake', 'naive-worker'];
 
 /** Variants of `watchdog-loop`, written `watchdog-loop:<variant>`. */
 export const WATCHDOG_LOOP_VARIANTS: readonly WatchdogLoopVariant[] = ['never-stopped', 'restarted', 'pid-checked'];
@@ -48,7 +51,17 @@ export const TARGET_METRICS: Readonly<Record<string, { readonly metric: MetricNa
   wakeupsPerHour: { metric: 'wakeupsPerHour', duration: false },
   keepAwakeActionsPerHour: { metric: 'keepAwakeActionsPerHour', duration: false },
   minRenewalMargin: { metric: 'minRenewalMarginMs', duration: true },
+  safetyViolations: { metric: 'safetyViolations', duration: false },
+  livenessViolations: { metric: 'livenessViolations', duration: false },
 };
+
+/** Fault kinds, as written in `faults[].kind`. */
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'orchestrator-crash', 'orchestrator-freeze', 'keeper-crash', 'stall', 'clock-jump', 'clock-drift',
+  'store-latency', 'store-outage', 'partition', 'watchdog-restart', 'pid-reuse', 'lease-corrupt',
+];
+const FAULT_TARGETS: readonly FaultTarget[] = ['orchestrator', 'keeper', 'machine'];
+const FAULT_KEYS = ['kind', 'at', 'every', 'for', 'probability', 'target', 'by', 'rate', 'latency'];
 
 const DURATION = 'a duration such as 180s, 5m, 24h';
 const RANGE = 'a duration or range such as 30s or 5m..8m';
@@ -96,6 +109,11 @@ export function parseScenario(text: string, file: string): Scenario {
   const keepAwakeMs = optDuration(r, keepAwake, 'interval', 60_000);
   const crash = readEvery(r, top.get('crash'), 'crash');
   const restart = readEvery(r, top.get('restart'), 'restart');
+  const faults = top.has('faults') ? readFaults(r, top.need('faults')) : [];
+  const livenessFields = r.fields(top.get('liveness'), 'liveness', ['failoverWithin'], true);
+  const liveness = livenessFields.has('failoverWithin')
+    ? { failoverWithinMs: r.duration(livenessFields.need('failoverWithin'), 'liveness.failoverWithin', true) }
+    : undefined;
   const strategies = readStrategies(r, top.need('strategies'));
   const targets = top.has('targets') ? readTargets(r, top.need('targets'), strategies) : [];
 
@@ -114,9 +132,36 @@ export function parseScenario(text: string, file: string): Scenario {
     keepAwake: { intervalMs: keepAwakeMs },
     crash,
     restart,
+    faults,
+    liveness,
     strategies,
     targets,
   };
+}
+
+function readFaults(r: Reader, node: unknown): FaultSpec[] {
+  return r.list(node, 'faults').map((item, i) => {
+    const path = `faults[${i}]`;
+    const f = r.fields(item, path, FAULT_KEYS);
+    const kind = r.choice(f.need('kind'), `${path}.kind`, FAULT_KINDS);
+    if (!f.has('at') && !f.has('every')) r.fail(item, path, 'at least one of at, every', 'neither');
+    const probability = f.has('probability') ? r.number(f.need('probability'), `${path}.probability`, 0) : 1;
+    if (probability > 1) r.fail(f.need('probability'), `${path}.probability`, 'a number from 0 to 1');
+    const byMs = f.has('by') ? r.signedDuration(f.need('by'), `${path}.by`) : 0;
+    const rate = f.has('rate') ? r.number(f.need('rate'), `${path}.rate`, 0.5) : 1;
+    if (rate > 2) r.fail(f.need('rate'), `${path}.rate`, 'a number from 0.5 to 2');
+    return {
+      kind,
+      at: f.has('at') ? r.range(f.need('at'), `${path}.at`) : undefined,
+      everyMs: f.has('every') ? r.duration(f.need('every'), `${path}.every`, true) : undefined,
+      for: optRange(r, f, 'for', [0, 0]),
+      probability,
+      target: f.has('target') ? r.choice(f.need('target'), `${path}.target`, FAULT_TARGETS) : 'orchestrator',
+      byMs,
+      rate,
+      latencyMs: f.has('latency') ? r.duration(f.need('latency'), `${path}.latency`, false) : 0,
+    };
+  });
 }
 
 function readSession(r: Reader, node: unknown): Scenario['session'] {
@@ -365,6 +410,18 @@ class Reader {
     if (ms === undefined) this.fail(node, path, DURATION);
     if (positive && ms === 0) this.fail(node, path, bound);
     return ms;
+  }
+
+  /** A duration that may be negative (`-30s`). */
+  signedDuration(node: unknown, path: string): number {
+    const text = this.scalar(node);
+    const expected = 'a signed duration such as 5m or -30s';
+    if (typeof text !== 'string') this.fail(node, path, expected);
+    const trimmed = text.trim();
+    const negative = trimmed.startsWith('-');
+    const ms = parseDurationMs(negative ? trimmed.slice(1) : trimmed);
+    if (ms === undefined) this.fail(node, path, expected);
+    return negative ? -ms : ms;
   }
 
   /** `lo..hi` (uniform) or a single duration (fixed), both bounds >= 0. */

@@ -10,7 +10,7 @@ export interface RangeMs {
 
 export type IdleEffect = 'clear-timers' | 'freeze' | 'stall';
 
-export type StrategyName = 'baseline' | 'worker' | 'sidecar' | 'watchdog-loop' | 'keep-awake';
+export type StrategyName = 'baseline' | 'worker' | 'sidecar' | 'watchdog-loop' | 'keep-awake' | 'naive-worker';
 
 /** Variants of option 2 (watchdog renews the lease in its own loop). */
 export type WatchdogLoopVariant =
@@ -38,7 +38,9 @@ export type MetricName =
   | 'storeWritesPerHour'
   | 'wakeupsPerHour'
   | 'keepAwakeActionsPerHour'
-  | 'minRenewalMarginMs';
+  | 'minRenewalMarginMs'
+  | 'safetyViolations'
+  | 'livenessViolations';
 
 export interface Bound {
   readonly min?: number;
@@ -49,6 +51,45 @@ export interface TargetSpec {
   readonly strategy: string;
   readonly metric: MetricName;
   readonly bound: Bound;
+}
+
+export type FaultKind =
+  | 'orchestrator-crash' // SIGKILL of the current orchestrator
+  | 'orchestrator-freeze' // SIGSTOP for `for`, then SIGCONT
+  | 'keeper-crash' // the keeper's thread or sidecar process dies; the orchestrator lives
+  | 'stall' // the target's event loop blocks for `for` (a GC pause)
+  | 'clock-jump' // the target's clocks jump by `by` (forward, or backward with a negative value)
+  | 'clock-drift' // the target's clocks run at `rate` × real speed for `for`
+  | 'store-latency' // every store request takes `latency` longer for `for`
+  | 'store-outage' // the store refuses connections for `for`
+  | 'partition' // the target's processes cannot reach the store for `for`
+  | 'watchdog-restart' // the watchdog is down for `for` and forgets the orchestrator it spawned
+  | 'pid-reuse' // the orchestrator dies and an unrelated process gets its PID for `for`
+  | 'lease-corrupt'; // the store answers "corrupt lease data" for `for`, until an operator repairs it
+
+/** Which process a fault hits: the orchestrator's, the keeper's (its thread or sidecar), or both. */
+export type FaultTarget = 'orchestrator' | 'keeper' | 'machine';
+
+/**
+ * One fault, as plain data. Occurrences: at `at` (drawn from the range), then every `every`
+ * after it; with only `every`, first at `every`. Each occurrence fires with `probability`.
+ */
+export interface FaultSpec {
+  readonly kind: FaultKind;
+  readonly at: RangeMs | undefined;
+  readonly everyMs: number | undefined;
+  /** How long the fault lasts. @default 0s */
+  readonly for: RangeMs;
+  /** @default 1 */
+  readonly probability: number;
+  /** @default 'orchestrator' */
+  readonly target: FaultTarget;
+  /** clock-jump: signed jump. @default 0 */
+  readonly byMs: number;
+  /** clock-drift: rate of the target's clock against real time (1.01 = 1 % fast). @default 1 */
+  readonly rate: number;
+  /** store-latency: extra one-way latency. @default 0 */
+  readonly latencyMs: number;
 }
 
 export interface Scenario {
@@ -92,6 +133,9 @@ export interface Scenario {
   readonly crash: { readonly meanEveryMs: number } | undefined;
   /** The watchdog restarts the orchestrator on purpose at exponential intervals with this mean; absent = none. */
   readonly restart: { readonly meanEveryMs: number } | undefined;
+  readonly faults: readonly FaultSpec[];
+  /** Liveness bound the checkers hold every strategy under test to; absent = only "some failover". */
+  readonly liveness: { readonly failoverWithinMs: number } | undefined;
   readonly strategies: readonly StrategySpec[];
   readonly targets: readonly TargetSpec[];
 }

@@ -51,6 +51,7 @@ export function sessionHeartbeat(orchestrator: Orchestrator, world: World, optio
     leaderToken: () => lease?.token ?? null,
     terminate: async () => {},
     wakeups: () => clock.wakeups,
+    keeper: { thread: clock.thread, client: orchestrator.identity },
     lease: () => lease,
   };
 }

@@ -3,6 +3,7 @@ import { baselineStrategy } from './baseline.js';
 import { keepAwakeStrategy } from './keep-awake.js';
 import { sidecarStrategy, workerStrategy } from './keeper.js';
 import type { Strategy } from './strategy.js';
+import { naiveWorkerStrategy } from './naive-worker.js';
 import { watchdogLoopStrategy } from './watchdog-loop.js';
 
 /** A fresh strategy instance for one run. */
@@ -18,5 +19,7 @@ export function createStrategy(spec: StrategySpec): Strategy {
       return keepAwakeStrategy();
     case 'watchdog-loop':
       return watchdogLoopStrategy(spec.variant ?? 'restarted', spec.name);
+    case 'naive-worker':
+      return naiveWorkerStrategy();
   }
 }

@@ -25,9 +25,12 @@ function runKeeper(orchestrator: Orchestrator, world: World, clock: ThreadClock,
     clock,
     random: () => rng.next(),
     owner,
-    onStartedLeading: () => orchestrator.believe(true),
     onStoppedLeading: () => orchestrator.believe(false),
   });
+  // The orchestrator trusts the lease only as long as the keeper's local validity lasts.
+  const believe = (): void => orchestrator.believe(true, world.clock.now() + keeper.validityLeftMs() / clock.thread.process.clockRate);
+  keeper.on('started-leading', believe);
+  keeper.on('renewed', believe);
   if (world.trace.enabled) {
     keeper.on('stopped-leading', (reason) => world.trace.emit(`${orchestrator.identity}/keeper`, 'step-down', { reason }));
     keeper.on('pause', ({ lateMs }) => world.trace.emit(`${orchestrator.identity}/keeper`, 'pause', { lateMs }));
@@ -35,11 +38,12 @@ function runKeeper(orchestrator: Orchestrator, world: World, clock: ThreadClock,
   return keeper.start();
 }
 
-function leadershipOf(keeper: LeaseKeeper, clock: ThreadClock): Leadership {
+function leadershipOf(keeper: LeaseKeeper, clock: ThreadClock, client: string): Leadership {
   return {
     leaderToken: () => keeper.token,
     terminate: () => keeper.stop(),
     wakeups: () => clock.wakeups,
+    keeper: { thread: clock.thread, client },
   };
 }
 
@@ -49,24 +53,34 @@ export function workerStrategy(): Strategy {
     startOrchestrator(orchestrator, world) {
       const thread = orchestrator.proc.thread('keeper');
       const clock = orchestrator.proc.clock(thread);
-      const store = world.server.client(`${orchestrator.identity}/keeper`, thread);
-      return leadershipOf(runKeeper(orchestrator, world, clock, store), clock);
+      const client = `${orchestrator.identity}/keeper`;
+      const store = world.server.client(client, thread);
+      return leadershipOf(runKeeper(orchestrator, world, clock, store), clock, client);
     },
   };
 }
 
 /** The owner seen from a sidecar: death arrives over the IPC channel; `check` is PID + start time. */
 class SimProcessOwner implements OwnerLiveness {
+  readonly #world: World;
+  readonly #pid: number;
+  readonly #startedAtMs: number;
   readonly #owner: SimProcess;
   readonly #thread: SimThread;
 
-  constructor(owner: SimProcess, observer: SimThread) {
+  constructor(world: World, owner: SimProcess, observer: SimThread) {
+    this.#world = world;
+    this.#pid = owner.pid;
+    this.#startedAtMs = owner.startedAtMs;
     this.#owner = owner;
     this.#thread = observer;
   }
 
   check(): OwnerStatus {
-    return this.#owner.alive ? ALIVE : { alive: false, reason: `owner pid ${this.#owner.pid} exited` };
+    const proc = this.#world.processByPid(this.#pid);
+    if (proc === undefined) return { alive: false, reason: `owner pid ${this.#pid} exited` };
+    if (proc.startedAtMs !== this.#startedAtMs) return { alive: false, reason: `pid ${this.#pid} now belongs to another process` };
+    return ALIVE;
   }
 
   watch(onDead: (reason: string) => void): () => void {
@@ -84,10 +98,13 @@ export function sidecarStrategy(): Strategy {
     startOrchestrator(orchestrator, world) {
       const sidecar = world.spawnProcess(`${orchestrator.identity}-sidecar`);
       const clock = sidecar.clock(sidecar.main);
-      const store = world.server.client(`${orchestrator.identity}/sidecar`, sidecar.main);
-      const keeper = runKeeper(orchestrator, world, clock, store, new SimProcessOwner(orchestrator.proc, sidecar.main));
+      const client = `${orchestrator.identity}/sidecar`;
+      const store = world.server.client(client, sidecar.main);
+      const keeper = runKeeper(orchestrator, world, clock, store, new SimProcessOwner(world, orchestrator.proc, sidecar.main));
       keeper.on('stopped', () => sidecar.kill());
-      return leadershipOf(keeper, clock);
+      // The orchestrator learns of its sidecar's death over the IPC channel and stops leading.
+      sidecar.onExit(() => orchestrator.proc.main.deliver(() => orchestrator.believe(false)));
+      return leadershipOf(keeper, clock, client);
     },
   };
 }

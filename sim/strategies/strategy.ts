@@ -1,4 +1,5 @@
 import type { Orchestrator } from '../actors/orchestrator.js';
+import type { SimThread } from '../sim-process.js';
 import type { World } from '../world.js';
 
 /** How one orchestrator incarnation holds leadership under a strategy. */
@@ -9,6 +10,8 @@ export interface Leadership {
   terminate(): Promise<void>;
   /** Timer wake-ups spent on keeping the lease (heartbeats, keeper ticks, keep-awake pings). */
   wakeups(): number;
+  /** Where the lease is kept, for faults aimed at the keeper: its thread and its store client's name. */
+  readonly keeper?: { readonly thread: SimThread; readonly client: string };
 }
 
 /** A heartbeat strategy: plugs into the world once per run and into each orchestrator it spawns. */
