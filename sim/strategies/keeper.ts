@@ -12,9 +12,49 @@ import type { Leadership, Strategy } from './strategy.js';
  * session's timers being cleared, frozen with the process); `sidecar` runs it in a child process
  * bound to the orchestrator by an IPC channel (immune to both; releases when the owner dies).
  */
-function runKeeper(orchestrator: Orchestrator, world: World, clock: ThreadClock, store: LeaseStore, owner?: OwnerLiveness): LeaseKeeper {
+/**
+ * The orchestrator's side of the keeper: what the keeper last told it over its channel (token
+ * and validity left), judged on the orchestrator's own clock. The orchestrator never calls into
+ * the keeper's thread, as with the real hosts: a stalled keeper cannot answer.
+ */
+class LeaseView {
+  #token: number | null = null;
+  #untilLocalMs = -Infinity;
+  readonly #orchestrator: Orchestrator;
+  readonly #world: World;
+
+  constructor(orchestrator: Orchestrator, world: World) {
+    this.#orchestrator = orchestrator;
+    this.#world = world;
+  }
+
+  /** A message from the keeper: leading with `token` for `validityLeftMs` more (keeper's clock). */
+  leading(token: number, validityLeftMs: number): void {
+    const proc = this.#orchestrator.proc;
+    this.#token = token;
+    this.#untilLocalMs = proc.localNow() + validityLeftMs;
+    this.#orchestrator.believe(true, this.#world.clock.now() + validityLeftMs / proc.clockRate);
+  }
+
+  notLeading(): void {
+    this.#token = null;
+    this.#untilLocalMs = -Infinity;
+    this.#orchestrator.believe(false);
+  }
+
+  token(): number | null {
+    if (this.#token === null) return null;
+    if (this.#orchestrator.proc.localNow() < this.#untilLocalMs) return this.#token;
+    this.notLeading();
+    return null;
+  }
+}
+
+function runKeeper(orchestrator: Orchestrator, world: World, clock: ThreadClock, store: LeaseStore, owner?: OwnerLiveness): { keeper: LeaseKeeper; view: LeaseView } {
   const { scenario } = world;
   const rng = world.rng.fork(`keeper:${orchestrator.identity}`);
+  const view = new LeaseView(orchestrator, world);
+  const post = (fn: () => void): void => orchestrator.proc.main.deliver(fn);
   const keeper = new LeaseKeeper(store, {
     key: world.key,
     identity: orchestrator.identity,
@@ -25,22 +65,27 @@ function runKeeper(orchestrator: Orchestrator, world: World, clock: ThreadClock,
     clock,
     random: () => rng.next(),
     owner,
-    onStoppedLeading: () => orchestrator.believe(false),
   });
-  // The orchestrator trusts the lease only as long as the keeper's local validity lasts.
-  const believe = (): void => orchestrator.believe(true, world.clock.now() + keeper.validityLeftMs() / clock.thread.process.clockRate);
-  keeper.on('started-leading', believe);
-  keeper.on('renewed', believe);
+  // Messages to the orchestrator carry the validity left; they arrive when its thread runs.
+  const tell = (): void => {
+    const token = keeper.token;
+    const left = keeper.validityLeftMs();
+    post(() => (token === null ? view.notLeading() : view.leading(token, left)));
+  };
+  keeper.on('started-leading', tell);
+  keeper.on('renewed', tell);
+  keeper.on('stopped-leading', () => post(() => view.notLeading()));
   if (world.trace.enabled) {
     keeper.on('stopped-leading', (reason) => world.trace.emit(`${orchestrator.identity}/keeper`, 'step-down', { reason }));
     keeper.on('pause', ({ lateMs }) => world.trace.emit(`${orchestrator.identity}/keeper`, 'pause', { lateMs }));
   }
-  return keeper.start();
+  keeper.start();
+  return { keeper, view };
 }
 
-function leadershipOf(keeper: LeaseKeeper, clock: ThreadClock, client: string): Leadership {
+function leadershipOf({ keeper, view }: { keeper: LeaseKeeper; view: LeaseView }, clock: ThreadClock, client: string): Leadership {
   return {
-    leaderToken: () => keeper.token,
+    leaderToken: () => view.token(),
     terminate: () => keeper.stop(),
     wakeups: () => clock.wakeups,
     keeper: { thread: clock.thread, client },
@@ -100,11 +145,11 @@ export function sidecarStrategy(): Strategy {
       const clock = sidecar.clock(sidecar.main);
       const client = `${orchestrator.identity}/sidecar`;
       const store = world.server.client(client, sidecar.main);
-      const keeper = runKeeper(orchestrator, world, clock, store, new SimProcessOwner(world, orchestrator.proc, sidecar.main));
-      keeper.on('stopped', () => sidecar.kill());
+      const running = runKeeper(orchestrator, world, clock, store, new SimProcessOwner(world, orchestrator.proc, sidecar.main));
+      running.keeper.on('stopped', () => sidecar.kill());
       // The orchestrator learns of its sidecar's death over the IPC channel and stops leading.
-      sidecar.onExit(() => orchestrator.proc.main.deliver(() => orchestrator.believe(false)));
-      return leadershipOf(keeper, clock, client);
+      sidecar.onExit(() => orchestrator.proc.main.deliver(() => running.view.notLeading()));
+      return leadershipOf(running, clock, client);
     },
   };
 }

@@ -81,6 +81,8 @@ describe('scenarios/idle.yaml', () => {
       keepAwake: { intervalMs: 60_000 },
       crash: undefined,
       restart: undefined,
+      faults: [],
+      liveness: undefined,
       strategies: [
         { name: 'baseline', kind: 'baseline' },
         { name: 'sidecar', kind: 'sidecar' },
@@ -231,7 +233,7 @@ targets:
       column: 24,
       path: 'strategies[1]',
       expected:
-        'one of baseline, worker, sidecar, watchdog-loop, keep-awake, watchdog-loop:never-stopped, ' +
+        'one of baseline, worker, sidecar, watchdog-loop, keep-awake, naive-worker, watchdog-loop:never-stopped, ' +
         'watchdog-loop:restarted, watchdog-loop:pid-checked (did you mean "worker"?)',
       got: '"wroker"',
     });
