@@ -158,13 +158,19 @@ export function resolveKeeperOptions(options: LeaseKeeperOptions): ResolvedKeepe
   };
 }
 
-/** Worst-case times until a successor can lead, for each way the current leader can go. */
+/**
+ * Worst-case times until a successor can lead, for each way the current leader can go, counted
+ * from that event. Assumes a request the store applies at all, it applies within requestTimeoutMs.
+ */
 export interface FailoverWindow {
-  /** Leader shut down cleanly and released: a contender's next acquire attempt. */
+  /** Leader shut down cleanly and released: the release lands, then a contender's next acquire attempt. */
   readonly afterCleanStopMs: number;
   /** Leader's owner died, keeper alive: the keeper notices at its next check, then releases. */
   readonly afterOwnerDeathMs: number;
-  /** Leader and keeper died together: the lease expires on the store, then a contender retries. */
+  /**
+   * Leader and keeper died together: a renewal already sent may still land, the lease expires on
+   * the store a ttl later, then a contender retries.
+   */
   readonly afterCrashMs: number;
   /** Same as afterCrashMs when a watchdog, not a contender, must respawn the owner. */
   readonly afterCrashWithWatchdogMs: number | undefined;
@@ -172,12 +178,16 @@ export interface FailoverWindow {
 
 export function failoverWindow(o: ResolvedKeeperOptions): FailoverWindow {
   const acquireRetry = o.retryIntervalMs + o.requestTimeoutMs;
+  // The release, or a renewal in flight at the crash, takes up to one request timeout to land.
+  const lastRequestMs = o.requestTimeoutMs;
   const wd = o.watchdog;
   return {
-    afterCleanStopMs: acquireRetry,
-    afterOwnerDeathMs: o.renewIntervalMs + o.requestTimeoutMs + acquireRetry,
-    afterCrashMs: o.ttlMs + acquireRetry,
+    afterCleanStopMs: lastRequestMs + acquireRetry,
+    afterOwnerDeathMs: o.renewIntervalMs + lastRequestMs + acquireRetry,
+    afterCrashMs: lastRequestMs + o.ttlMs + acquireRetry,
     afterCrashWithWatchdogMs:
-      wd === undefined ? undefined : o.ttlMs + wd.graceMs + wd.intervalMs + (wd.respawnDelayMaxMs ?? 0) + o.requestTimeoutMs,
+      wd === undefined
+        ? undefined
+        : lastRequestMs + o.ttlMs + wd.graceMs + wd.intervalMs + (wd.respawnDelayMaxMs ?? 0) + o.requestTimeoutMs,
   };
 }

@@ -56,6 +56,10 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   #timerDueAt = 0;
   #deadlineTimer: TimerHandle | undefined;
   #inFlight = false;
+  /** A timer tick came while a step was in flight; run it when that step ends. */
+  #tickMissed = false;
+  /** Our own best-effort release, while it may still reach the store. */
+  #releasing: Promise<void> | undefined;
   #unwatchOwner: (() => void) | undefined;
   #stopping: Promise<void> | undefined;
   #stopReason: StepDownReason = 'stopped';
@@ -94,6 +98,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   isLeading(): boolean {
     if (this.#state !== 'leading') return false;
     if (this.#clock.now() < this.#validUntil) return true;
+    this.#reportOverdueTimer();
     this.#stepDown('paused');
     return false;
   }
@@ -145,7 +150,10 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
 
   #schedule(delayMs: number): void {
     if (this.#state === 'stopped') return;
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    if (this.#timer !== undefined) {
+      this.#reportOverdueTimer(); // the replaced timer will never fire to report its lateness
+      this.#clock.clearTimeout(this.#timer);
+    }
     this.#timerDueAt = this.#clock.now() + delayMs;
     this.#timer = this.#clock.setTimeout(() => {
       this.#timer = undefined;
@@ -172,13 +180,14 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   }
 
   async #tick(): Promise<void> {
-    if (this.#state === 'stopped' || this.#inFlight) return;
-    this.#stats.wakeups += 1;
-    const lateMs = this.#clock.now() - this.#timerDueAt;
-    if (lateMs > this.options.requestTimeoutMs) {
-      this.#stats.pauses += 1;
-      this.emit('pause', { lateMs });
+    if (this.#state === 'stopped') return;
+    if (this.#inFlight) {
+      // A step-down rescheduled us while a request hangs: dropping this tick would leave no timer.
+      this.#tickMissed = true;
+      return;
     }
+    this.#stats.wakeups += 1;
+    this.#reportLateness(this.#clock.now() - this.#timerDueAt);
     // Step 1: a pause may have outlived our local validity.
     if (this.#state === 'leading' && this.#clock.now() >= this.#validUntil) this.#stepDown('paused');
     this.#inFlight = true;
@@ -195,7 +204,26 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
       else if (this.#state === 'following') await this.#acquire();
     } finally {
       this.#inFlight = false;
+      if (this.#tickMissed) {
+        this.#tickMissed = false;
+        if (this.#timer === undefined) this.#schedule(0);
+      }
     }
+  }
+
+  #reportLateness(lateMs: number): void {
+    if (lateMs > this.options.requestTimeoutMs) {
+      this.#stats.pauses += 1;
+      this.emit('pause', { lateMs });
+    }
+  }
+
+  /** A timer still pending long after its due time means the process was paused; report it once. */
+  #reportOverdueTimer(): void {
+    if (this.#timer === undefined) return;
+    const now = this.#clock.now();
+    this.#reportLateness(now - this.#timerDueAt);
+    this.#timerDueAt = Math.max(this.#timerDueAt, now);
   }
 
   async #renew(): Promise<void> {
@@ -238,6 +266,10 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   }
 
   async #acquire(): Promise<void> {
+    // A release of ours still on its way could land after this acquire and free the lease it
+    // grants (same holder, same token); let it settle first (bounded by the request timeout).
+    if (this.#releasing !== undefined) await this.#releasing;
+    if (this.#state !== 'following') return;
     const sentAt = this.#clock.now();
     this.#stats.storeOps += 1;
     let result;
@@ -305,13 +337,17 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     }
   }
 
-  async #tryRelease(lease: LeaseGrant): Promise<void> {
+  #tryRelease(lease: LeaseGrant): Promise<void> {
     this.#stats.storeOps += 1;
-    try {
-      await this.#withTimeout('release', this.#store.release(lease));
-    } catch {
-      // Best effort: the lease expires on the store by itself.
-    }
+    const releasing = this.#withTimeout('release', this.#store.release(lease)).then(
+      () => undefined,
+      () => undefined, // Best effort: the lease expires on the store by itself.
+    );
+    this.#releasing = releasing;
+    void releasing.then(() => {
+      if (this.#releasing === releasing) this.#releasing = undefined;
+    });
+    return releasing;
   }
 
   #noteLeader(current: Pick<LeaseInfo, 'holder' | 'token'> | null): void {

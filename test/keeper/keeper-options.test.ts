@@ -161,27 +161,29 @@ describe('resolveKeeperOptions: rules', () => {
 describe('failoverWindow', () => {
   it('gives the worst-case figures for the ttl 180 s defaults', () => {
     const w = failoverWindow(resolveKeeperOptions(base));
+    // One acquire retry = retry 15 s + that acquire's request timeout 10 s = 25 s.
     expect(w).toEqual({
-      afterCleanStopMs: 25_000, // retry 15 s + request timeout 10 s
-      afterOwnerDeathMs: 95_000, // renew interval 60 s + release 10 s + 25 s
-      afterCrashMs: 205_000, // ttl 180 s + 25 s
+      afterCleanStopMs: 35_000, // the release lands (≤ 10 s) + 25 s
+      afterOwnerDeathMs: 95_000, // next check (≤ renew interval 60 s) + release 10 s + 25 s
+      afterCrashMs: 215_000, // a renewal in flight lands (≤ 10 s) + ttl 180 s + 25 s
       afterCrashWithWatchdogMs: undefined,
     });
   });
 
   it('adds the watchdog terms when there is one', () => {
     const o = resolveKeeperOptions({ ...base, watchdog: { intervalMs: 30_000, graceMs: 60_000, respawnDelayMaxMs: 5_000 } });
-    expect(failoverWindow(o).afterCrashWithWatchdogMs).toBe(180_000 + 60_000 + 30_000 + 5_000 + 10_000);
+    // in-flight renewal + ttl + grace + poll interval + respawn delay + the new keeper's acquire
+    expect(failoverWindow(o).afterCrashWithWatchdogMs).toBe(10_000 + 180_000 + 60_000 + 30_000 + 5_000 + 10_000);
     const noRespawn = resolveKeeperOptions({ ...base, watchdog: { intervalMs: 30_000, graceMs: 60_000 } });
-    expect(failoverWindow(noRespawn).afterCrashWithWatchdogMs).toBe(280_000);
+    expect(failoverWindow(noRespawn).afterCrashWithWatchdogMs).toBe(290_000);
   });
 
   it('is what LeaseKeeper.failoverWindow() reports', () => {
     const keeper = new LeaseKeeper(new FakeLeaseStore(clock), { ...base, ttlMs: 30_000 });
     expect(keeper.failoverWindow()).toEqual({
-      afterCleanStopMs: 2_500 + 3_000,
+      afterCleanStopMs: 3_000 + 2_500 + 3_000,
       afterOwnerDeathMs: 10_000 + 3_000 + 5_500,
-      afterCrashMs: 30_000 + 5_500,
+      afterCrashMs: 3_000 + 30_000 + 5_500,
       afterCrashWithWatchdogMs: undefined,
     });
   });

@@ -80,6 +80,8 @@ export class FakeLeaseStore implements LeaseStore {
   down = false;
   /** While true, every call is swallowed: never applied, never answered. */
   hang = false;
+  /** Called synchronously right after the store applied (or failed) a call, e.g. to check invariants. */
+  onApplied: ((record: CallRecord) => void) | undefined;
   #failNext = 0;
   #hangNext = 0;
   readonly #clock: Clock;
@@ -165,6 +167,7 @@ export class FakeLeaseStore implements LeaseStore {
         const back = this.#latency(this.responseLatency, op, record.call);
         if (failThis || this.down) {
           record.outcome = 'failed';
+          this.onApplied?.(record);
           const error = new StoreUnavailableError(`fake store ${op}: connection refused`);
           this.#after(back, () => reject(error));
           return;
@@ -172,6 +175,7 @@ export class FakeLeaseStore implements LeaseStore {
         const result = apply();
         record.outcome = 'applied';
         record.result = result;
+        this.onApplied?.(record);
         this.#after(back, () => resolve(result));
       });
     });
