@@ -21,6 +21,10 @@ export class Orchestrator {
   believes = false;
   /** Set when a fault hit this orchestrator: replacing it is then not spurious. */
   faulted = false;
+  /** A wedged main loop takes work in but never finishes any. */
+  wedged = false;
+  /** Work arrived and not finished yet. */
+  pending = 0;
 
   constructor(world: World, incarnation: number) {
     this.#world = world;
@@ -54,10 +58,22 @@ export class Orchestrator {
     if (this.#world.trace.enabled) this.#world.trace.emit(this.identity, believes ? 'leading' : 'not-leading');
   }
 
-  /** A unit of work arrives: the session wakes, and if leading, it acts with its token. */
+  /**
+   * A unit of work arrives: the session wakes and stays busy for `busyMs`; when the work is done
+   * the orchestrator, if it believes it leads, acts with its token, and reports progress.
+   */
   work(busyMs: number): void {
     this.host.activity(busyMs);
-    this.proc.main.deliver(() => this.#act());
+    this.pending += 1;
+    this.#leadership?.reportWork?.(this.pending, false);
+    this.#world.clock.setTimeout(() => this.proc.main.deliver(() => this.#finish()), busyMs);
+  }
+
+  #finish(): void {
+    if (this.wedged) return;
+    this.pending -= 1;
+    this.#act();
+    this.#leadership?.reportWork?.(this.pending, true);
   }
 
   #act(): void {

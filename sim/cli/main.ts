@@ -81,6 +81,20 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void): Comma
       setExit(await exploreCommand(file, options, io));
     });
 
+  program
+    .command('report')
+    .description('write the root-cause report (markdown + SVG chart beside it) from simulator runs; --check exits 1 when the files on disk differ')
+    .argument('[file...]', 'scenario YAML files (default: every scenarios/*.yaml)')
+    .option('-o, --output <file>', 'markdown file to write; the chart lease-age.svg goes beside it', 'reports/root-cause.md')
+    .option('--check', 'write nothing; exit 1 naming each file that differs from a fresh run')
+    .option('--seed <n>', 'override the scenario seed')
+    .option('--runs <n>', 'override the number of independent runs')
+    .option('--duration <d>', 'override the simulated duration (e.g. 6h)')
+    .action(async (files: string[], options) => {
+      const { reportCommand } = await import('../report/report-command.js');
+      setExit(await reportCommand(files.length > 0 ? files : defaultScenarioFiles(), options, io));
+    });
+
   return program;
 }
 

@@ -1,5 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { createLogger, type LogLevel } from '../../src/logger.js';
+import type { RunPool } from '../parallel/pool.js';
 import { runScenario, type ScenarioReport } from '../run-scenario.js';
 import { loadScenarioFile } from '../scenario/load-scenario.js';
 import type { Scenario } from '../scenario/types.js';
@@ -13,6 +14,8 @@ export interface RunCommandOptions extends OverrideOptions {
   readonly trace?: string;
   readonly traceRun?: string;
   readonly logLevel?: LogLevel;
+  /** Worker threads that play the runs; absent or 0: in this thread. */
+  readonly workers?: string;
 }
 
 export interface Output {
@@ -35,18 +38,37 @@ function traceRunIndex(text: string | undefined): number {
   return Number(text);
 }
 
-/** Runs scenarios; returns the reports in file order. */
+const MAX_WORKERS = 256; // same bound as sim/parallel/pool.ts
+
+function workerCount(text: string | undefined): number {
+  if (text === undefined) return 0;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value > MAX_WORKERS) {
+    throw new UsageError(`--workers: expected an integer from 0 to ${MAX_WORKERS}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+/** Runs scenarios; returns the reports in file order. Results do not depend on `--workers`. */
 export async function runAll(scenarios: readonly Scenario[], options: RunCommandOptions, io: Output): Promise<ScenarioReport[]> {
   const log = createLogger({ level: options.logLevel ?? 'silent', name: 'sim' });
   const traceRun = options.trace === undefined ? undefined : traceRunIndex(options.traceRun);
+  const workers = workerCount(options.workers);
   const reports: ScenarioReport[] = [];
-  for (const scenario of scenarios) {
-    log.info({ scenario: scenario.name, seed: scenario.seed, runs: scenario.runs }, 'scenario start');
-    const progress = createProgress(io, !options.json && io.isTTY, scenario.name);
-    const report = await runScenario(scenario, { traceRun, onRunDone: progress.update });
-    progress.done();
-    log.info({ scenario: scenario.name, ok: report.ok }, 'scenario done');
-    reports.push(report);
+  // The pool module (and tinypool) load only when asked for, so the in-process path is unchanged.
+  let pool: RunPool | undefined;
+  try {
+    if (workers > 0) pool = await (await import('../parallel/pool.js')).createRunPool(workers);
+    for (const scenario of scenarios) {
+      log.info({ scenario: scenario.name, seed: scenario.seed, runs: scenario.runs }, 'scenario start');
+      const progress = createProgress(io, !options.json && io.isTTY, scenario.name);
+      const report = await runScenario(scenario, { traceRun, onRunDone: progress.update, ...(pool ? { executor: pool.execute } : {}) });
+      progress.done();
+      log.info({ scenario: scenario.name, ok: report.ok }, 'scenario done');
+      reports.push(report);
+    }
+  } finally {
+    await pool?.close();
   }
   if (options.trace !== undefined) await writeFile(options.trace, traceLines(reports));
   return reports;

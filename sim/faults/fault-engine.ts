@@ -99,6 +99,11 @@ export class FaultEngine {
         const heal = world.server.partition(this.#clients(fault, victim, ownKeeper));
         return this.#after(forMs, heal);
       }
+      case 'wedge':
+        // For liveness a wedged leader is as good as dead: a successor must take over.
+        world.metrics.crashed(victim.identity);
+        victim.wedged = true;
+        return;
       case 'pid-reuse': {
         world.metrics.crashed(victim.identity);
         victim.proc.kill();

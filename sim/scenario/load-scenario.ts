@@ -58,7 +58,7 @@ export const TARGET_METRICS: Readonly<Record<string, { readonly metric: MetricNa
 /** Fault kinds, as written in `faults[].kind`. */
 export const FAULT_KINDS: readonly FaultKind[] = [
   'orchestrator-crash', 'orchestrator-freeze', 'keeper-crash', 'stall', 'clock-jump', 'clock-drift',
-  'store-latency', 'store-outage', 'partition', 'watchdog-restart', 'pid-reuse', 'lease-corrupt',
+  'store-latency', 'store-outage', 'partition', 'watchdog-restart', 'pid-reuse', 'lease-corrupt', 'wedge',
 ];
 const FAULT_TARGETS: readonly FaultTarget[] = ['orchestrator', 'keeper', 'machine'];
 const FAULT_KEYS = ['kind', 'at', 'every', 'for', 'probability', 'target', 'by', 'rate', 'latency'];
@@ -208,7 +208,7 @@ function readStrategies(r: Reader, node: unknown): StrategySpec[] {
     let spec: StrategySpec;
     let nameNode = item;
     if (isMap(item)) {
-      const f = r.fields(item, path, ['kind', 'variant', 'name']);
+      const f = r.fields(item, path, ['kind', 'variant', 'name', 'maxProgressSilence']);
       const kind = r.choice(f.need('kind'), `${path}.kind`, STRATEGY_KINDS);
       let variant: WatchdogLoopVariant | undefined;
       if (f.has('variant')) {
@@ -218,6 +218,12 @@ function readStrategies(r: Reader, node: unknown): StrategySpec[] {
       if (f.has('name')) nameNode = f.need('name');
       const name = f.has('name') ? r.name(nameNode, `${path}.name`) : variant === undefined ? kind : `${kind}:${variant}`;
       spec = makeStrategy(name, kind, variant);
+      if (f.has('maxProgressSilence')) {
+        if (kind !== 'worker' && kind !== 'sidecar') {
+          r.fail(f.need('maxProgressSilence'), `${path}.maxProgressSilence`, 'no progress check (only worker and sidecar run the keeper)');
+        }
+        spec = { ...spec, maxProgressSilenceMs: r.duration(f.need('maxProgressSilence'), `${path}.maxProgressSilence`, true) };
+      }
     } else {
       const form = r.choice(item, path, forms);
       const [kind, variant] = form.split(':') as [StrategyName, WatchdogLoopVariant | undefined];

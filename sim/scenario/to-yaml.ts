@@ -48,7 +48,12 @@ function range(r: RangeMs): string {
 
 function strategy(s: StrategySpec): string {
   const form = s.variant === undefined ? s.kind : `${s.kind}:${s.variant}`;
-  return s.name === form ? form : `{ kind: ${s.kind}${s.variant === undefined ? '' : `, variant: ${s.variant}`}, name: ${JSON.stringify(s.name)} }`;
+  if (s.name === form && s.maxProgressSilenceMs === undefined) return form;
+  const parts = [`kind: ${s.kind}`];
+  if (s.variant !== undefined) parts.push(`variant: ${s.variant}`);
+  parts.push(`name: ${JSON.stringify(s.name)}`);
+  if (s.maxProgressSilenceMs !== undefined) parts.push(`maxProgressSilence: ${formatDurationMs(s.maxProgressSilenceMs)}`);
+  return `{ ${parts.join(', ')} }`;
 }
 
 function fault(f: FaultSpec): string {

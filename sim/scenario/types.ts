@@ -24,6 +24,8 @@ export interface StrategySpec {
   readonly kind: StrategyName;
   /** Only for `watchdog-loop`. @default 'restarted' */
   readonly variant?: WatchdogLoopVariant;
+  /** Only for `worker` and `sidecar`: the keeper's progress check (off when absent). */
+  readonly maxProgressSilenceMs?: number;
 }
 
 export type MetricName =
@@ -65,7 +67,8 @@ export type FaultKind =
   | 'partition' // the target's processes cannot reach the store for `for`
   | 'watchdog-restart' // the watchdog is down for `for` and forgets the orchestrator it spawned
   | 'pid-reuse' // the orchestrator dies and an unrelated process gets its PID for `for`
-  | 'lease-corrupt'; // the store answers "corrupt lease data" for `for`, until an operator repairs it
+  | 'lease-corrupt' // the store answers "corrupt lease data" for `for`, until an operator repairs it
+  | 'wedge'; // the orchestrator's main loop stops completing work (deadlock), the process lives
 
 /** Which process a fault hits: the orchestrator's, the keeper's (its thread or sidecar), or both. */
 export type FaultTarget = 'orchestrator' | 'keeper' | 'machine';

@@ -12,9 +12,9 @@ export function createStrategy(spec: StrategySpec): Strategy {
     case 'baseline':
       return baselineStrategy();
     case 'worker':
-      return workerStrategy();
+      return workerStrategy(spec);
     case 'sidecar':
-      return sidecarStrategy();
+      return sidecarStrategy(spec);
     case 'keep-awake':
       return keepAwakeStrategy();
     case 'watchdog-loop':

@@ -2,6 +2,7 @@ import { LeaseKeeper } from '../../src/keeper/lease-keeper.js';
 import { ALIVE, type OwnerLiveness, type OwnerStatus } from '../../src/owner/owner-liveness.js';
 import type { LeaseStore } from '../../src/store/lease-store.js';
 import type { Orchestrator } from '../actors/orchestrator.js';
+import type { StrategySpec } from '../scenario/types.js';
 import type { SimProcess, SimThread, ThreadClock } from '../sim-process.js';
 import type { World } from '../world.js';
 import type { Leadership, Strategy } from './strategy.js';
@@ -50,7 +51,14 @@ class LeaseView {
   }
 }
 
-function runKeeper(orchestrator: Orchestrator, world: World, clock: ThreadClock, store: LeaseStore, owner?: OwnerLiveness): { keeper: LeaseKeeper; view: LeaseView } {
+function runKeeper(
+  orchestrator: Orchestrator,
+  world: World,
+  clock: ThreadClock,
+  store: LeaseStore,
+  maxProgressSilenceMs: number | undefined,
+  owner?: OwnerLiveness,
+): { keeper: LeaseKeeper; view: LeaseView } {
   const { scenario } = world;
   const rng = world.rng.fork(`keeper:${orchestrator.identity}`);
   const view = new LeaseView(orchestrator, world);
@@ -65,6 +73,7 @@ function runKeeper(orchestrator: Orchestrator, world: World, clock: ThreadClock,
     clock,
     random: () => rng.next(),
     owner,
+    maxProgressSilenceMs,
   });
   // Messages to the orchestrator carry the validity left; they arrive when its thread runs.
   const tell = (): void => {
@@ -78,6 +87,7 @@ function runKeeper(orchestrator: Orchestrator, world: World, clock: ThreadClock,
   if (world.trace.enabled) {
     keeper.on('stopped-leading', (reason) => world.trace.emit(`${orchestrator.identity}/keeper`, 'step-down', { reason }));
     keeper.on('pause', ({ lateMs }) => world.trace.emit(`${orchestrator.identity}/keeper`, 'pause', { lateMs }));
+    keeper.on('stuck', (info) => world.trace.emit(`${orchestrator.identity}/keeper`, 'stuck', info));
   }
   keeper.start();
   return { keeper, view };
@@ -88,11 +98,14 @@ function leadershipOf({ keeper, view }: { keeper: LeaseKeeper; view: LeaseView }
     leaderToken: () => view.token(),
     terminate: () => keeper.stop(),
     wakeups: () => clock.wakeups,
+    // Work reports travel to the keeper's thread (or sidecar) like any message.
+    reportWork: (pending, progressed) =>
+      clock.thread.deliver(() => (progressed ? keeper.progress(pending) : keeper.setPendingWork(pending))),
     keeper: { thread: clock.thread, client },
   };
 }
 
-export function workerStrategy(): Strategy {
+export function workerStrategy(spec: StrategySpec): Strategy {
   return {
     name: 'worker',
     startOrchestrator(orchestrator, world) {
@@ -100,7 +113,7 @@ export function workerStrategy(): Strategy {
       const clock = orchestrator.proc.clock(thread);
       const client = `${orchestrator.identity}/keeper`;
       const store = world.server.client(client, thread);
-      return leadershipOf(runKeeper(orchestrator, world, clock, store), clock, client);
+      return leadershipOf(runKeeper(orchestrator, world, clock, store, spec.maxProgressSilenceMs), clock, client);
     },
   };
 }
@@ -137,7 +150,7 @@ class SimProcessOwner implements OwnerLiveness {
   }
 }
 
-export function sidecarStrategy(): Strategy {
+export function sidecarStrategy(spec: StrategySpec): Strategy {
   return {
     name: 'sidecar',
     startOrchestrator(orchestrator, world) {
@@ -145,7 +158,8 @@ export function sidecarStrategy(): Strategy {
       const clock = sidecar.clock(sidecar.main);
       const client = `${orchestrator.identity}/sidecar`;
       const store = world.server.client(client, sidecar.main);
-      const running = runKeeper(orchestrator, world, clock, store, new SimProcessOwner(world, orchestrator.proc, sidecar.main));
+      const owner = new SimProcessOwner(world, orchestrator.proc, sidecar.main);
+      const running = runKeeper(orchestrator, world, clock, store, spec.maxProgressSilenceMs, owner);
       running.keeper.on('stopped', () => sidecar.kill());
       // The orchestrator learns of its sidecar's death over the IPC channel and stops leading.
       sidecar.onExit(() => orchestrator.proc.main.deliver(() => running.view.notLeading()));

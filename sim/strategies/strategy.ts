@@ -10,6 +10,8 @@ export interface Leadership {
   terminate(): Promise<void>;
   /** Timer wake-ups spent on keeping the lease (heartbeats, keeper ticks, keep-awake pings). */
   wakeups(): number;
+  /** The orchestrator tells its keeper how much work waits and whether it just finished one (progress check). */
+  reportWork?(pending: number, progressed: boolean): void;
   /** Where the lease is kept, for faults aimed at the keeper: its thread and its store client's name. */
   readonly keeper?: { readonly thread: SimThread; readonly client: string };
 }

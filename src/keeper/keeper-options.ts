@@ -10,6 +10,7 @@ export type StepDownReason =
   | 'paused' // the process was paused past the lease's local validity
   | 'owner-dead' // the owner process/thread died or stopped checking in
   | 'stopped' // stop() or the abort signal
+  | 'stuck' // the owner had work but made no progress for maxProgressSilenceMs
   | 'handoff'; // graceful handoff
 
 /** Timing of a watchdog that respawns the owner, when one exists; used for validation and the failover window. */
@@ -44,6 +45,13 @@ export interface LeaseKeeperOptions {
   /** Release the lease on stop() so a successor can take over at once. @default true */
   readonly releaseOnStop?: boolean;
   readonly owner?: OwnerLiveness;
+  /**
+   * Progress check beside the heartbeat: when the owner has work pending (`setPendingWork`) and
+   * reports no `progress()` for this long, the keeper releases the lease and stops with reason
+   * `stuck`, so a wedged-but-alive leader is replaced. An owner with no work is never stuck.
+   * @default undefined (off)
+   */
+  readonly maxProgressSilenceMs?: number;
   readonly watchdog?: WatchdogTiming;
   /** @default new SystemClock() */
   readonly clock?: Clock;
@@ -70,6 +78,7 @@ export interface ResolvedKeeperOptions {
   readonly driftMarginMs: number;
   readonly contend: boolean;
   readonly releaseOnStop: boolean;
+  readonly maxProgressSilenceMs: number | undefined;
   readonly watchdog: WatchdogTiming | undefined;
   readonly clock: Clock;
   readonly random: () => number;
@@ -132,6 +141,7 @@ export function resolveKeeperOptions(options: LeaseKeeperOptions): ResolvedKeepe
       retryIntervalMs,
     );
   }
+  if (options.maxProgressSilenceMs !== undefined) positive('maxProgressSilenceMs', options.maxProgressSilenceMs);
   const watchdog = options.watchdog;
   if (watchdog !== undefined) {
     positive('watchdog.intervalMs', watchdog.intervalMs);
@@ -152,6 +162,7 @@ export function resolveKeeperOptions(options: LeaseKeeperOptions): ResolvedKeepe
     driftMarginMs,
     contend: options.contend ?? true,
     releaseOnStop: options.releaseOnStop ?? true,
+    maxProgressSilenceMs: options.maxProgressSilenceMs,
     watchdog,
     clock: options.clock ?? new SystemClock(),
     random: options.random ?? Math.random,

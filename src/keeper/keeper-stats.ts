@@ -9,6 +9,8 @@ export interface KeeperStatsSnapshot {
   readonly wakeups: number;
   readonly pauses: number;
   readonly ownerDeaths: number;
+  /** Times the progress check found the owner stuck. */
+  readonly stuck: number;
   /** Smallest local validity left when a successful renewal was sent (Infinity before any). */
   readonly minRenewalMarginMs: number;
   readonly maxRenewLatencyMs: number;
@@ -24,6 +26,7 @@ export class KeeperStats {
   wakeups = 0;
   pauses = 0;
   ownerDeaths = 0;
+  stuck = 0;
   minRenewalMarginMs = Infinity;
   maxRenewLatencyMs = 0;
   readonly stepDowns: Partial<Record<StepDownReason, number>> = {};

@@ -26,6 +26,8 @@ export interface LeaseKeeperEvents {
   /** A timer fired this much later than asked: the process was paused (freeze, stall, sleep). */
   pause: [info: { lateMs: number }];
   stopped: [reason: StepDownReason];
+  /** The owner had work pending and made no progress for `maxProgressSilenceMs`. */
+  stuck: [info: { silentMs: number; pending: number }];
 }
 
 /**
@@ -58,6 +60,9 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   #inFlight = false;
   /** A timer tick came while a step was in flight; run it when that step ends. */
   #tickMissed = false;
+  #pendingWork = 0;
+  #lastProgressAt = 0;
+  #progressTimer: TimerHandle | undefined;
   /** Our own best-effort release, while it may still reach the store. */
   #releasing: Promise<void> | undefined;
   #unwatchOwner: (() => void) | undefined;
@@ -106,6 +111,39 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   /** Milliseconds of local validity left, or 0 when not leading. */
   validityLeftMs(): number {
     return this.#state === 'leading' ? Math.max(0, this.#validUntil - this.#clock.now()) : 0;
+  }
+
+  /**
+   * The owner reports progress (a unit of work done). With `pending`, also how much work is
+   * still waiting. Feeds the progress check (`maxProgressSilenceMs`).
+   */
+  progress(pending?: number): void {
+    this.#lastProgressAt = this.#clock.now();
+    if (pending !== undefined) this.#pendingWork = pending;
+    this.#armProgressCheck();
+  }
+
+  /** The owner has `pending` units of work waiting; silence counts only while this is > 0. */
+  setPendingWork(pending: number): void {
+    if (this.#pendingWork === 0 && pending > 0) this.#lastProgressAt = this.#clock.now();
+    this.#pendingWork = pending;
+    this.#armProgressCheck();
+  }
+
+  #armProgressCheck(): void {
+    const maxSilenceMs = this.options.maxProgressSilenceMs;
+    if (this.#progressTimer !== undefined) this.#clock.clearTimeout(this.#progressTimer);
+    this.#progressTimer = undefined;
+    if (maxSilenceMs === undefined || this.#pendingWork === 0 || this.#state === 'stopped') return;
+    this.#progressTimer = this.#clock.setTimeout(() => {
+      this.#progressTimer = undefined;
+      const silentMs = this.#clock.now() - this.#lastProgressAt;
+      if (this.#pendingWork === 0 || this.#state === 'stopped') return;
+      if (silentMs < maxSilenceMs) return this.#armProgressCheck();
+      this.#stats.stuck += 1;
+      this.emit('stuck', { silentMs, pending: this.#pendingWork });
+      void this.stop('stuck');
+    }, this.#lastProgressAt + maxSilenceMs - this.#clock.now());
   }
 
   /** Starts contending. Idempotent. */
@@ -175,6 +213,8 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   #clearTimers(): void {
     if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
     if (this.#deadlineTimer !== undefined) this.#clock.clearTimeout(this.#deadlineTimer);
+    if (this.#progressTimer !== undefined) this.#clock.clearTimeout(this.#progressTimer);
+    this.#progressTimer = undefined;
     this.#timer = undefined;
     this.#deadlineTimer = undefined;
   }
@@ -331,7 +371,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     this.#raw.onStoppedLeading?.(reason);
     this.emit('stopped-leading', reason);
     if (release) void this.#tryRelease(lease);
-    if (reason !== 'stopped' && reason !== 'owner-dead' && reason !== 'handoff') {
+    if (reason !== 'stopped' && reason !== 'owner-dead' && reason !== 'handoff' && reason !== 'stuck') {
       if (this.options.contend) this.#schedule(this.#jittered(this.options.retryIntervalMs));
       else void this.stop(reason);
     }

@@ -1,0 +1,115 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, normalize } from 'node:path';
+import { formatDurationMs, parseDurationMs } from '../../src/duration.js';
+import { EXIT, UsageError } from '../cli/errors.js';
+import type { OverrideOptions } from '../cli/overrides.js';
+import { createProgress } from '../cli/progress.js';
+import { loadAll, type Output } from '../cli/run-command.js';
+import { runScenario } from '../run-scenario.js';
+import { buildReport, type BuiltReport, type ReportInput, type ValidationExtras } from './build-report.js';
+
+/** Where `sim report` writes unless told otherwise. */
+export const DEFAULT_REPORT = 'reports/root-cause.md';
+/** The chart's file name; it is written beside the markdown. */
+export const CHART_FILE = 'lease-age.svg';
+
+export interface ReportCommandOptions extends OverrideOptions {
+  readonly output?: string;
+  readonly check?: boolean;
+}
+
+export interface GeneratedReport extends BuiltReport {
+  readonly markdownPath: string;
+  readonly svgPath: string;
+}
+
+/** The overrides as they will be printed in the reproduce commands (already validated by `loadAll`). */
+function overrideArgs(options: OverrideOptions): string[] {
+  const args: string[] = [];
+  if (options.seed !== undefined) args.push('--seed', String(Number(options.seed)));
+  if (options.runs !== undefined) args.push('--runs', String(Number(options.runs)));
+  if (options.duration !== undefined) args.push('--duration', formatDurationMs(parseDurationMs(options.duration) as number));
+  return args;
+}
+
+/**
+ * Runs every scenario once (tracing run 0) and builds the report in memory. Input errors (files,
+ * overrides, output path) are thrown before any run.
+ */
+export async function generateReport(
+  files: readonly string[],
+  options: ReportCommandOptions,
+  io: Output,
+  extras?: ValidationExtras,
+): Promise<GeneratedReport> {
+  const output = normalize(options.output ?? DEFAULT_REPORT);
+  if (options.output !== undefined && options.output.trim() === '') throw new UsageError('--output: expected a file path, got ""');
+  if (basename(output) === CHART_FILE) throw new UsageError(`--output: ${JSON.stringify(options.output)} is the chart's own name; choose another file name`);
+  if (files.length === 0) throw new UsageError('report: no scenario files given and none found in scenarios/');
+  const scenarios = await loadAll(files, options);
+  const inputs: ReportInput[] = [];
+  for (const scenario of scenarios) {
+    const progress = createProgress(io, io.isTTY, scenario.name);
+    const report = await runScenario(scenario, { traceRun: 0, onRunDone: progress.update });
+    progress.done();
+    inputs.push({ scenario, report });
+  }
+  const svgPath = join(dirname(output), CHART_FILE);
+  const built = buildReport(inputs, {
+    output,
+    defaultOutput: output === normalize(DEFAULT_REPORT),
+    chartHref: CHART_FILE,
+    overrideArgs: overrideArgs(options),
+    ...(extras === undefined ? {} : { extras }),
+  });
+  return { ...built, markdownPath: output, svgPath };
+}
+
+async function readOrNull(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new UsageError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * `sim report [FILE...]`: writes the markdown report and its chart; with `--check`, writes
+ * nothing and exits 1 naming each file that differs from a fresh run.
+ */
+export async function reportCommand(
+  files: readonly string[],
+  options: ReportCommandOptions,
+  io: Output,
+  extras?: ValidationExtras,
+): Promise<number> {
+  const report = await generateReport(files, options, io, extras);
+  const outputs: Array<[string, string]> = [
+    [report.markdownPath, report.markdown],
+    [report.svgPath, report.svg],
+  ];
+  if (options.check) {
+    let stale = 0;
+    for (const [path, text] of outputs) {
+      const onDisk = await readOrNull(path);
+      if (onDisk === text) continue;
+      stale += 1;
+      io.err(`sim report: ${path} ${onDisk === null ? 'is missing' : 'differs from a fresh run'}\n`);
+    }
+    if (stale > 0) {
+      io.err(`sim report: regenerate with: sim report ${files.join(' ')}${report.markdownPath === normalize(DEFAULT_REPORT) ? '' : ` -o ${report.markdownPath}`}\n`);
+      return EXIT.targetFailed;
+    }
+    io.out(`sim report: ${report.markdownPath} and ${report.svgPath} are up to date\n`);
+    return EXIT.ok;
+  }
+  try {
+    await mkdir(dirname(report.markdownPath), { recursive: true });
+    for (const [path, text] of outputs) await writeFile(path, text);
+  } catch (error) {
+    throw new UsageError(`cannot write the report: ${(error as Error).message}`);
+  }
+  io.out(`sim report: wrote ${report.markdownPath} and ${report.svgPath}\n`);
+  return EXIT.ok;
+}
