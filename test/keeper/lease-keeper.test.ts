@@ -822,6 +822,7 @@ describe('stats()', () => {
       wakeups: 0,
       pauses: 0,
       ownerDeaths: 0,
+      stuck: 0,
       minRenewalMarginMs: Infinity,
       maxRenewLatencyMs: 0,
       stepDowns: {},

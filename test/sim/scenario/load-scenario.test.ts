@@ -86,6 +86,7 @@ describe('scenarios/idle.yaml', () => {
       strategies: [
         { name: 'baseline', kind: 'baseline' },
         { name: 'sidecar', kind: 'sidecar' },
+        { name: 'sidecar+progress', kind: 'sidecar', maxProgressSilenceMs: 120_000 },
         { name: 'worker', kind: 'worker' },
         { name: 'watchdog-loop:never-stopped', kind: 'watchdog-loop', variant: 'never-stopped' },
         { name: 'watchdog-loop:restarted', kind: 'watchdog-loop', variant: 'restarted' },
