@@ -1,0 +1,46 @@
+/**
+ * heartbeat-lab: a background lease keeper decoupled from the session lifecycle, bound to its
+ * owner's liveness, with fencing tokens, and lease stores from a file to Redis, PostgreSQL and etcd.
+ * This file is the whole public surface.
+ */
+
+export { SystemClock, sleep, type Clock, type SystemClockOptions, type TimerHandle } from './clock.js';
+export { formatDurationMs, parseDurationMs } from './duration.js';
+export {
+  ConfigError,
+  HeartbeatLabError,
+  NotLeaderError,
+  StoreCorruptError,
+  StoreTimeoutError,
+  StoreUnavailableError,
+  type ErrorCode,
+} from './errors.js';
+export { createLogger, type LogLevel, type Logger } from './logger.js';
+
+export type {
+  AcquireRequest,
+  AcquireResult,
+  LeaseGrant,
+  LeaseInfo,
+  LeaseStore,
+  ReleaseRequest,
+  RenewRequest,
+  RenewResult,
+} from './store/lease-store.js';
+export { MemoryLeaseStore } from './store/memory-store.js';
+export { FileLeaseStore } from './store/file-store.js';
+export { openLeaseStore } from './store/open-store.js';
+
+export { LeaseKeeper, type KeeperState, type LeaseKeeperEvents } from './keeper/lease-keeper.js';
+export {
+  failoverWindow,
+  resolveKeeperOptions,
+  type FailoverWindow,
+  type LeaseKeeperOptions,
+  type ResolvedKeeperOptions,
+  type StepDownReason,
+  type WatchdogTiming,
+} from './keeper/keeper-options.js';
+export type { KeeperStatsSnapshot } from './keeper/keeper-stats.js';
+
+export { ALIVE, type OwnerLiveness, type OwnerStatus } from './owner/owner-liveness.js';
