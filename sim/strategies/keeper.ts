@@ -20,32 +20,38 @@ import type { Leadership, Strategy } from './strategy.js';
  */
 class LeaseView {
   #token: number | null = null;
-  #untilLocalMs = -Infinity;
+  #validUntil = -Infinity;
   readonly #orchestrator: Orchestrator;
   readonly #world: World;
+  /** Where the keeper runs: its monotonic clock is the machine's, which the orchestrator shares. */
+  readonly #keeperProc: SimProcess;
 
-  constructor(orchestrator: Orchestrator, world: World) {
+  constructor(orchestrator: Orchestrator, world: World, keeperProc: SimProcess) {
     this.#orchestrator = orchestrator;
     this.#world = world;
+    this.#keeperProc = keeperProc;
   }
 
-  /** A message from the keeper: leading with `token` for `validityLeftMs` more (keeper's clock). */
-  leading(token: number, validityLeftMs: number): void {
-    const proc = this.#orchestrator.proc;
+  /**
+   * A message from the keeper: leading with `token` until `validUntil`, an absolute instant on
+   * the machine's monotonic clock, so a message read late is not trusted for longer.
+   */
+  leading(token: number, validUntil: number): void {
     this.#token = token;
-    this.#untilLocalMs = proc.localNow() + validityLeftMs;
-    this.#orchestrator.believe(true, this.#world.clock.now() + validityLeftMs / proc.clockRate);
+    this.#validUntil = validUntil;
+    const leftMs = validUntil - this.#keeperProc.localNow();
+    this.#orchestrator.believe(true, this.#world.clock.now() + leftMs / this.#keeperProc.clockRate);
   }
 
   notLeading(): void {
     this.#token = null;
-    this.#untilLocalMs = -Infinity;
+    this.#validUntil = -Infinity;
     this.#orchestrator.believe(false);
   }
 
   token(): number | null {
     if (this.#token === null) return null;
-    if (this.#orchestrator.proc.localNow() < this.#untilLocalMs) return this.#token;
+    if (this.#keeperProc.localNow() < this.#validUntil) return this.#token;
     this.notLeading();
     return null;
   }
@@ -61,7 +67,7 @@ function runKeeper(
 ): { keeper: LeaseKeeper; view: LeaseView } {
   const { scenario } = world;
   const rng = world.rng.fork(`keeper:${orchestrator.identity}`);
-  const view = new LeaseView(orchestrator, world);
+  const view = new LeaseView(orchestrator, world, clock.thread.process);
   const post = (fn: () => void): void => orchestrator.proc.main.deliver(fn);
   const keeper = new LeaseKeeper(store, {
     key: world.key,
@@ -78,8 +84,8 @@ function runKeeper(
   // Messages to the orchestrator carry the validity left; they arrive when its thread runs.
   const tell = (): void => {
     const token = keeper.token;
-    const left = keeper.validityLeftMs();
-    post(() => (token === null ? view.notLeading() : view.leading(token, left)));
+    const validUntil = clock.now() + keeper.validityLeftMs();
+    post(() => (token === null ? view.notLeading() : view.leading(token, validUntil)));
   };
   keeper.on('started-leading', tell);
   keeper.on('renewed', tell);

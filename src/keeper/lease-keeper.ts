@@ -363,6 +363,11 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   #stepDown(reason: StepDownReason, { release = true }: { release?: boolean } = {}): void {
     if (this.#state !== 'leading') return;
     const lease = this.#lease as LeaseGrant;
+    // An owner that has not heard of this step-down yet (its thread blocked, the message queued)
+    // may still trust the lease until its local validity ends. Releasing before then would let a
+    // successor get a new token while the old one is still believed, so the early release is
+    // only made once that validity is over; until then the lease expires on the store by itself.
+    const beliefOver = this.#clock.now() >= this.#validUntil;
     this.#state = 'following';
     this.#validUntil = -Infinity;
     if (this.#deadlineTimer !== undefined) this.#clock.clearTimeout(this.#deadlineTimer);
@@ -370,7 +375,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     this.#stats.recordStepDown(reason);
     this.#raw.onStoppedLeading?.(reason);
     this.emit('stopped-leading', reason);
-    if (release) void this.#tryRelease(lease);
+    if (release && beliefOver) void this.#tryRelease(lease);
     if (reason !== 'stopped' && reason !== 'owner-dead' && reason !== 'handoff' && reason !== 'stuck') {
       if (this.options.contend) this.#schedule(this.#jittered(this.options.retryIntervalMs));
       else void this.stop(reason);
