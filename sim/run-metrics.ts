@@ -104,9 +104,15 @@ export class RunMetrics implements StoreObserver {
     this.belief(identity, false);
   }
 
+  /**
+   * An orchestrator died for real (or wedged). A failover is owed only when no other live
+   * orchestrator already holds a valid lease: killing a follower leaves the leader leading.
+   */
   crashed(identity: string): void {
     this.counts.crashes += 1;
-    this.#pendingCrashes.push({ identity, atMs: this.#clock.now() });
+    const now = this.#clock.now();
+    const otherLeads = this.#holder !== null && this.#holder !== identity && this.#alive.get(this.#holder) === true && this.#expiresAt > now;
+    if (!otherLeads) this.#pendingCrashes.push({ identity, atMs: now });
   }
 
   onApplied(op: 'acquire' | 'renew' | 'release', _client: string, ok: boolean, before: LeaseInfo | null, after: LeaseInfo | null): void {
