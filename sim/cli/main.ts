@@ -90,6 +90,7 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void): Comma
     .option('--seed <n>', 'override the scenario seed')
     .option('--runs <n>', 'override the number of independent runs')
     .option('--duration <d>', 'override the simulated duration (e.g. 6h)')
+    .option('--explore-runs <n>', 'schedules sim explore checks per explored strategy (0: none)', '40')
     .action(async (files: string[], options) => {
       const { reportCommand } = await import('../report/report-command.js');
       setExit(await reportCommand(files.length > 0 ? files : defaultScenarioFiles(), options, io));

@@ -15,7 +15,6 @@ const MARKDOWN_SPECIAL = /[\\`*_[\]|~#!]/g;
 export function escapeMarkdown(text: string): string {
   return (
     text
-      // eslint-disable-next-line no-control-regex
       .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
       .replace(/&/g, '&amp;')
       .replace(/</g, '&lt;')
@@ -27,10 +26,10 @@ export function escapeMarkdown(text: string): string {
 /**
  * A code span holding `text` literally: the fence is one backtick longer than the longest run
  * inside, and padded with spaces when the text starts or ends with a backtick. `|` is escaped
- * (GFM tables split cells on it even inside code spans) and line breaks become spaces.
+ * (GFM tables split cells on it even inside code spans, so this is for table cells and for
+ * identifiers without `|`) and line breaks become spaces.
  */
 export function codeSpan(text: string): string {
-  // eslint-disable-next-line no-control-regex
   const flat = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ').replace(/\|/g, '\\|');
   const fence = '`'.repeat(longestRun(flat, '`') + 1);
   const pad = flat.startsWith('`') || flat.endsWith('`') || flat.startsWith(' ') ? ' ' : '';
@@ -64,7 +63,6 @@ function longestRun(text: string, char: string): number {
 export function mermaidText(text: string): string {
   return (
     text
-      // eslint-disable-next-line no-control-regex
       .replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, ' ')
       .replace(/[#;%<>&"'`{}[\]|\\]/g, (c) => `#${c.charCodeAt(0)};`)
       .replace(/([-+])(?=[-+])/g, '$1 ')
@@ -72,17 +70,10 @@ export function mermaidText(text: string): string {
   );
 }
 
-/** A mermaid participant id: letters, digits and `_` only (never a reserved word). */
-export function mermaidId(text: string): string {
-  const id = text.replace(/[^A-Za-z0-9_]/g, '_');
-  return `p_${id}`;
-}
-
 /** XML text or attribute content (SVG). Drops characters XML 1.0 forbids. */
 export function escapeXml(text: string): string {
   return (
     text
-      // eslint-disable-next-line no-control-regex
       .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
       .replace(/&/g, '&amp;')
       .replace(/</g, '&lt;')
@@ -98,10 +89,8 @@ export function escapeXml(text: string): string {
  */
 export function shellQuote(word: string): string {
   if (word !== '' && /^[A-Za-z0-9_./:=@%+,-]+$/.test(word)) return word;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(word)) {
     const body = word.replace(/[\\']/g, (c) => `\\${c}`).replace(
-      // eslint-disable-next-line no-control-regex
       /[\u0000-\u001f\u007f]/g,
       (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
     );

@@ -6,7 +6,11 @@ import type { OverrideOptions } from '../cli/overrides.js';
 import { createProgress } from '../cli/progress.js';
 import { loadAll, type Output } from '../cli/run-command.js';
 import { runScenario } from '../run-scenario.js';
-import { buildReport, type BuiltReport, type ReportInput, type ValidationExtras } from './build-report.js';
+import { explore } from '../explore/explore.js';
+import type { Scenario } from '../scenario/types.js';
+import { buildReport, type BuiltReport, type ExploreSummary, type ReportInput, type ValidationExtras } from './build-report.js';
+
+export type { ExploreSummary, ValidationExtras } from './build-report.js';
 
 /** Where `sim report` writes unless told otherwise. */
 export const DEFAULT_REPORT = 'reports/root-cause.md';
@@ -16,6 +20,38 @@ export const CHART_FILE = 'lease-age.svg';
 export interface ReportCommandOptions extends OverrideOptions {
   readonly output?: string;
   readonly check?: boolean;
+  /** Schedules `sim explore` checks per explored strategy; 0 leaves exploration out. */
+  readonly exploreRuns?: string;
+}
+
+/** Simulated length of each explored schedule in the report (keeps the report's budget fixed). */
+export const REPORT_EXPLORE_DURATION_MS = 6 * 3_600_000;
+
+/**
+ * The report's exploration budget: for every scenario with faults, its first strategy (the
+ * shipped keeper, by convention) and any deliberately broken `naive-worker` canary.
+ */
+async function exploreForReport(scenarios: readonly Scenario[], runs: number): Promise<ExploreSummary[]> {
+  const summaries: ExploreSummary[] = [];
+  for (const scenario of scenarios) {
+    if (scenario.faults.length === 0) continue;
+    const picked = scenario.strategies.filter((s, i) => i === 0 || s.kind === 'naive-worker');
+    const bounded = { ...scenario, durationMs: Math.min(scenario.durationMs, REPORT_EXPLORE_DURATION_MS) };
+    for (const strategy of picked) {
+      const result = await explore(bounded, { runs, seed: scenario.seed, strategy });
+      const v = result.failure?.violation;
+      summaries.push({
+        scenario: scenario.name,
+        strategy: strategy.name,
+        durationMs: bounded.durationMs,
+        runs: result.runs,
+        failures: v === undefined ? 0 : 1,
+        seed: result.seed,
+        ...(v === undefined ? {} : { violation: `${v.check}: ${v.detail}` }),
+      });
+    }
+  }
+  return summaries;
 }
 
 export interface GeneratedReport extends BuiltReport {
@@ -54,15 +90,24 @@ export async function generateReport(
     progress.done();
     inputs.push({ scenario, report });
   }
+  const exploreRuns = parseExploreRuns(options.exploreRuns);
+  const explored = exploreRuns === 0 ? undefined : await exploreForReport(scenarios, exploreRuns);
+  const allExtras: ValidationExtras | undefined = extras ?? (explored === undefined ? undefined : { explore: explored });
   const svgPath = join(dirname(output), CHART_FILE);
   const built = buildReport(inputs, {
     output,
     defaultOutput: output === normalize(DEFAULT_REPORT),
     chartHref: CHART_FILE,
     overrideArgs: overrideArgs(options),
-    ...(extras === undefined ? {} : { extras }),
+    ...(allExtras === undefined ? {} : { extras: allExtras }),
   });
   return { ...built, markdownPath: output, svgPath };
+}
+
+function parseExploreRuns(text: string | undefined): number {
+  if (text === undefined) return 0;
+  if (!/^\d+$/.test(text)) throw new UsageError(`--explore-runs: expected a whole number, got ${JSON.stringify(text)}`);
+  return Number(text);
 }
 
 async function readOrNull(path: string): Promise<string | null> {

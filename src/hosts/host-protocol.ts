@@ -1,0 +1,124 @@
+/**
+ * What a keeper host (sidecar process or worker thread) and its owner's handle say to each other,
+ * the options they share, and the one clock both can read.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SystemClock } from '../clock.js';
+import { ConfigError } from '../errors.js';
+import { resolveKeeperOptions, type LeaseKeeperOptions, type StepDownReason } from '../keeper/keeper-options.js';
+import type { KeeperStatsSnapshot } from '../keeper/keeper-stats.js';
+import type { LeaseGrant } from '../store/lease-store.js';
+
+/** Keeper options that cross a process or thread boundary: plain data only. */
+export type KeeperSettings = Pick<
+  LeaseKeeperOptions,
+  | 'key'
+  | 'ttlMs'
+  | 'renewIntervalMs'
+  | 'renewDeadlineMs'
+  | 'requestTimeoutMs'
+  | 'retryIntervalMs'
+  | 'jitterRatio'
+  | 'maxClockDriftRatio'
+  | 'contend'
+  | 'releaseOnStop'
+  | 'watchdog'
+> & {
+  /** @default `<hostname>:<owner pid>:<random>`, unique per owner incarnation */
+  readonly identity?: string;
+};
+
+const SETTING_KEYS = [
+  'key', 'identity', 'ttlMs', 'renewIntervalMs', 'renewDeadlineMs', 'requestTimeoutMs', 'retryIntervalMs',
+  'jitterRatio', 'maxClockDriftRatio', 'contend', 'releaseOnStop', 'watchdog',
+] as const;
+
+/** Options shared by `startSidecarKeeper` and `startWorkerKeeper`. */
+export interface KeeperHostOptions {
+  /** Where the lease lives, as understood by `openLeaseStore` (`file:///abs/lease.json`, `redis://…`). */
+  readonly storeUrl: string;
+  readonly keeper: KeeperSettings;
+  /**
+   * When set, the owner must call `handle.checkIn()` at least this often, or the keeper treats it
+   * as hung and releases. Unset: a frozen (SIGSTOPped) but living owner keeps its lease.
+   */
+  readonly maxOwnerSilenceMs?: number;
+  /** Let the keeper host keep the owner's event loop alive. @default false */
+  readonly keepAlive?: boolean;
+  /** How long the host may take to report it is running. @default 10000 */
+  readonly startTimeoutMs?: number;
+  /** How long `stop()` waits for the graceful release before killing the host. @default 5000 */
+  readonly stopTimeoutMs?: number;
+  /** The compiled entry point to run. @default next to this module, or under `dist/` when run from sources */
+  readonly mainPath?: string;
+}
+
+/** Everything the keeper host needs, sent once at start. */
+export interface AgentConfig {
+  readonly storeUrl: string;
+  readonly keeper: KeeperSettings & { readonly identity: string };
+  readonly maxOwnerSilenceMs?: number;
+  /** The owner process and its start time (sidecar only). */
+  readonly owner?: { readonly pid: number; readonly startTime: number | null };
+}
+
+/** Owner handle → keeper host. A sidecar says `hello` first and gets `start`; a worker gets its config as `workerData`. */
+export type ToKeeper = { readonly type: 'start'; readonly config: AgentConfig } | { readonly type: 'check-in' } | { readonly type: 'stop' };
+
+/**
+ * Keeper host → owner handle. `validUntil` is on the machine clock ({@link machineNow}): an
+ * absolute deadline, so a message that sat in a queue while the owner was frozen is already stale.
+ */
+export type FromKeeper =
+  | { readonly type: 'hello' }
+  | { readonly type: 'ready' }
+  | { readonly type: 'failed'; readonly message: string; readonly code?: string }
+  | { readonly type: 'started-leading'; readonly lease: LeaseGrant; readonly validUntil: number }
+  | { readonly type: 'renewed'; readonly token: number; readonly validUntil: number }
+  | { readonly type: 'stopped-leading'; readonly reason: StepDownReason }
+  | { readonly type: 'new-leader'; readonly identity: string | null; readonly token: number }
+  | { readonly type: 'renew-failed'; readonly message: string }
+  | { readonly type: 'stopped'; readonly reason: StepDownReason; readonly stats: KeeperStatsSnapshot };
+
+/**
+ * `CLOCK_MONOTONIC` in milliseconds (µs resolution). Unlike `performance.now()`, whose origin is
+ * per process and per thread, this is one timeline for every process and thread of the machine,
+ * so a deadline computed by the keeper host can be judged by the owner on its own reading.
+ */
+export function machineNow(): number {
+  return Number(process.hrtime.bigint() / 1000n) / 1000;
+}
+
+/** A {@link SystemClock} whose `now()` is {@link machineNow}. */
+export class MachineClock extends SystemClock {
+  override now(): number {
+    return machineNow();
+  }
+}
+
+/** Checks the options eagerly (throws `ConfigError`) and builds the config sent to the host. */
+export function agentConfig(options: KeeperHostOptions, owner?: AgentConfig['owner']): AgentConfig {
+  if (typeof options.storeUrl !== 'string' || options.storeUrl === '') throw new ConfigError('storeUrl', 'must be a non-empty store URL', options.storeUrl);
+  const settings: Record<string, unknown> = {};
+  for (const name of SETTING_KEYS) if (options.keeper[name] !== undefined) settings[name] = options.keeper[name];
+  const keeper = { ...(settings as KeeperSettings), identity: options.keeper.identity ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}` };
+  resolveKeeperOptions(keeper);
+  const silence = options.maxOwnerSilenceMs;
+  if (silence !== undefined && !(typeof silence === 'number' && Number.isFinite(silence) && silence > 0)) {
+    throw new ConfigError('maxOwnerSilenceMs', 'must be a finite number > 0', silence);
+  }
+  return { storeUrl: options.storeUrl, keeper, ...(silence === undefined ? {} : { maxOwnerSilenceMs: silence }), ...(owner ? { owner } : {}) };
+}
+
+/**
+ * The compiled entry point `<name>.js` for a host module at `moduleUrl`: its sibling when the host
+ * runs compiled, else (run from `src/` by a TypeScript-aware runner) the same file under `dist/`.
+ */
+export function defaultMainPath(moduleUrl: string, name: string): string {
+  const here = fileURLToPath(moduleUrl);
+  if (here.endsWith('.js')) return join(dirname(here), `${name}.js`);
+  return join(resolve(dirname(here), '..', '..'), 'dist', 'src', 'hosts', `${name}.js`);
+}

@@ -1,0 +1,100 @@
+import { sleep, type Clock } from '../clock.js';
+import type { StepDownReason } from '../keeper/keeper-options.js';
+import { LeaseKeeper } from '../keeper/lease-keeper.js';
+import { allOwners } from '../owner/all-owners.js';
+import { CheckInOwner } from '../owner/check-in-owner.js';
+import type { OwnerLiveness } from '../owner/owner-liveness.js';
+import type { LeaseStore } from '../store/lease-store.js';
+import { openLeaseStore } from '../store/open-store.js';
+import { MachineClock, type AgentConfig, type FromKeeper, type ToKeeper } from './host-protocol.js';
+
+/** The keeper host's side of the channel to the owner. */
+export interface AgentChannel {
+  /** Best effort; resolves once handed to the channel, or at once when the owner is gone. */
+  send(message: FromKeeper): Promise<void>;
+  onMessage(listener: (message: ToKeeper) => void): void;
+}
+
+/**
+ * Runs a `LeaseKeeper` for the owner at the other end of `channel` until it stops (the owner
+ * died, the owner sent `stop`, or `signal` aborted), then closes the store and sends `stopped`.
+ * The keeper is bound to `owners` plus, with `maxOwnerSilenceMs`, a `CheckInOwner` fed by the
+ * owner's `check-in` messages. Start errors are sent as `failed`, then thrown.
+ */
+export async function runKeeperAgent(
+  config: AgentConfig,
+  channel: AgentChannel,
+  owners: OwnerLiveness[],
+  signal?: AbortSignal,
+): Promise<StepDownReason> {
+  const clock = new MachineClock();
+  const stop = new AbortController();
+  const checkIns = config.maxOwnerSilenceMs === undefined ? undefined : new CheckInOwner({ maxOwnerSilenceMs: config.maxOwnerSilenceMs, clock });
+  channel.onMessage((message) => {
+    if (message.type === 'check-in') checkIns?.checkIn();
+    else if (message.type === 'stop') stop.abort();
+  });
+  let store: LeaseStore | undefined;
+  let keeper: LeaseKeeper;
+  try {
+    store = await openLeaseStore(config.storeUrl);
+    const owner = allOwners(...owners, ...(checkIns ? [checkIns] : []));
+    const stopSignal = signal === undefined ? stop.signal : AbortSignal.any([stop.signal, signal]);
+    keeper = new LeaseKeeper(store, { ...config.keeper, owner, clock, signal: stopSignal });
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    await sendBounded(channel, clock, { type: 'failed', message: error instanceof Error ? error.message : String(error), ...(typeof code === 'string' ? { code } : {}) });
+    await store?.close().catch(() => undefined);
+    throw error;
+  }
+  const send = coalescingSender(channel);
+  const validUntil = (): number => clock.now() + keeper.validityLeftMs();
+  keeper.on('started-leading', (lease) => send({ type: 'started-leading', lease, validUntil: validUntil() }));
+  keeper.on('renewed', ({ token }) => send({ type: 'renewed', token, validUntil: validUntil() }));
+  keeper.on('stopped-leading', (reason) => send({ type: 'stopped-leading', reason }));
+  keeper.on('new-leader', (identity, token) => send({ type: 'new-leader', identity, token }));
+  keeper.on('renew-failed', (error) => send({ type: 'renew-failed', message: error instanceof Error ? error.message : String(error) }));
+  const stopped = new Promise<StepDownReason>((done) => keeper.once('stopped', done));
+  send({ type: 'ready' }); // queued ahead of anything the keeper will say
+  keeper.start();
+  const reason = await stopped;
+  await store.close().catch(() => undefined);
+  await sendBounded(channel, clock, { type: 'stopped', reason, stats: keeper.stats() });
+  return reason;
+}
+
+/** Sends a last message, waiting at most 1 s: a channel nobody reads must not hold up the exit. */
+async function sendBounded(channel: AgentChannel, clock: Clock, message: FromKeeper): Promise<void> {
+  const giveUp = new AbortController();
+  await Promise.race([channel.send(message), sleep(clock, 1000, giveUp.signal).catch(() => undefined)]);
+  giveUp.abort();
+}
+
+/**
+ * Sends in order, except that `renewed` messages are coalesced: while one is still on its way
+ * (an owner frozen for hours stops reading its channel), only the latest is kept, and it is
+ * dropped when any other message follows (that message supersedes it).
+ */
+function coalescingSender(channel: AgentChannel): (message: FromKeeper) => void {
+  let renewalInFlight = false;
+  let latest: FromKeeper | undefined;
+  const flush = (): void => {
+    const message = latest;
+    if (message === undefined || renewalInFlight) return;
+    latest = undefined;
+    renewalInFlight = true;
+    void channel.send(message).then(() => {
+      renewalInFlight = false;
+      flush();
+    });
+  };
+  return (message) => {
+    if (message.type === 'renewed') {
+      latest = message;
+      flush();
+    } else {
+      latest = undefined;
+      void channel.send(message);
+    }
+  };
+}

@@ -1,0 +1,247 @@
+import { EventEmitter } from 'node:events';
+import type { TimerHandle } from '../clock.js';
+import type { StepDownReason } from '../keeper/keeper-options.js';
+import type { KeeperStatsSnapshot } from '../keeper/keeper-stats.js';
+import type { LeaseGrant } from '../store/lease-store.js';
+import { MachineClock, type FromKeeper, type ToKeeper } from './host-protocol.js';
+
+/**
+ * Why the owner may no longer act: the keeper's own reasons, plus `expired` (the last validity
+ * deadline the owner heard of passed, e.g. the owner was frozen) and `keeper-exited`.
+ */
+export type HostStepDownReason = StepDownReason | 'expired' | 'keeper-exited';
+
+/** Events of a {@link KeeperHandle}. */
+export interface KeeperHandleEvents {
+  'started-leading': [lease: LeaseGrant];
+  'stopped-leading': [reason: HostStepDownReason];
+  'new-leader': [identity: string | null, token: number];
+  renewed: [info: { token: number; validityLeftMs: number }];
+  /** A store request of the keeper failed or timed out (it retries until the renew deadline). */
+  'renew-failed': [info: { message: string }];
+  /** The keeper host ended; `stats` when it stopped cleanly. */
+  exit: [info: { reason: string; stats: KeeperStatsSnapshot | undefined }];
+}
+
+/** The owner's side of the channel to a keeper host, built by the host module. */
+export interface KeeperLink {
+  /** Best effort: a host that is gone drops it. */
+  send(message: ToKeeper): void;
+  /** The host said `stopped`: let it end now. */
+  finish(): void;
+  /** Ends the host forcefully (a graceful stop timed out, or start failed). */
+  kill(): void;
+}
+
+/** Callbacks a host module wires to its process or worker. */
+export interface LinkEvents {
+  onMessage(message: FromKeeper): void;
+  onExit(reason: string): void;
+}
+
+/** Belief deadlines and action timers: they never keep the owner's process alive. */
+const clock = new MachineClock({ unref: true });
+/** The graceful-stop timer: the owner's process stays up until the release is done. */
+const stopClock = new MachineClock();
+
+interface Deferred {
+  readonly promise: Promise<void>;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/** An `Error` carrying the `code` of the error the keeper host met (e.g. `E_CONFIG`, `E_STORE_UNAVAILABLE`). */
+function startError(message: string, code?: string): Error {
+  return Object.assign(new Error(message), code === undefined ? {} : { code });
+}
+
+/** `Promise.withResolvers`, which Node 20 lacks. */
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/**
+ * The owner's view of a keeper that runs out of band (sidecar process or worker thread).
+ *
+ * Leadership is believed only until the last validity deadline the keeper reported, judged on the
+ * machine's monotonic clock as read by the owner itself: a belief that went stale while the owner
+ * was frozen is never trusted, and queued renewals revive it only if they are still in date.
+ * `started-leading`/`stopped-leading` are emitted on every change of that belief.
+ */
+export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
+  /** The identity the keeper holds the lease under. */
+  readonly identity: string;
+  readonly #link: KeeperLink;
+  readonly #stopTimeoutMs: number;
+  readonly #actions = new Set<{ timer: TimerHandle }>();
+  #lease: LeaseGrant | undefined;
+  #validUntil = -Infinity;
+  #leading = false;
+  #lostReason: HostStepDownReason = 'expired';
+  #deadlineTimer: TimerHandle | undefined;
+  #exited = false;
+  #stopping: Promise<void> | undefined;
+  #stats: KeeperStatsSnapshot | undefined;
+  readonly #exit = deferred();
+  readonly #ready = deferred();
+
+  /** @internal Built by `startSidecarKeeper` / `startWorkerKeeper`. */
+  constructor(identity: string, connect: (events: LinkEvents) => KeeperLink, options: { stopTimeoutMs?: number } = {}) {
+    super();
+    this.identity = identity;
+    this.#stopTimeoutMs = options.stopTimeoutMs ?? 5000;
+    this.#ready.promise.catch(() => undefined);
+    this.#link = connect({ onMessage: (message) => this.#receive(message), onExit: (reason) => this.#onExit(reason) });
+  }
+
+  /** Whether the owner may act as leader *now*: a lease is held and its reported validity has not run out. */
+  isLeading(): boolean {
+    this.#refresh();
+    return this.#leading;
+  }
+
+  /** The fencing token while {@link isLeading}, else `null`. Pass it to every fenced write. */
+  get token(): number | null {
+    return this.isLeading() ? (this.#lease as LeaseGrant).token : null;
+  }
+
+  /** Milliseconds of reported validity left, or 0 when not leading. */
+  validityLeftMs(): number {
+    return this.isLeading() ? this.#validUntil - clock.now() : 0;
+  }
+
+  /** Whether the keeper host has ended. */
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  /** Tells the keeper the owner is making progress (see `maxOwnerSilenceMs`). Call it from the owner's own work loop. */
+  checkIn(): void {
+    if (!this.#exited && this.#stopping === undefined) this.#link.send({ type: 'check-in' });
+  }
+
+  /**
+   * Runs `action(token)` every `intervalMs` while {@link isLeading}, on a timer owned by this handle
+   * (not by the caller's session; it never keeps the process alive). Ends at `stop()`. Returns a cancel function.
+   */
+  everyWhileLeading(intervalMs: number, action: (token: number) => void): () => void {
+    if (this.#stopping !== undefined) return () => undefined;
+    const entry = { timer: undefined as unknown as TimerHandle };
+    const tick = (): void => {
+      entry.timer = clock.setTimeout(tick, intervalMs);
+      const token = this.token;
+      if (token !== null) action(token);
+    };
+    entry.timer = clock.setTimeout(tick, intervalMs);
+    this.#actions.add(entry);
+    return () => {
+      clock.clearTimeout(entry.timer);
+      this.#actions.delete(entry);
+    };
+  }
+
+  /** Resolves once the keeper host runs; rejects with its start error. */
+  ready(): Promise<void> {
+    return this.#ready.promise;
+  }
+
+  /**
+   * Graceful stop: the owner stops acting at once, the keeper releases the lease (so a successor
+   * may take over immediately) and its host ends. Resolves when the host has ended; a host that
+   * does not end within `stopTimeoutMs` is killed (its lease then expires by TTL).
+   */
+  stop(): Promise<void> {
+    if (this.#stopping !== undefined) return this.#stopping;
+    this.#lostReason = 'stopped';
+    this.#lease = undefined;
+    for (const entry of this.#actions) clock.clearTimeout(entry.timer);
+    this.#actions.clear();
+    this.#refresh();
+    this.#stopping = (async () => {
+      if (this.#exited) return;
+      this.#link.send({ type: 'stop' });
+      const timer = stopClock.setTimeout(() => this.#link.kill(), this.#stopTimeoutMs);
+      await this.#exit.promise;
+      stopClock.clearTimeout(timer);
+    })();
+    return this.#stopping;
+  }
+
+  #receive(message: FromKeeper): void {
+    switch (message.type) {
+      case 'ready':
+        this.#ready.resolve();
+        return;
+      case 'failed':
+        this.#ready.reject(startError(`lease keeper could not start: ${message.message}`, message.code));
+        return;
+      case 'started-leading':
+        if (this.#stopping !== undefined) return;
+        this.#lease = message.lease;
+        this.#validUntil = message.validUntil;
+        break;
+      case 'renewed':
+        if (this.#lease?.token !== message.token) return;
+        this.#validUntil = Math.max(this.#validUntil, message.validUntil);
+        this.emit('renewed', { token: message.token, validityLeftMs: Math.max(0, message.validUntil - clock.now()) });
+        break;
+      case 'stopped-leading':
+        this.#lease = undefined;
+        this.#lostReason = message.reason;
+        break;
+      case 'new-leader':
+        this.emit('new-leader', message.identity, message.token);
+        return;
+      case 'renew-failed':
+        this.emit('renew-failed', { message: message.message });
+        return;
+      case 'stopped':
+        this.#stats = message.stats;
+        this.#link.finish();
+        return;
+      default:
+        return;
+    }
+    this.#refresh();
+  }
+
+  #onExit(reason: string): void {
+    if (this.#exited) return;
+    this.#exited = true;
+    if (this.#stopping === undefined) this.#lostReason = 'keeper-exited';
+    this.#lease = undefined;
+    this.#refresh();
+    this.#ready.reject(startError(`lease keeper host ended before it was ready: ${reason}`));
+    this.#exit.resolve();
+    this.emit('exit', { reason, stats: this.#stats });
+  }
+
+  /** Re-derives the belief from lease + deadline and emits when it changed. */
+  #refresh(): void {
+    const leading = this.#lease !== undefined && clock.now() < this.#validUntil;
+    if (leading) this.#armDeadline();
+    if (leading === this.#leading) return;
+    this.#leading = leading;
+    if (leading) {
+      this.#lostReason = 'expired';
+      this.emit('started-leading', this.#lease as LeaseGrant);
+    } else {
+      this.emit('stopped-leading', this.#lostReason);
+    }
+  }
+
+  /** One timer at the current deadline, so `stopped-leading` fires even if nobody asks. */
+  #armDeadline(): void {
+    if (this.#deadlineTimer !== undefined) return;
+    this.#deadlineTimer = clock.setTimeout(() => {
+      this.#deadlineTimer = undefined;
+      this.#refresh();
+    }, this.#validUntil - clock.now());
+  }
+}

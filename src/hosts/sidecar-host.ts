@@ -1,0 +1,79 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { readProcessStartTime } from '../owner/process-owner.js';
+import { agentConfig, defaultMainPath, type AgentConfig, type FromKeeper, type KeeperHostOptions, type ToKeeper } from './host-protocol.js';
+import { KeeperHandle, type KeeperLink, type LinkEvents } from './keeper-handle.js';
+import { awaitReady } from './start-host.js';
+
+/** Options of {@link startSidecarKeeper}. */
+export interface SidecarKeeperOptions extends KeeperHostOptions {
+  /** Node flags of the sidecar. @default [] (the owner's own flags, e.g. `--inspect`, are not passed on) */
+  readonly execArgv?: readonly string[];
+  /** Where the sidecar's stderr goes. @default 'inherit' */
+  readonly stderr?: 'inherit' | 'ignore';
+}
+
+/** A {@link KeeperHandle} whose keeper runs in a sidecar process. */
+export class SidecarKeeperHandle extends KeeperHandle {
+  /** The sidecar process. */
+  readonly sidecar: { readonly pid: number };
+
+  /** @internal */
+  constructor(child: ChildProcess, config: AgentConfig, options: SidecarKeeperOptions) {
+    super(config.keeper.identity, (events) => linkSidecar(child, config, events), options);
+    this.sidecar = { pid: child.pid ?? -1 };
+  }
+}
+
+/**
+ * Starts a `LeaseKeeper` for this process in a sidecar process and resolves once it runs.
+ *
+ * The sidecar is `fork`ed with `detached: true`, in its own session and process group: a signal
+ * aimed at the owner's group (a session host freezing it with SIGSTOP, a terminal's ^C / ^Z, a
+ * group SIGKILL) does not reach it, so it keeps renewing while the owner is frozen. It is bound to
+ * the owner, not to the group: the IPC channel closing (the owner exited or was killed) or the
+ * owner's PID + start time no longer matching makes it release the lease and exit, so a dead owner
+ * is never kept leading. With `maxOwnerSilenceMs` a hung owner (no `checkIn()`) is released too.
+ *
+ * Throws `ConfigError` for bad options before forking; rejects when the sidecar cannot start
+ * (bad store URL, missing driver, no compiled `sidecar-main.js`).
+ */
+export async function startSidecarKeeper(options: SidecarKeeperOptions): Promise<SidecarKeeperHandle> {
+  const config = agentConfig(options, { pid: process.pid, startTime: readProcessStartTime(process.pid) });
+  const child = fork(options.mainPath ?? defaultMainPath(import.meta.url, 'sidecar-main'), [], {
+    detached: true,
+    stdio: ['ignore', 'ignore', options.stderr ?? 'inherit', 'ipc'],
+    serialization: 'advanced',
+    execArgv: [...(options.execArgv ?? [])],
+  });
+  const handle = new SidecarKeeperHandle(child, config, options);
+  if (options.keepAlive !== true) {
+    child.unref();
+    child.channel?.unref();
+  }
+  await awaitReady(handle, options.startTimeoutMs, () => child.kill('SIGKILL'));
+  return handle;
+}
+
+function linkSidecar(child: ChildProcess, config: AgentConfig, events: LinkEvents): KeeperLink {
+  const send = (message: ToKeeper): void => {
+    if (child.connected) child.send(message, undefined, undefined, () => undefined);
+  };
+  let spawnError: Error | undefined;
+  child.on('message', (message: FromKeeper) => {
+    if (message.type === 'hello') send({ type: 'start', config });
+    else events.onMessage(message);
+  });
+  child.on('error', (error) => {
+    // Spawn failures end the sidecar before it began; send failures are covered by `exit`.
+    if (child.pid === undefined && spawnError === undefined) {
+      spawnError = error;
+      events.onExit(`could not start the sidecar: ${error.message}`);
+    }
+  });
+  child.once('exit', (code, signal) => events.onExit(signal === null ? `sidecar exited with code ${code}` : `sidecar killed by ${signal}`));
+  return {
+    send,
+    finish: () => child.connected && child.disconnect(),
+    kill: () => void child.kill('SIGKILL'),
+  };
+}

@@ -1,0 +1,61 @@
+import { Worker } from 'node:worker_threads';
+import { agentConfig, defaultMainPath, type AgentConfig, type FromKeeper, type KeeperHostOptions } from './host-protocol.js';
+import { KeeperHandle, type KeeperLink, type LinkEvents } from './keeper-handle.js';
+import { awaitReady } from './start-host.js';
+
+/** Options of {@link startWorkerKeeper}. */
+export type WorkerKeeperOptions = KeeperHostOptions;
+
+/** A {@link KeeperHandle} whose keeper runs in a worker thread of this process. */
+export class WorkerKeeperHandle extends KeeperHandle {
+  /** The worker thread. */
+  readonly worker: { readonly threadId: number };
+
+  /** @internal */
+  constructor(worker: Worker, config: AgentConfig, options: WorkerKeeperOptions) {
+    super(config.keeper.identity, (events) => linkWorker(worker, events), options);
+    this.worker = { threadId: worker.threadId };
+  }
+}
+
+/**
+ * Starts a `LeaseKeeper` for this process on a worker thread and resolves once it runs.
+ *
+ * The worker has its own event loop, so the main thread's timers being cleared (a session host
+ * idling the session) or the main thread being busy does not stop the renewals. It lives and dies
+ * with the process: a SIGKILL leaves the lease to expire by TTL, and a SIGSTOP freezes it too, so a
+ * frozen owner loses its lease (the handle then refuses the stale belief after the resume).
+ * With `maxOwnerSilenceMs`, a hung main thread (no `checkIn()`) is released.
+ */
+export async function startWorkerKeeper(options: WorkerKeeperOptions): Promise<WorkerKeeperHandle> {
+  const config = agentConfig(options);
+  const worker = new Worker(options.mainPath ?? defaultMainPath(import.meta.url, 'worker-main'), {
+    workerData: config,
+    execArgv: [],
+  });
+  const handle = new WorkerKeeperHandle(worker, config, options);
+  if (options.keepAlive !== true) worker.unref();
+  await awaitReady(handle, options.startTimeoutMs, () => void worker.terminate());
+  return handle;
+}
+
+function linkWorker(worker: Worker, events: LinkEvents): KeeperLink {
+  let exited = false;
+  let finished = false;
+  let failure: Error | undefined;
+  worker.on('message', (message: FromKeeper) => events.onMessage(message));
+  worker.on('error', (error) => (failure = error));
+  worker.once('exit', (code) => {
+    exited = true;
+    if (failure !== undefined) events.onExit(`worker failed: ${failure.message}`);
+    else events.onExit(finished ? 'worker ended after stopping' : `worker exited with code ${code}`);
+  });
+  return {
+    send: (message) => exited || worker.postMessage(message),
+    finish: () => {
+      finished = true;
+      void worker.terminate();
+    },
+    kill: () => void worker.terminate(),
+  };
+}

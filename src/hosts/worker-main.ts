@@ -1,0 +1,25 @@
+/**
+ * Entry point of the worker thread started by `startWorkerKeeper`: runs the keeper from
+ * `workerData` on the worker's own event loop (the main thread's timers do not matter), bound to
+ * `parentPort` [+ check-ins]. It lives and dies with its process.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { ChannelOwner } from '../owner/channel-owner.js';
+import type { AgentConfig, FromKeeper, ToKeeper } from './host-protocol.js';
+import { runKeeperAgent } from './keeper-agent.js';
+
+if (parentPort === null) throw new Error('worker-main: must run as a worker thread started by startWorkerKeeper');
+const port = parentPort;
+try {
+  await runKeeperAgent(
+    workerData as AgentConfig,
+    {
+      send: async (message: FromKeeper) => port.postMessage(message),
+      onMessage: (listener) => port.on('message', (message) => listener(message as ToKeeper)),
+    },
+    [ChannelOwner.forPort(port)],
+  );
+} finally {
+  port.removeAllListeners('message');
+  port.unref();
+}
