@@ -92,7 +92,8 @@ export async function generateReport(
   }
   const exploreRuns = parseExploreRuns(options.exploreRuns);
   const explored = exploreRuns === 0 ? undefined : await exploreForReport(scenarios, exploreRuns);
-  const allExtras: ValidationExtras | undefined = extras ?? (explored === undefined ? undefined : { explore: explored });
+  // Without a scenario that has faults there is nothing to explore: the section says so.
+  const allExtras: ValidationExtras | undefined = extras ?? (explored === undefined || explored.length === 0 ? undefined : { explore: explored });
   const svgPath = join(dirname(output), CHART_FILE);
   const built = buildReport(inputs, {
     output,

@@ -33,7 +33,7 @@ describeLeaseStoreConformance('memory', async () => {
   const clock = new SkewedClock();
   const store = new MemoryLeaseStore(clock);
   return { open: async () => store, advance: (ms) => clock.advance(ms) };
-});
+}, { outage: false });
 
 describeLeaseStoreConformance('file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'heartbeat-lab-file-'));
@@ -46,7 +46,7 @@ describeLeaseStoreConformance('file', async () => {
     restart: async () => undefined,
     dispose: async () => rmSync(dir, { recursive: true, force: true }),
   };
-});
+}, { outage: false });
 
 /** A harness over a real server: every open() is a new client connection. */
 function serverHarness(start: () => Promise<TestServer>, shortTtlMs: number): () => Promise<StoreHarness> {

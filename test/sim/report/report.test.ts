@@ -195,9 +195,13 @@ describe('sim report', () => {
 
   it('passes exploration results through to the Validation section', async () => {
     const withExplore = await generateReport([FIXTURE], { duration: '2h', runs: '2', output: mdPath }, quiet, {
-      explore: [{ scenario: 'short|idle', runs: 100, failures: 2, seed: 9 }],
+      explore: [
+        { scenario: 'short|idle', strategy: 'sidecar', durationMs: 7_200_000, runs: 100, failures: 0, seed: 9 },
+        { scenario: 'short|idle', strategy: 'naive-worker', durationMs: 7_200_000, runs: 3, failures: 1, seed: 9, violation: 'split-brain: a and b' },
+      ],
     });
-    expect(withExplore.markdown).toContain('| short\\|idle | 9 | 100 | 2 | **FAIL** |');
+    expect(withExplore.markdown).toContain('| short\\|idle | `sidecar` | 9 | 100 | 2h | none |');
+    expect(withExplore.markdown).toContain('| short\\|idle | `naive-worker` | 9 | 3 | 2h | split-brain: a and b |');
     expect(withExplore.markdown).not.toContain('was not run for this report');
   });
 });
