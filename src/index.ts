@@ -44,3 +44,12 @@ export {
 export type { KeeperStatsSnapshot } from './keeper/keeper-stats.js';
 
 export { ALIVE, type OwnerLiveness, type OwnerStatus } from './owner/owner-liveness.js';
+export { ProcessOwner, readProcessStartTime, readProcessStat, type ProcessStat } from './owner/process-owner.js';
+export { ChannelOwner } from './owner/channel-owner.js';
+export { CheckInOwner, type CheckInOwnerOptions } from './owner/check-in-owner.js';
+export { allOwners } from './owner/all-owners.js';
+
+export { startSidecarKeeper, SidecarKeeperHandle, type SidecarKeeperOptions } from './hosts/sidecar-host.js';
+export { startWorkerKeeper, WorkerKeeperHandle, type WorkerKeeperOptions } from './hosts/worker-host.js';
+export { KeeperHandle, type HostStepDownReason, type KeeperHandleEvents } from './hosts/keeper-handle.js';
+export type { KeeperHostOptions, KeeperSettings } from './hosts/host-protocol.js';

@@ -26,6 +26,7 @@ export type KeeperSettings = Pick<
   | 'contend'
   | 'releaseOnStop'
   | 'watchdog'
+  | 'maxProgressSilenceMs'
 > & {
   /** @default `<hostname>:<owner pid>:<random>`, unique per owner incarnation */
   readonly identity?: string;
@@ -33,7 +34,7 @@ export type KeeperSettings = Pick<
 
 const SETTING_KEYS = [
   'key', 'identity', 'ttlMs', 'renewIntervalMs', 'renewDeadlineMs', 'requestTimeoutMs', 'retryIntervalMs',
-  'jitterRatio', 'maxClockDriftRatio', 'contend', 'releaseOnStop', 'watchdog',
+  'jitterRatio', 'maxClockDriftRatio', 'contend', 'releaseOnStop', 'watchdog', 'maxProgressSilenceMs',
 ] as const;
 
 /** Options shared by `startSidecarKeeper` and `startWorkerKeeper`. */
@@ -66,7 +67,12 @@ export interface AgentConfig {
 }
 
 /** Owner handle → keeper host. A sidecar says `hello` first and gets `start`; a worker gets its config as `workerData`. */
-export type ToKeeper = { readonly type: 'start'; readonly config: AgentConfig } | { readonly type: 'check-in' } | { readonly type: 'stop' };
+export type ToKeeper =
+  | { readonly type: 'start'; readonly config: AgentConfig }
+  | { readonly type: 'check-in' }
+  | { readonly type: 'progress'; readonly pending?: number }
+  | { readonly type: 'pending-work'; readonly pending: number }
+  | { readonly type: 'stop' };
 
 /**
  * Keeper host → owner handle. `validUntil` is on the machine clock ({@link machineNow}): an

@@ -30,12 +30,14 @@ export async function runKeeperAgent(
   const clock = new MachineClock();
   const stop = new AbortController();
   const checkIns = config.maxOwnerSilenceMs === undefined ? undefined : new CheckInOwner({ maxOwnerSilenceMs: config.maxOwnerSilenceMs, clock });
+  let store: LeaseStore | undefined;
+  let keeper: LeaseKeeper | undefined;
   channel.onMessage((message) => {
     if (message.type === 'check-in') checkIns?.checkIn();
+    else if (message.type === 'progress') keeper?.progress(message.pending);
+    else if (message.type === 'pending-work') keeper?.setPendingWork(message.pending);
     else if (message.type === 'stop') stop.abort();
   });
-  let store: LeaseStore | undefined;
-  let keeper: LeaseKeeper;
   try {
     store = await openLeaseStore(config.storeUrl);
     const owner = allOwners(...owners, ...(checkIns ? [checkIns] : []));
@@ -48,18 +50,19 @@ export async function runKeeperAgent(
     throw error;
   }
   const send = coalescingSender(channel);
-  const validUntil = (): number => clock.now() + keeper.validityLeftMs();
-  keeper.on('started-leading', (lease) => send({ type: 'started-leading', lease, validUntil: validUntil() }));
-  keeper.on('renewed', ({ token }) => send({ type: 'renewed', token, validUntil: validUntil() }));
-  keeper.on('stopped-leading', (reason) => send({ type: 'stopped-leading', reason }));
-  keeper.on('new-leader', (identity, token) => send({ type: 'new-leader', identity, token }));
-  keeper.on('renew-failed', (error) => send({ type: 'renew-failed', message: error instanceof Error ? error.message : String(error) }));
-  const stopped = new Promise<StepDownReason>((done) => keeper.once('stopped', done));
+  const running = keeper;
+  const validUntil = (): number => clock.now() + running.validityLeftMs();
+  running.on('started-leading', (lease) => send({ type: 'started-leading', lease, validUntil: validUntil() }));
+  running.on('renewed', ({ token }) => send({ type: 'renewed', token, validUntil: validUntil() }));
+  running.on('stopped-leading', (reason) => send({ type: 'stopped-leading', reason }));
+  running.on('new-leader', (identity, token) => send({ type: 'new-leader', identity, token }));
+  running.on('renew-failed', (error) => send({ type: 'renew-failed', message: error instanceof Error ? error.message : String(error) }));
+  const stopped = new Promise<StepDownReason>((done) => running.once('stopped', done));
   send({ type: 'ready' }); // queued ahead of anything the keeper will say
-  keeper.start();
+  running.start();
   const reason = await stopped;
   await store.close().catch(() => undefined);
-  await sendBounded(channel, clock, { type: 'stopped', reason, stats: keeper.stats() });
+  await sendBounded(channel, clock, { type: 'stopped', reason, stats: running.stats() });
   return reason;
 }
 

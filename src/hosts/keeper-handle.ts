@@ -127,6 +127,19 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
   }
 
   /**
+   * Progress check (`keeper.maxProgressSilenceMs`): the owner finished a unit of work; with
+   * `pending`, also how much work still waits. Call it from the owner's own work loop.
+   */
+  progress(pending?: number): void {
+    if (!this.#exited && this.#stopping === undefined) this.#link.send(pending === undefined ? { type: 'progress' } : { type: 'progress', pending });
+  }
+
+  /** Progress check: the owner has `pending` units of work waiting (silence counts only while > 0). */
+  setPendingWork(pending: number): void {
+    if (!this.#exited && this.#stopping === undefined) this.#link.send({ type: 'pending-work', pending });
+  }
+
+  /**
    * Runs `action(token)` every `intervalMs` while {@link isLeading}, on a timer owned by this handle
    * (not by the caller's session; it never keeps the process alive). Ends at `stop()`. Returns a cancel function.
    */

@@ -54,6 +54,19 @@ describe.each([
     }
   });
 
+  it('progress check: work pending and no progress → the keeper releases and stops with reason stuck', async () => {
+    const handle = await start({ storeUrl: pathToFileURL(file).href, keeper: { ...keeper, identity: `stuck-${host}`, maxProgressSilenceMs: 800 } });
+    handles.push(handle);
+    await new Promise((done) => handle.once('started-leading', done));
+    const store = new FileLeaseStore(file);
+    handle.setPendingWork(1);
+    handle.progress(1); // one unit done, one still waiting, then nothing more
+    const stopped = new Promise<string>((done) => handle.once('stopped-leading', (reason: string) => done(reason)));
+    expect(await stopped).toBe('stuck');
+    expect(handle.isLeading()).toBe(false);
+    await waitUntil('the stuck leader to release', 3000, async () => (await store.read('leader'))?.holder === null);
+  });
+
   it('throws ConfigError for a bad timing budget before starting anything', async () => {
     await expect(start({ storeUrl: pathToFileURL(file).href, keeper: { ...keeper, renewDeadlineMs: 950 } })).rejects.toBeInstanceOf(ConfigError);
     await expect(start({ storeUrl: pathToFileURL(file).href, keeper, maxOwnerSilenceMs: 0 })).rejects.toBeInstanceOf(ConfigError);
