@@ -53,3 +53,5 @@ export { startSidecarKeeper, SidecarKeeperHandle, type SidecarKeeperOptions } fr
 export { startWorkerKeeper, WorkerKeeperHandle, type WorkerKeeperOptions } from './hosts/worker-host.js';
 export { KeeperHandle, type HostStepDownReason, type KeeperHandleEvents } from './hosts/keeper-handle.js';
 export type { KeeperHostOptions, KeeperSettings } from './hosts/host-protocol.js';
+
+export * from './fencing/index.js';
