@@ -102,7 +102,8 @@ function runKeeper(
 function leadershipOf({ keeper, view }: { keeper: LeaseKeeper; view: LeaseView }, clock: ThreadClock, client: string): Leadership {
   return {
     leaderToken: () => view.token(),
-    terminate: () => keeper.stop(),
+    // A planned restart is a graceful handoff: drain up to 5 s of pending work, then release.
+    terminate: () => keeper.handoff({ drainMs: 5_000 }),
     wakeups: () => clock.wakeups,
     // Work reports travel to the keeper's thread (or sidecar) like any message.
     reportWork: (pending, progressed) =>

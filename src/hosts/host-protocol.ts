@@ -72,6 +72,7 @@ export type ToKeeper =
   | { readonly type: 'check-in' }
   | { readonly type: 'progress'; readonly pending?: number }
   | { readonly type: 'pending-work'; readonly pending: number }
+  | { readonly type: 'handoff'; readonly drainMs: number }
   | { readonly type: 'stop' };
 
 /**

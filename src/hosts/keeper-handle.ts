@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.js';
 import { EventEmitter } from 'node:events';
 import type { TimerHandle } from '../clock.js';
 import type { StepDownReason } from '../keeper/keeper-options.js';
@@ -87,6 +88,7 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
   #deadlineTimer: TimerHandle | undefined;
   #exited = false;
   #stopping: Promise<void> | undefined;
+  #handingOff = false;
   #stats: KeeperStatsSnapshot | undefined;
   readonly #exit = deferred();
   readonly #ready = deferred();
@@ -131,12 +133,15 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
    * `pending`, also how much work still waits. Call it from the owner's own work loop.
    */
   progress(pending?: number): void {
-    if (!this.#exited && this.#stopping === undefined) this.#link.send(pending === undefined ? { type: 'progress' } : { type: 'progress', pending });
+    // Progress still matters while a handoff drains.
+    if (!this.#exited && (this.#stopping === undefined || this.#handingOff)) {
+      this.#link.send(pending === undefined ? { type: 'progress' } : { type: 'progress', pending });
+    }
   }
 
   /** Progress check: the owner has `pending` units of work waiting (silence counts only while > 0). */
   setPendingWork(pending: number): void {
-    if (!this.#exited && this.#stopping === undefined) this.#link.send({ type: 'pending-work', pending });
+    if (!this.#exited && (this.#stopping === undefined || this.#handingOff)) this.#link.send({ type: 'pending-work', pending });
   }
 
   /**
@@ -169,6 +174,25 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
    * may take over immediately) and its host ends. Resolves when the host has ended; a host that
    * does not end within `stopTimeoutMs` is killed (its lease then expires by TTL).
    */
+  /**
+   * Graceful handoff: the keeper goes on renewing while the owner drains (until it reports no
+   * pending work via `setPendingWork`/`progress`, or `drainMs` passes), then steps down, releases
+   * and exits, so a follower takes over at its next attempt. Stop taking new work before calling.
+   */
+  handoff({ drainMs = 0 }: { drainMs?: number } = {}): Promise<void> {
+    if (this.#stopping !== undefined) return this.#stopping;
+    if (!Number.isFinite(drainMs) || drainMs < 0) return Promise.reject(new ConfigError('drainMs', 'must be a finite number >= 0', drainMs));
+    this.#handingOff = true;
+    this.#stopping = (async () => {
+      if (this.#exited) return;
+      this.#link.send({ type: 'handoff', drainMs });
+      const timer = stopClock.setTimeout(() => this.#link.kill(), drainMs + this.#stopTimeoutMs);
+      await this.#exit.promise;
+      stopClock.clearTimeout(timer);
+    })();
+    return this.#stopping;
+  }
+
   stop(): Promise<void> {
     if (this.#stopping !== undefined) return this.#stopping;
     this.#lostReason = 'stopped';

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { Clock, TimerHandle } from '../clock.js';
-import { StoreTimeoutError } from '../errors.js';
+import { sleep, type Clock, type TimerHandle } from '../clock.js';
+import { ConfigError, StoreTimeoutError } from '../errors.js';
 import type { OwnerLiveness } from '../owner/owner-liveness.js';
 import type { LeaseGrant, LeaseInfo, LeaseStore } from '../store/lease-store.js';
 import {
@@ -28,6 +28,8 @@ export interface LeaseKeeperEvents {
   stopped: [reason: StepDownReason];
   /** The owner had work pending and made no progress for `maxProgressSilenceMs`. */
   stuck: [info: { silentMs: number; pending: number }];
+  /** A graceful handoff began: stop taking new work; finish what is pending within `drainMs`. */
+  handoff: [info: { drainMs: number; pending: number }];
 }
 
 /**
@@ -63,6 +65,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   #pendingWork = 0;
   #lastProgressAt = 0;
   #progressTimer: TimerHandle | undefined;
+  #drained: (() => void) | undefined;
   /** Our own best-effort release, while it may still reach the store. */
   #releasing: Promise<void> | undefined;
   #unwatchOwner: (() => void) | undefined;
@@ -120,6 +123,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   progress(pending?: number): void {
     this.#lastProgressAt = this.#clock.now();
     if (pending !== undefined) this.#pendingWork = pending;
+    if (this.#pendingWork === 0) this.#drained?.();
     this.#armProgressCheck();
   }
 
@@ -127,7 +131,29 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   setPendingWork(pending: number): void {
     if (this.#pendingWork === 0 && pending > 0) this.#lastProgressAt = this.#clock.now();
     this.#pendingWork = pending;
+    if (pending === 0) this.#drained?.();
     this.#armProgressCheck();
+  }
+
+  /**
+   * Graceful handoff. 1. Emits `handoff` so the owner stops taking new work. 2. Keeps renewing
+   * while the owner drains: until it reports no pending work, or `drainMs` passes. 3. Steps down
+   * (`stopped-leading('handoff')`, the owner is told first) and releases, so any follower takes
+   * the lease at its next acquire attempt instead of waiting for the TTL. Resolves once released.
+   */
+  async handoff({ drainMs = 0 }: { drainMs?: number } = {}): Promise<void> {
+    if (!Number.isFinite(drainMs) || drainMs < 0) throw new ConfigError('drainMs', 'must be a finite number >= 0', drainMs);
+    if (this.#state === 'leading') {
+      this.emit('handoff', { drainMs, pending: this.#pendingWork });
+      if (this.#pendingWork > 0 && drainMs > 0) {
+        const giveUp = new AbortController();
+        const drained = new Promise<void>((resolve) => (this.#drained = resolve));
+        await Promise.race([drained, sleep(this.#clock, drainMs, giveUp.signal).catch(() => undefined)]);
+        giveUp.abort();
+        this.#drained = undefined;
+      }
+    }
+    await this.stop('handoff');
   }
 
   #armProgressCheck(): void {
