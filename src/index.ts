@@ -42,6 +42,7 @@ export {
   type WatchdogTiming,
 } from './keeper/keeper-options.js';
 export type { KeeperStatsSnapshot } from './keeper/keeper-stats.js';
+export { attachKeeperLog } from './keeper/keeper-log.js';
 
 export { ALIVE, type OwnerLiveness, type OwnerStatus } from './owner/owner-liveness.js';
 export { ProcessOwner, readProcessStartTime, readProcessStat, type ProcessStat } from './owner/process-owner.js';
