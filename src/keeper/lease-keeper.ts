@@ -230,9 +230,10 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     const dueAt = this.#lastRenewSentAt + this.options.renewDeadlineMs;
     this.#deadlineTimer = this.#clock.setTimeout(() => {
       this.#deadlineTimer = undefined;
-      if (this.#state === 'leading' && this.#clock.now() >= this.#lastRenewSentAt + this.options.renewDeadlineMs) {
-        this.#stepDown(this.#clock.now() >= this.#validUntil ? 'paused' : 'renew-deadline');
-      }
+      if (this.#state !== 'leading') return;
+      // Real timers may fire a little early against a monotonic clock: wait out the remainder.
+      if (this.#clock.now() < this.#lastRenewSentAt + this.options.renewDeadlineMs) return this.#armDeadline();
+      this.#stepDown(this.#clock.now() >= this.#validUntil ? 'paused' : 'renew-deadline');
     }, dueAt - this.#clock.now());
   }
 
