@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { sourceHash } from '../hosts/build-hosts.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const ENTRIES = [
@@ -74,19 +75,4 @@ async function compile(out: string): Promise<void> {
   await symlink(join(REPO, 'node_modules'), join(out, 'node_modules'), 'dir');
 }
 
-async function sourceHash(): Promise<string> {
-  const hash = createHash('sha256');
-  const files = [join(REPO, 'tsconfig.json'), ...(await listTs(join(REPO, 'src')))].sort();
-  for (const file of files) hash.update(relative(REPO, file)).update('\0').update(await readFile(file)).update('\0');
-  return hash.digest('hex').slice(0, 16);
-}
 
-async function listTs(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) found.push(...(await listTs(path)));
-    else if (entry.name.endsWith('.ts')) found.push(path);
-  }
-  return found;
-}

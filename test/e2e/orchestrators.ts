@@ -10,6 +10,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { readProcessStat } from '../../src/owner/process-owner.js';
 import { lastOf } from './analysis.js';
+export { waitUntil } from '../support/wait.js';
+import { waitUntil } from '../support/wait.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const FIXTURE = join(REPO, 'test/fixtures/orchestrator.mjs');
@@ -40,16 +42,6 @@ export interface Line {
   readonly message?: string;
 }
 
-/** Polls `probe` every 20 ms until it returns something other than `undefined`/`false`; throws after `timeoutMs`. */
-export async function waitUntil<T>(what: string, timeoutMs: number, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((done) => setTimeout(done, ms));

@@ -77,7 +77,8 @@ async function compile(root: string, out: string): Promise<void> {
   await writeFile(join(out, 'package.json'), '{"type":"module"}');
 }
 
-async function sourceHash(): Promise<string> {
+/** A hash of tsconfig.json and every src/ file: the key of a cached build. */
+export async function sourceHash(): Promise<string> {
   const hash = createHash('sha256');
   const files = [join(REPO, 'tsconfig.json'), ...(await listTs(join(REPO, 'src')))].sort();
   for (const file of files) hash.update(relative(REPO, file)).update('\0').update(await readFile(file)).update('\0');

@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { readProcessStat } from '../../src/owner/process-owner.js';
+export { waitUntil } from '../support/wait.js';
+import { waitUntil } from '../support/wait.js';
 
 export { buildHosts } from './build-hosts.js';
 
@@ -37,16 +39,6 @@ export interface Line {
   readonly message?: string;
 }
 
-/** Polls `probe` every 20 ms until it returns something other than `undefined`/`false`; throws after `timeoutMs`. */
-export async function waitUntil<T>(what: string, timeoutMs: number, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 20));
-  }
-}
 
 /** Whether `pid` (started at `startTime`) has exited: no such process, a zombie, or a reused PID. */
 export function hasExited(pid: number, startTime: number | null): boolean {

@@ -56,7 +56,7 @@ describe('sidecar host', () => {
     const lead = await b.waitFor('B leading', 5000, (l) => l.event === 'leading');
     const failoverMs = lead.t - killedAt;
     console.log(`[sidecar] SIGKILL of the owner -> successor leading in ${failoverMs} ms (bound ${renewIntervalMs + requestTimeoutMs + MARGIN_MS} ms, TTL ${ttlMs} ms)`);
-    expect(lead.token).toBe(token + 1);
+    expect(lead.token).toBe(token! + 1);
     expect(failoverMs).toBeLessThanOrEqual(renewIntervalMs + requestTimeoutMs + MARGIN_MS);
     await waitUntil('the sidecar to exit', 3000, () => hasExited(sidecar.pid, sidecar.startTime));
   });
@@ -95,7 +95,7 @@ describe('sidecar host', () => {
     console.log(`[sidecar] owner frozen -> successor leading ${lead.t - stoppedAt} ms after the SIGSTOP (maxOwnerSilenceMs ${maxOwnerSilenceMs})`);
     expect(lead.t - stoppedAt).toBeGreaterThanOrEqual(maxOwnerSilenceMs - 100); // the last check-in was up to 100 ms before the stop
     expect(lead.t - stoppedAt).toBeLessThanOrEqual(maxOwnerSilenceMs + renewIntervalMs + requestTimeoutMs + MARGIN_MS + 200);
-    expect(lead.token).toBe(token + 1);
+    expect(lead.token).toBe(token! + 1);
     await waitUntil('the sidecar to exit', 3000, () => hasExited(sidecar.pid, sidecar.startTime));
 
     const resumedAt = Date.now();

@@ -55,7 +55,7 @@ describe('worker host', () => {
     const lead = await b.waitFor('B leading', 5000, (l) => l.event === 'leading');
     const failoverMs = lead.t - killedAt;
     console.log(`[worker] SIGKILL of the owner -> successor leading in ${failoverMs} ms (bound ${ttlMs + MARGIN_MS} ms)`);
-    expect(lead.token).toBe(token + 1);
+    expect(lead.token).toBe(token! + 1);
     expect(failoverMs).toBeLessThanOrEqual(ttlMs + MARGIN_MS);
   });
 
@@ -69,7 +69,7 @@ describe('worker host', () => {
     const stoppedAt = Date.now();
     a.signalGroup('SIGSTOP');
     const lead = await b.waitFor('B leading', 3 * ttlMs, (l) => l.event === 'leading');
-    expect(lead.token).toBeGreaterThan(token);
+    expect(lead.token).toBeGreaterThan(token!);
     await new Promise((done) => setTimeout(done, Math.max(0, stoppedAt + 3.5 * ttlMs - Date.now())));
     const resumedAt = Date.now();
     a.signalGroup('SIGCONT');

@@ -21,7 +21,7 @@ import { scenarioFrom } from '../support/scenario.js';
  * L is 300, 360 or 420 with equal chance; R + D < 30·k + 30 exactly when R < 30, so
  * C = L + 240 and E[C] = 360 + 240 = 600 s → 6.0 respawns/hour.
  */
-function expectedRespawnsPerHour(p: { ttl: number; h: number; w: number; grace: number; idle: [number, number]; respawn: [number, number] }): number {
+function expectedRespawnsPerHour(p: { ttl: number; h: number; w: number; grace: number; idle: readonly [number, number]; respawn: readonly [number, number] }): number {
   const steps = 600;
   let total = 0;
   for (let i = 0; i < steps; i++) {
