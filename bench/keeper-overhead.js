@@ -1,0 +1,275 @@
+#!/usr/bin/env node
+// Keeper overhead: over one real-time window, the CPU time (utime+stime from /proc/<pid>/stat),
+// wake-ups (voluntary context switches of every thread, /proc/<pid>/task/*/status), store ops and
+// RSS of an owner process holding a lease through each shipped host — worker thread
+// (startWorkerKeeper) and sidecar process (startSidecarKeeper, owner + sidecar counted) — against
+// a bare `node` process doing nothing and a shell `while sleep 1; do :; done` loop, all measured in
+// the same window, side by side. Figures are scaled per hour; ratios are against both baselines.
+// Stores: the file store (embedded default) and Redis (started here like the tests do).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import { BENCH_DIR, CLK_TCK, envNumber, fmt, machine, printTable, procCpuMs, procRuntimeMs, procStatus, ratio, REPO_DIR, round, safeRead, sleep, writeResult } from './lib/common.js';
+import { startRedis } from './lib/servers.js';
+
+const WINDOW_S = envNumber('BENCH_KEEPER_WINDOW_S', 20);
+const TTL_MS = envNumber('BENCH_KEEPER_TTL_MS', 1000);
+const SETTLE_MS = 2000;
+const TIME = '/usr/bin/time';
+
+const dir = mkdtempSync(join(tmpdir(), 'heartbeat-lab-bench-keeper-'));
+const redis = await startRedis();
+// Each file-store subject gets its own lease file, so the two hosts never wait on each other's lock.
+const stores = [
+  { name: 'file', url: (host) => pathToFileURL(join(dir, `${host}-leases.json`)).href },
+  { name: 'redis', url: () => redis.url },
+];
+const children = [];
+
+function track(child) {
+  children.push(child);
+  return child;
+}
+
+/** A subject that talks JSON lines (keeper-subject.js). */
+function keeperSubject(host, store) {
+  const child = track(
+    spawn(process.execPath, [join(BENCH_DIR, 'lib', 'keeper-subject.js'), host, store.url(host), `bench/overhead/${host}-${store.name}`, String(TTL_MS)], {
+      cwd: REPO_DIR,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
+  );
+  const replies = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async (type) => {
+    for (;;) {
+      const { value, done } = await replies.next();
+      if (done) throw new Error(`${host}/${store.name} subject ended before '${type}'`);
+      const message = JSON.parse(value);
+      if (message.type === type) return message;
+    }
+  };
+  return {
+    name: `${host} host, ${store.name} store`,
+    kind: 'keeper',
+    host,
+    store: store.name,
+    child,
+    async ready() {
+      const message = await next('ready');
+      this.pids = [message.pid, ...(message.sidecarPid ? [message.sidecarPid] : [])];
+    },
+    async mark() {
+      child.stdin.write('mark\n');
+      return next('marked');
+    },
+    async stop() {
+      child.stdin.write('stop\n');
+      const message = await next('stopped');
+      child.stdin.end();
+      return message;
+    },
+  };
+}
+
+function bareNode() {
+  const child = track(spawn(process.execPath, ['-e', 'setInterval(() => {}, 2 ** 31 - 1)'], { stdio: 'ignore' }));
+  return { name: 'bare node (baseline)', kind: 'node', child, pids: [child.pid], async ready() {}, async stop() { child.kill('SIGTERM'); } };
+}
+
+/**
+ * `while sleep 1; do :; done`. Its `sleep` children come and go, so CPU includes reaped children
+ * (cutime+cstime); their wake-ups are only visible to getrusage, so the loop runs under GNU time
+ * (`%w`, shell + every reaped child, whole lifetime) when /usr/bin/time exists.
+ */
+function shellLoop() {
+  const useTime = existsSync(TIME);
+  const script = 'trap "exit 0" TERM; while sleep 1; do :; done';
+  const child = track(
+    useTime
+      ? spawn(TIME, ['-f', '%e %U %S %w %c %M', 'sh', '-c', script], { stdio: ['ignore', 'ignore', 'pipe'] })
+      : spawn('sh', ['-c', script], { stdio: 'ignore' }),
+  );
+  let timeLine = '';
+  child.stderr?.on('data', (chunk) => (timeLine += chunk.toString('utf8')));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  return {
+    name: 'shell while-sleep-1 loop',
+    kind: 'shell',
+    child,
+    useTime,
+    async ready() {
+      // Under GNU time the shell is time's child.
+      for (let i = 0; i < 100 && this.pids === undefined; i++) {
+        const kids = useTime ? safeRead(`/proc/${child.pid}/task/${child.pid}/children`).trim().split(/\s+/).filter(Boolean) : [String(child.pid)];
+        if (kids.length > 0) this.pids = [Number(kids[0])];
+        else await sleep(10);
+      }
+      this.startedAt = performance.now();
+    },
+    async stop() {
+      process.kill(this.pids[0], 'SIGTERM');
+      await exited;
+      const lifetimeS = (performance.now() - this.startedAt) / 1000;
+      const [elapsed, user, sys, voluntary, involuntary, maxRssKiB] = timeLine.trim().split('\n').pop().split(' ').map(Number);
+      return useTime ? { lifetime: { elapsedS: elapsed, cpuMs: (user + sys) * 1000, voluntary, involuntary, maxRssKiB, measuredS: lifetimeS } } : {};
+    },
+  };
+}
+
+/** utime+stime (+ reaped children for the shell) and per-thread context switches of the subject's processes. */
+function snapshot(subject) {
+  let cpuMs = 0;
+  let runtimeMs = 0;
+  let voluntary = 0;
+  let involuntary = 0;
+  let rssKiB = 0;
+  let threads = 0;
+  for (const pid of subject.pids) {
+    const cpu = procCpuMs(pid);
+    const status = procStatus(pid);
+    if (cpu === null || status === null) throw new Error(`${subject.name}: process ${pid} is gone`);
+    cpuMs += cpu;
+    runtimeMs += procRuntimeMs(pid) ?? NaN;
+    if (subject.kind === 'shell') {
+      cpuMs += childCpuMs(pid);
+      runtimeMs += childCpuMs(pid); // reaped children are only in the tick counts
+    }
+    voluntary += status.voluntary;
+    involuntary += status.involuntary;
+    rssKiB += status.rssKiB;
+    threads += status.threads;
+  }
+  return { at: performance.now(), cpuMs, runtimeMs, voluntary, involuntary, rssKiB, threads };
+}
+
+function childCpuMs(pid) {
+  const stat = safeRead(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[13]) + Number(fields[14]);
+  return (ticks * 1000) / CLK_TCK;
+}
+
+const subjects = [bareNode(), shellLoop(), ...stores.flatMap((store) => [keeperSubject('worker', store), keeperSubject('sidecar', store)])];
+let rows;
+try {
+  await Promise.all(subjects.map((s) => s.ready()));
+  await sleep(SETTLE_MS);
+  const marks0 = await Promise.all(subjects.map((s) => s.mark?.()));
+  const before = subjects.map(snapshot);
+  await sleep(WINDOW_S * 1000);
+  const after = subjects.map(snapshot);
+  const marks1 = await Promise.all(subjects.map((s) => s.mark?.()));
+  const stops = [];
+  for (const s of subjects) stops.push(await s.stop());
+  rows = subjects.map((s, i) => {
+    const a = before[i];
+    const b = after[i];
+    const seconds = (b.at - a.at) / 1000;
+    const perHour = (v) => round((v / seconds) * 3600, 1);
+    const renewals = s.kind === 'keeper' ? marks1[i].renewals - marks0[i].renewals : 0;
+    const row = {
+      subject: s.name,
+      kind: s.kind,
+      host: s.host ?? null,
+      store: s.store ?? null,
+      pids: s.pids.length,
+      threads: b.threads,
+      windowS: round(seconds, 2),
+      cpuMsPerHour: perHour(b.cpuMs - a.cpuMs),
+      cpuMsPerHourSchedstat: perHour(b.runtimeMs - a.runtimeMs),
+      wakeupsPerHour: perHour(b.voluntary - a.voluntary),
+      involuntaryPerHour: perHour(b.involuntary - a.involuntary),
+      storeOpsPerHour: perHour(renewals),
+      rssMiB: round(b.rssKiB / 1024, 1),
+      lostLeases: s.kind === 'keeper' ? marks1[i].lost - marks0[i].lost : 0,
+    };
+    if (s.kind === 'keeper') row.keeperStatsLifetime = stops[i].stats;
+    if (s.kind === 'shell' && stops[i].lifetime) {
+      // Wake-ups of the shell's short-lived `sleep` children: only getrusage sees them (whole lifetime, per hour).
+      const l = stops[i].lifetime;
+      row.wakeupsPerHourShellOnly = row.wakeupsPerHour;
+      row.wakeupsPerHour = round((l.voluntary / l.measuredS) * 3600, 1);
+      row.wakeupsSource = 'GNU time %w (shell + reaped sleep children), lifetime';
+      row.cpuMsPerHourWithChildrenLifetime = round((l.cpuMs / l.measuredS) * 3600, 1);
+      row.maxRssMiBWithChildren = round(l.maxRssKiB / 1024, 1);
+    }
+    return row;
+  });
+} finally {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await redis.dispose();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const node = rows.find((r) => r.kind === 'node');
+const shell = rows.find((r) => r.kind === 'shell');
+const shellWakeups = shell.wakeupsPerHour;
+for (const r of rows) {
+  r.ratios = {
+    cpuVsBareNode: ratio(r.cpuMsPerHour, node.cpuMsPerHour),
+    cpuSchedstatVsBareNode: ratio(r.cpuMsPerHourSchedstat, node.cpuMsPerHourSchedstat),
+    cpuSchedstatVsShellLoop: ratio(r.cpuMsPerHourSchedstat, shell.cpuMsPerHourSchedstat),
+    cpuVsShellLoop: ratio(r.cpuMsPerHour, shell.cpuMsPerHour),
+    wakeupsVsBareNode: ratio(r.wakeupsPerHour, node.wakeupsPerHour),
+    wakeupsVsShellLoop: ratio(r.wakeupsPerHour, shellWakeups),
+    rssVsBareNode: ratio(r.rssMiB, node.rssMiB),
+  };
+  r.overBareNode = {
+    cpuMsPerHour: round(r.cpuMsPerHour - node.cpuMsPerHour, 1),
+    wakeupsPerHour: round(r.wakeupsPerHour - node.wakeupsPerHour, 1),
+    rssMiB: round(r.rssMiB - node.rssMiB, 1),
+  };
+}
+const lost = rows.reduce((s, r) => s + r.lostLeases, 0);
+/** A ratio for the table; against a baseline of exactly 0 (an idle node really does nothing) it is unbounded. */
+function vsZero(value, numerator, denominator) {
+  if (value !== null) return fmt.x(value, 1);
+  if (denominator === 0) return numerator === 0 ? '1.0× (both 0)' : '∞ (base 0)';
+  return '—';
+}
+const result = {
+  bench: 'keeper-overhead',
+  generatedAt: new Date().toISOString(),
+  machine: machine(),
+  windowS: WINDOW_S,
+  ttlMs: TTL_MS,
+  keeperDefaults: { renewIntervalMs: round(TTL_MS / 3, 1), requestTimeoutMs: round(Math.min(TTL_MS / 10, 10_000), 1) },
+  baselines: ['bare node (baseline)', 'shell while-sleep-1 loop'],
+  // A ratio is null where its baseline measured exactly 0 (an idle node: no CPU, no wake-ups in the window).
+  bareNodeZero: { cpu: node.cpuMsPerHourSchedstat === 0, wakeups: node.wakeupsPerHour === 0 },
+  subjects: rows,
+  lostLeases: lost,
+  notes: [
+    'all subjects run at the same time, in one window; figures are window deltas scaled to one hour',
+    'wake-ups = voluntary context switches summed over every thread of the subject\'s processes (sidecar: owner + sidecar)',
+    'store ops = renewals the owner heard of in the window (one store call each when none fails)',
+    'the shell loop\'s sleep children exit every second: CPU includes reaped children; its wakeupsPerHour is from GNU time (%w: shell + reaped children) over its lifetime, wakeupsPerHourShellOnly is the /proc window figure',
+  ],
+};
+const file = writeResult('keeper-overhead', result);
+printTable(
+  `Keeper overhead — ${WINDOW_S} s window, TTL ${TTL_MS} ms (renew every ~${Math.round(TTL_MS / 3)} ms), per hour; lost leases: ${lost}`,
+  ['subject', 'CPU ms/h\n(utime+stime)', 'CPU ms/h\n(schedstat)', '× bare\nnode', '× shell\nloop', 'wake-ups/h', '× bare\nnode', '× shell\nloop', 'store\nops/h', 'RSS', '× bare\nnode', 'threads'],
+  rows.map((r) => [
+    r.subject,
+    fmt.int(r.cpuMsPerHour),
+    fmt.num(r.cpuMsPerHourSchedstat, 1),
+    vsZero(r.ratios.cpuSchedstatVsBareNode, r.cpuMsPerHourSchedstat, node.cpuMsPerHourSchedstat),
+    fmt.x(r.ratios.cpuSchedstatVsShellLoop, 2),
+    fmt.int(r.wakeupsPerHour),
+    vsZero(r.ratios.wakeupsVsBareNode, r.wakeupsPerHour, node.wakeupsPerHour),
+    fmt.x(r.ratios.wakeupsVsShellLoop, 2),
+    fmt.int(r.storeOpsPerHour),
+    `${fmt.num(r.rssMiB, 1)} MiB`,
+    fmt.x(r.ratios.rssVsBareNode, 2),
+    r.threads,
+  ]),
+);
+process.stdout.write(`wrote ${file}\n`);
+if (lost > 0) {
+  process.stderr.write(`keeper-overhead: ${lost} lease(s) lost during the window\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,44 @@
+// A subject process of the keeper-overhead bench: an owner that does nothing but hold a lease
+// through one shipped host (`worker`: startWorkerKeeper, `sidecar`: startSidecarKeeper).
+// Talks to the bench with JSON lines: stdout `{type:'ready', …}` once leading; stdin `mark` →
+// `{type:'marked', renewals}`; stdin `stop` → graceful stop, `{type:'stopped', renewals, stats}`.
+//   node bench/lib/keeper-subject.js <worker|sidecar> <storeUrl> <key> <ttlMs>
+import { createInterface } from 'node:readline';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO_DIR } from './common.js';
+
+const [host, storeUrl, key, ttlText] = process.argv.slice(2);
+const ttlMs = Number(ttlText);
+const say = (message) => process.stdout.write(`${JSON.stringify(message)}\n`);
+const load = (path) => import(pathToFileURL(join(REPO_DIR, 'dist', 'src', 'hosts', path)).href);
+
+// Reading stdin keeps this process alive: the hosts' own handles are unref'd (keepAlive: false).
+const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const options = { storeUrl, keeper: { key, ttlMs } };
+let handle;
+if (host === 'worker') handle = await (await load('worker-host.js')).startWorkerKeeper(options);
+else if (host === 'sidecar') handle = await (await load('sidecar-host.js')).startSidecarKeeper(options);
+else throw new Error(`unknown host ${host}`);
+
+let renewals = 0;
+let lost = 0;
+handle.on('renewed', () => (renewals += 1));
+handle.on('stopped-leading', () => (lost += 1));
+if (!handle.isLeading()) await new Promise((resolve) => handle.once('started-leading', resolve));
+lost = 0;
+say({ type: 'ready', pid: process.pid, sidecarPid: handle.sidecar?.pid ?? null });
+
+const exitInfo = new Promise((resolve) => handle.once('exit', resolve));
+for (let next = await lines.next(); !next.done; next = await lines.next()) {
+  const line = next.value;
+  if (line === 'mark') say({ type: 'marked', renewals, lost });
+  else if (line === 'stop') {
+    const before = { renewals, lost };
+    await handle.stop();
+    const { stats, reason } = await exitInfo;
+    say({ type: 'stopped', ...before, reason, stats: stats ?? null });
+    break;
+  }
+}
+process.exit(0);
