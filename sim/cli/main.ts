@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from './errors.js';
+import { processIo, type MainIo } from '../../src/cli/io.js';
 
 const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
@@ -13,17 +14,9 @@ export function defaultScenarioFiles(dir = 'scenarios'): string[] {
     .map((f) => join(dir, f));
 }
 
-export interface MainIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly isTTY: boolean;
-}
-
-const processIo: MainIo = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-  isTTY: Boolean(process.stderr.isTTY),
-};
+export type { MainIo } from '../../src/cli/io.js';
+/** The progress bar goes to stderr, so that is the stream whose terminal matters. */
+const defaultIo = processIo('stderr');
 
 function addRunOptions(command: Command): Command {
   return command
@@ -100,7 +93,7 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void): Comma
 }
 
 /** Entry point: parses argv, runs, and returns the exit code (never throws for user errors). */
-export async function main(argv: readonly string[], io: MainIo = processIo): Promise<number> {
+export async function main(argv: readonly string[], io: MainIo = defaultIo): Promise<number> {
   let code: number = EXIT.ok;
   const program = buildProgram(io, (c) => {
     code = c;

@@ -1,4 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
+import { processIo, type MainIo } from './io.js';
 
 /**
  * Exit codes of the `keeper` CLI. `run` otherwise exits with its command's own code (128 + the
@@ -22,17 +23,8 @@ export const EXIT = {
   notFound: 127,
 } as const;
 
-export interface MainIo {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly isTTY: boolean;
-}
-
-const processIo: MainIo = {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-  isTTY: Boolean(process.stdout.isTTY),
-};
+export type { MainIo } from './io.js';
+const defaultIo = processIo('stdout');
 
 const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
@@ -132,7 +124,7 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void, comman
  * throws for user errors; those are one line on stderr and exit 2 (3 for an unreachable store).
  * Everything after the first `--` is the command of `run`, never parsed as keeper options.
  */
-export async function main(argv: readonly string[], io: MainIo = processIo): Promise<number> {
+export async function main(argv: readonly string[], io: MainIo = defaultIo): Promise<number> {
   let code: number = EXIT.ok;
   const separator = argv.indexOf('--', 2);
   const own = separator === -1 ? [...argv] : argv.slice(0, separator);
