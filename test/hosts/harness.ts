@@ -5,6 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { afterEach, beforeAll, beforeEach } from 'vitest';
+import { FileLeaseStore } from '../../src/store/file-store.js';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +17,7 @@ export { waitUntil } from '../support/wait.js';
 import { waitUntil } from '../support/wait.js';
 
 export { buildHosts } from './build-hosts.js';
+import { buildHosts } from './build-hosts.js';
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const FIXTURE = join(REPO, 'test/fixtures/orchestrator.mjs');
@@ -210,4 +215,34 @@ export function liveChildren(match: string): number[] {
     }
   }
   return pids;
+}
+
+/** What a host test works in: the compiled hosts, and per test a temp dir with a file store. */
+export interface HostWorkspace {
+  readonly dist: string;
+  readonly dir: string;
+  readonly file: string;
+  readonly store: FileLeaseStore;
+}
+
+/**
+ * Registers the hooks every host test file needs: build the hosts once, a fresh lease file per
+ * test, and afterwards every started process killed and the dir removed. The returned object's
+ * fields are filled in by the hooks.
+ */
+export function useHostWorkspace(prefix: string): HostWorkspace {
+  const ws = {} as { dist: string; dir: string; file: string; store: FileLeaseStore };
+  beforeAll(async () => {
+    ws.dist = (await buildHosts()).dist;
+  });
+  beforeEach(async () => {
+    ws.dir = await mkdtemp(join(tmpdir(), prefix));
+    ws.file = join(ws.dir, 'lease.json');
+    ws.store = new FileLeaseStore(ws.file);
+  });
+  afterEach(async () => {
+    await disposeAll();
+    await rm(ws.dir, { recursive: true, force: true });
+  });
+  return ws;
 }
