@@ -14,6 +14,7 @@ import { main } from '../../src/cli/keeper-main.js';
 import type { LeaseStore } from '../../src/store/lease-store.js';
 import { openLeaseStore } from '../../src/store/open-store.js';
 import { missingServer, startRedis, type TestServer } from '../support/servers.js';
+import { runMain } from '../support/run-cli.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const KEEPER = join(REPO, 'bin/keeper.js');
@@ -157,19 +158,8 @@ function status(store: string, key: string): { code: number | null; doc: Record<
 }
 
 /** Runs `main` in-process and captures its output. */
-async function inProcess(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'keeper', ...args], {
-    out: (t) => {
-      stdout += t;
-    },
-    err: (t) => {
-      stderr += t;
-    },
-    isTTY: false,
-  });
-  return { code, stdout, stderr };
+function inProcess(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runMain(main, 'keeper', args);
 }
 
 interface StoreCase {
