@@ -1,17 +1,16 @@
 /**
  * Compiles what the e2e orchestrators load (the sidecar host and every lease store) into
- * `<tmpdir>/heartbeat-lab-e2e-<hash of src/ and tsconfig.json>/out`, once per state of the
+ * `<tmpdir>/heartbeat-lab-e2e-<hash of the checkout's path, src/ and tsconfig.json>/out`, once per state of the
  * sources, and links the repo's `node_modules` beside it so the compiled stores find their
  * drivers (`ioredis`, `pg`, `etcd3`). Nothing in the repo (`dist/` included) is written.
  * Concurrent builders each compile into their own directory and the first rename wins.
  * Type errors elsewhere do not block the emit; errors in the modules the test runs do.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { sourceHash } from '../hosts/build-hosts.js';
@@ -35,7 +34,10 @@ const BLOCKING = /^src\/(hosts|owner|keeper|store)\//m;
 export async function buildE2e(): Promise<{ dist: string }> {
   const root = join(tmpdir(), `heartbeat-lab-e2e-${await sourceHash()}`);
   const out = join(root, 'out');
-  if (existsSync(join(out, '.complete'))) return { dist: out };
+  // A build links this checkout's node_modules; one whose link no longer resolves (the checkout
+  // was deleted and another made at the same path before `npm ci`) is not reused.
+  if (existsSync(join(out, '.complete')) && existsSync(join(out, 'node_modules'))) return { dist: out };
+  if (existsSync(out)) await rm(out, { recursive: true, force: true });
   await mkdir(root, { recursive: true });
   const mine = await mkdtemp(join(root, 'build-'));
   try {

@@ -1,6 +1,6 @@
 /**
  * Compiles the hosts' import graph for the tests, once per state of the sources: into
- * `<tmpdir>/heartbeat-lab-hosts-<hash of src/ and tsconfig.json>/out`, shared by the host test
+ * `<tmpdir>/heartbeat-lab-hosts-<hash of the checkout's path, src/ and tsconfig.json>/out`, shared by the host test
  * files that run in parallel (one tsc under an mkdir lock; the others wait for it). Others' files
  * being edited and `dist/` are not touched. Type errors elsewhere do not block the emit; errors in
  * the hosts or owners do.
@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,11 +77,17 @@ async function compile(root: string, out: string): Promise<void> {
   await writeFile(join(out, 'package.json'), '{"type":"module"}');
 }
 
-/** A hash of tsconfig.json and every src/ file: the key of a cached build. */
-export async function sourceHash(): Promise<string> {
+/**
+ * The key of a cached build: a hash of the checkout's real path, tsconfig.json and every src/
+ * file. The path is part of it because a build refers back into its checkout (the e2e build links
+ * that checkout's `node_modules`, and every build resolves `@types` there): two clones with the
+ * same sources must not share one, or deleting the first breaks the second.
+ */
+export async function sourceHash(repo: string = REPO): Promise<string> {
   const hash = createHash('sha256');
-  const files = [join(REPO, 'tsconfig.json'), ...(await listTs(join(REPO, 'src')))].sort();
-  for (const file of files) hash.update(relative(REPO, file)).update('\0').update(await readFile(file)).update('\0');
+  hash.update(await realpath(repo)).update('\0');
+  const files = [join(repo, 'tsconfig.json'), ...(await listTs(join(repo, 'src')))].sort();
+  for (const file of files) hash.update(relative(repo, file)).update('\0').update(await readFile(file)).update('\0');
   return hash.digest('hex').slice(0, 16);
 }
 
