@@ -109,7 +109,7 @@ export class SessionHost {
     if (info === null || info.holder !== identity || info.expiresInMs <= 0) return end();
     if (world.trace.enabled) world.trace.emit(this.#actor, 'idle-hook-release', { token: info.token });
     world.clock.setTimeout(end, IDLE_HOOK_TIMEOUT_MS);
-    const request = { key: world.key, holder: identity, token: info.token };
+    const request = { key: world.key, holder: identity, token: info.token, version: info.version };
     void world.server.call(identity, this.#proc.main, () => world.server.release(identity, request)).then(end, end);
   }
 
