@@ -412,6 +412,18 @@ describe('scenarios/', () => {
     }
   });
 
+  it('the gate’s default set holds both models: the seed’s description and the real mechanics, each with targets', async () => {
+    const { defaultScenarioFiles } = await import('../../../sim/cli/main.js');
+    const scenarios = await Promise.all(defaultScenarioFiles(SCENARIOS).map((f) => loadScenarioFile(f)));
+    const seed = scenarios.filter((s) => s.watchdog.policy === 'kill-if-stale' && s.session.idleEffect === 'clear-timers' && s.targets.length > 0);
+    const real = scenarios.filter((s) => s.watchdog.policy === 'respawn-if-gone' && s.session.idleEffect === 'exit' && s.targets.length > 0);
+    expect(seed.map((s) => s.name)).toContain('idle');
+    expect(real.map((s) => s.name)).toEqual(expect.arrayContaining(['real-incident', 'real-incident-30s', 'real-crash']));
+    // The incident as deployed: 60 s poll, 5 s startup sleep, registration 4-35 s.
+    const incident = real.find((s) => s.name === 'real-incident')!;
+    expect([incident.watchdog.intervalMs, incident.watchdog.startupDelayMs, incident.watchdog.respawnDelay]).toEqual([60_000, 5_000, { minMs: 4_000, maxMs: 35_000 }]);
+  });
+
   it('schema.json is JSON whose top-level properties are the keys the loader accepts', async () => {
     const schema = JSON.parse(await readFile(`${SCENARIOS}schema.json`, 'utf8')) as {
       $schema: string;
