@@ -77,7 +77,7 @@ describe('scenarios/idle.yaml', () => {
         onIdle: 'none',
       },
       watchdog: { policy: 'kill-if-stale', intervalMs: 30_000, graceMs: 30_000, respawnDelay: { minMs: 5_000, maxMs: 30_000 }, startupDelayMs: 0 },
-      registry: { timeoutMs: 600_000, staleEntries: 0 },
+      registry: { timeoutMs: 600_000, staleEntries: 1 },
       store: { latency: { minMs: 2, maxMs: 20 } },
       keeper: { renewIntervalMs: undefined, renewDeadlineMs: undefined, requestTimeoutMs: undefined },
       keepAwake: { intervalMs: 60_000 },
@@ -93,6 +93,7 @@ describe('scenarios/idle.yaml', () => {
         { name: 'watchdog-loop:never-stopped', kind: 'watchdog-loop', variant: 'never-stopped' },
         { name: 'watchdog-loop:restarted', kind: 'watchdog-loop', variant: 'restarted' },
         { name: 'watchdog-loop:pid-checked', kind: 'watchdog-loop', variant: 'pid-checked' },
+        { name: 'watchdog-loop:first-registered', kind: 'watchdog-loop', variant: 'first-registered' },
         { name: 'keep-awake', kind: 'keep-awake' },
       ],
       targets: expect.arrayContaining([
