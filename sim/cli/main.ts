@@ -1,10 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
-import { EXIT } from './errors.js';
+import { Command, CommanderError } from 'commander';
+import { commanderExitCode, logLevelOption } from '../../src/cli/common.js';
 import { processIo, type MainIo } from '../../src/cli/io.js';
-
-const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+import { EXIT } from './errors.js';
 
 /** Every `*.yaml` in `scenarios/` (relative to the working directory), sorted. */
 export function defaultScenarioFiles(dir = 'scenarios'): string[] {
@@ -27,7 +26,7 @@ function addRunOptions(command: Command): Command {
     .option('--trace <file>', 'write the event trace of one run (JSON lines)')
     .option('--trace-run <n>', 'which run to trace', '0')
     .option('--workers <n>', 'play the independent runs on n worker threads (0: in this thread); results do not change')
-    .addOption(new Option('--log-level <level>', 'pino log level on stderr').choices(LOG_LEVELS).default('silent'));
+    .addOption(logLevelOption('pino log level on stderr', 'silent'));
 }
 
 /** Builds the `sim` program. Heavy modules load only inside actions, so `--help` is fast. */
@@ -103,7 +102,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+      return commanderExitCode(error);
     }
     const { reportError } = await import('./errors.js');
     return reportError(error, io.err);

@@ -9,7 +9,7 @@ import type {
   RenewRequest,
   RenewResult,
 } from './lease-store.js';
-import { importDriver, redactUrl } from './open-store.js';
+import { importDriver, redactUrl } from './drivers.js';
 
 /** Options of {@link PostgresLeaseStore}. */
 export interface PostgresLeaseStoreOptions {

@@ -11,7 +11,7 @@ import type {
   RenewRequest,
   RenewResult,
 } from './lease-store.js';
-import { importDriver } from './open-store.js';
+import { importDriver } from './drivers.js';
 
 /** Options of {@link RedisLeaseStore}. */
 export interface RedisLeaseStoreOptions {
