@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { processIo, type MainIo } from './io.js';
+import { packageVersion } from './version.js';
 
 /**
  * Exit codes of the `keeper` CLI. `run` otherwise exits with its command's own code (128 + the
@@ -68,6 +69,7 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void, comman
   const current = subcommand === 'run' || subcommand === 'status' ? `keeper ${subcommand}` : 'keeper';
   const program = new Command('keeper')
     .description('Run a command only while holding a leader lease, with fencing tokens; or show who holds the lease')
+    .version(packageVersion(), '-V, --version', 'print the version of heartbeat-lab')
     .exitOverride()
     .configureOutput({
       writeOut: io.out,
