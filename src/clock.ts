@@ -3,6 +3,7 @@
  * production wires {@link SystemClock}, the simulator wires a fake-timers-backed clock.
  * Nothing in `src/` calls `Date.now()`, `performance.now()` or `setTimeout` directly.
  */
+import { StoreTimeoutError } from './errors.js';
 
 /** Opaque handle returned by {@link Clock.setTimeout}. */
 export type TimerHandle = { readonly __brand?: 'TimerHandle' } | object;
@@ -68,5 +69,25 @@ export function sleep(clock: Clock, delayMs: number, signal?: AbortSignal): Prom
       resolve();
     }, delayMs);
     signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Settles like `promise`, or rejects with `StoreTimeoutError(operation, timeoutMs)` when it has not
+ * settled within `timeoutMs` on `clock`. The timer is cleared either way.
+ */
+export function withTimeout<T>(clock: Clock, operation: string, timeoutMs: number, promise: Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const handle = clock.setTimeout(() => reject(new StoreTimeoutError(operation, timeoutMs)), timeoutMs);
+    promise.then(
+      (value) => {
+        clock.clearTimeout(handle);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clock.clearTimeout(handle);
+        reject(error);
+      },
+    );
   });
 }

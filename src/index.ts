@@ -60,3 +60,14 @@ export { KeeperHandle, type HostStepDownReason, type KeeperHandleEvents } from '
 export type { KeeperHostOptions, KeeperSettings } from './hosts/host-protocol.js';
 
 export * from './fencing/index.js';
+
+export { Supervisor, type SupervisorEvents, type SupervisorOutcome, type SupervisorStats } from './supervisor/supervisor.js';
+export {
+  parseRestartLimit,
+  resolveSupervisorOptions,
+  type ResolvedSupervisorOptions,
+  type RestartLimit,
+  type RestartPolicy,
+  type SupervisorOptions,
+} from './supervisor/supervisor-options.js';
+export { isCleanExit, type SessionExit, type SessionSignal, type SessionSpawner, type SessionStart, type SupervisedSession } from './supervisor/session.js';

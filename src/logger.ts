@@ -1,10 +1,8 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import type { LogLevel } from './log-levels.js';
 
 export type { Logger } from 'pino';
-
-/** Levels accepted by `--log-level` and `createLogger`. */
-export const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+export { LOG_LEVELS, type LogLevel } from './log-levels.js';
 
 /** Fields never written in clear, wherever they appear in a log record. */
 export const REDACT_PATHS = ['password', '*.password', 'url', '*.url', 'storeUrl', '*.storeUrl', 'auth', '*.auth', 'token.secret'];

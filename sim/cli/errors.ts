@@ -1,8 +1,8 @@
-import { escapeControlKeepLines } from '../../src/cli/escape.js';
+import { CLI_EXIT, reportUserError } from '../../src/cli/common.js';
 import { HeartbeatLabError } from '../../src/errors.js';
 
 /** Exit codes of the `sim` CLI. */
-export const EXIT = { ok: 0, targetFailed: 1, badInput: 2, internal: 3 } as const;
+export const EXIT = { ok: CLI_EXIT.ok, targetFailed: 1, badInput: CLI_EXIT.badInput, internal: 3 } as const;
 
 /** A user error from a command-line option. */
 export class UsageError extends HeartbeatLabError {
@@ -24,10 +24,8 @@ export function missingSimPackage(error: unknown): string | undefined {
 
 /** Prints a user error without a stack and returns its exit code; rethrows programmer errors. */
 export function reportError(error: unknown, write: (text: string) => void): number {
-  if (error instanceof HeartbeatLabError && (error.code === 'E_INPUT' || error.code === 'E_CONFIG')) {
-    write(`sim: ${escapeControlKeepLines(error.message)}\n`);
-    return EXIT.badInput;
-  }
+  const code = reportUserError('sim', error, write);
+  if (code !== undefined) return code;
   const pkg = missingSimPackage(error);
   if (pkg !== undefined) {
     write(

@@ -1,13 +1,13 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
-import { EXIT, UsageError } from './errors.js';
+import { Command, CommanderError } from 'commander';
+import { commanderExitCode, logLevelOption } from '../../src/cli/common.js';
 import { processIo, type MainIo } from '../../src/cli/io.js';
 import { packageVersion } from '../../src/cli/version.js';
+import { EXIT, UsageError } from './errors.js';
 
 /** Same as `DEFAULT_BUDGET_RUN_HOURS` in guards.ts (not imported, so `--help` stays light). */
 const DEFAULT_BUDGET = 50_000;
-const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 /** Every `*.yaml` in `scenarios/` (relative to the working directory), sorted; a `UsageError` when there is none. */
 export function defaultScenarioFiles(dir = 'scenarios'): string[] {
@@ -40,7 +40,7 @@ function addRunOptions(command: Command): Command {
     .option('--workers <n>', 'play the independent runs on n worker threads (0: in this thread); results do not change')
     .option('--wide', 'print every column of the run table (default: the columns that fit 100 columns)')
     .option('--budget <run-hours>', `refuse a scenario above this many simulated run-hours (runs × strategies × hours; default ${DEFAULT_BUDGET})`)
-    .addOption(new Option('--log-level <level>', 'pino log level on stderr').choices(LOG_LEVELS).default('silent'));
+    .addOption(logLevelOption('pino log level on stderr', 'silent'));
 }
 
 /** Builds the `sim` program. Heavy modules load only inside actions, so `--help` is fast. */
@@ -126,7 +126,7 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+      return commanderExitCode(error);
     }
     const { reportError } = await import('./errors.js');
     return reportError(error, io.err);

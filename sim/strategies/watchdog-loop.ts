@@ -24,7 +24,7 @@ export function watchdogLoopStrategy(variant: WatchdogLoopVariant, name: string)
     if (info === null || info.holder !== holder || watchdogProc === undefined) return;
     void world.server
       .call('watchdog-loop', watchdogProc.main, () =>
-        world.server.renew('watchdog-loop', { key: world.key, holder, token: info.token, ttlMs: world.scenario.lease.ttlMs }),
+        world.server.renew('watchdog-loop', { key: world.key, holder, token: info.token, version: info.version, ttlMs: world.scenario.lease.ttlMs }),
       )
       .catch(() => undefined);
   };

@@ -1,33 +1,13 @@
 import { Command, CommanderError, Option } from 'commander';
+import { commanderExitCode, logLevelOption } from './common.js';
 import { processIo, type MainIo } from './io.js';
+import { EXIT, reportError } from './keeper-errors.js';
 import { packageVersion } from './version.js';
 
-/**
- * Exit codes of the `keeper` CLI. `run` otherwise exits with its command's own code (128 + the
- * signal number when the command was killed by a signal), so these few are reserved.
- */
-export const EXIT = {
-  ok: 0,
-  /** Bad input: unknown option or store scheme, bad duration, missing `-- COMMAND`, broken timing rules. */
-  badInput: 2,
-  /** The lease store could not be reached or read (status, or run before contending). */
-  storeUnavailable: 3,
-  /** Internal error (a bug): reported with its stack. */
-  internal: 70,
-  /** run: the lease was lost while the command ran; the command was stopped. */
-  leaseLost: 75,
-  /** run: the command made no progress for --max-progress-silence; it was stopped. */
-  stuck: 76,
-  /** run: the command could not be executed (permission, not a program). */
-  cannotExecute: 126,
-  /** run: the command was not found. */
-  notFound: 127,
-} as const;
+export { EXIT } from './keeper-errors.js';
 
 export type { MainIo } from './io.js';
 const defaultIo = processIo('stdout');
-
-const LOG_LEVELS = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 const EXIT_CODES_HELP = `
 Exit codes:
@@ -93,7 +73,7 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void, comman
     .addOption(new Option('--kill-grace <duration>', 'SIGTERM to SIGKILL delay when keeper stops the command (default min(10s, lease margin))'))
     .option('--progress-file <path>', 'file the command touches or writes to report progress')
     .option('--max-progress-silence <duration>', 'stop the command (exit 76) when --progress-file has not changed for this long')
-    .addOption(new Option('--log-level <level>', 'pino JSON logs on stderr').choices(LOG_LEVELS).default('warn'))
+    .addOption(logLevelOption('pino JSON logs on stderr', 'warn'))
     .addHelpText('after', RUN_HELP)
     .action(async (options) => {
       const { runCommand } = await import('./keeper-run.js');
@@ -144,9 +124,8 @@ export async function main(argv: readonly string[], io: MainIo = defaultIo): Pro
     return code;
   } catch (error) {
     if (error instanceof CommanderError) {
-      return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+      return commanderExitCode(error);
     }
-    const { reportError } = await import('./keeper-run.js');
     return reportError(error, io.err);
   }
 }

@@ -1,11 +1,13 @@
 import Table from 'cli-table3';
-import { SystemClock } from '../clock.js';
+import { SystemClock, withTimeout } from '../clock.js';
 import { formatDurationMs } from '../duration.js';
 import { HeartbeatLabError } from '../errors.js';
+import { redactUrl } from '../store/drivers.js';
 import type { LeaseInfo } from '../store/lease-store.js';
-import { redactUrl } from '../store/open-store.js';
-import { EXIT, type MainIo } from './keeper-main.js';
-import { openStore, parseDurationFlag, withTimeout } from './keeper-run.js';
+import { parseDurationFlag } from './common.js';
+import type { MainIo } from './io.js';
+import { EXIT } from './keeper-errors.js';
+import { isStoreFailure, openStore } from './keeper-store.js';
 
 /** Options of `keeper status` as commander parses them. */
 export interface StatusFlags {
@@ -53,7 +55,7 @@ export async function statusCommand(flags: StatusFlags, io: MainIo): Promise<num
   try {
     info = await withTimeout(new SystemClock(), 'read', timeoutMs, store.read(flags.key));
   } catch (error) {
-    if (!(error instanceof HeartbeatLabError) || error.code === 'E_CONFIG' || error.code === 'E_INPUT') throw error;
+    if (!isStoreFailure(error)) throw error;
     io.err(`keeper: cannot read lease ${JSON.stringify(flags.key)} from ${redactUrl(flags.store)}: ${error.message}\n`);
     return EXIT.storeUnavailable;
   } finally {

@@ -4,8 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SystemClock } from '../clock.js';
 import { ConfigError } from '../errors.js';
 import { resolveKeeperOptions, type LeaseKeeperOptions, type StepDownReason } from '../keeper/keeper-options.js';
@@ -118,14 +116,4 @@ export function agentConfig(options: KeeperHostOptions, owner?: AgentConfig['own
     throw new ConfigError('maxOwnerSilenceMs', 'must be a finite number > 0', silence);
   }
   return { storeUrl: options.storeUrl, keeper, ...(silence === undefined ? {} : { maxOwnerSilenceMs: silence }), ...(owner ? { owner } : {}) };
-}
-
-/**
- * The compiled entry point `<name>.js` for a host module at `moduleUrl`: its sibling when the host
- * runs compiled, else (run from `src/` by a TypeScript-aware runner) the same file under `dist/`.
- */
-export function defaultMainPath(moduleUrl: string, name: string): string {
-  const here = fileURLToPath(moduleUrl);
-  if (here.endsWith('.js')) return join(dirname(here), `${name}.js`);
-  return join(resolve(dirname(here), '..', '..'), 'dist', 'src', 'hosts', `${name}.js`);
 }

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readProcessStartTime } from '../owner/process-owner.js';
-import { agentConfig, defaultMainPath, type AgentConfig, type FromKeeper, type KeeperHostOptions, type ToKeeper } from './host-protocol.js';
+import { compiledEntryPath } from '../entry-path.js';
+import { agentConfig, type AgentConfig, type FromKeeper, type KeeperHostOptions, type ToKeeper } from './host-protocol.js';
 import { KeeperHandle, type KeeperLink, type LinkEvents } from './keeper-handle.js';
 import { awaitReady } from './start-host.js';
 
@@ -39,7 +40,7 @@ export class SidecarKeeperHandle extends KeeperHandle {
  */
 export async function startSidecarKeeper(options: SidecarKeeperOptions): Promise<SidecarKeeperHandle> {
   const config = agentConfig(options, { pid: process.pid, startTime: readProcessStartTime(process.pid) });
-  const child = fork(options.mainPath ?? defaultMainPath(import.meta.url, 'sidecar-main'), [], {
+  const child = fork(options.mainPath ?? compiledEntryPath(import.meta.url, 'sidecar-main'), [], {
     detached: true,
     stdio: ['ignore', 'ignore', options.stderr ?? 'inherit', 'ipc'],
     serialization: 'advanced',

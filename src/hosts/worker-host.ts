@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { agentConfig, defaultMainPath, type AgentConfig, type FromKeeper, type KeeperHostOptions } from './host-protocol.js';
+import { compiledEntryPath } from '../entry-path.js';
+import { agentConfig, type AgentConfig, type FromKeeper, type KeeperHostOptions } from './host-protocol.js';
 import { KeeperHandle, type KeeperLink, type LinkEvents } from './keeper-handle.js';
 import { awaitReady } from './start-host.js';
 
@@ -29,7 +30,7 @@ export class WorkerKeeperHandle extends KeeperHandle {
  */
 export async function startWorkerKeeper(options: WorkerKeeperOptions): Promise<WorkerKeeperHandle> {
   const config = agentConfig(options);
-  const worker = new Worker(options.mainPath ?? defaultMainPath(import.meta.url, 'worker-main'), {
+  const worker = new Worker(options.mainPath ?? compiledEntryPath(import.meta.url, 'worker-main'), {
     workerData: config,
     execArgv: [],
   });

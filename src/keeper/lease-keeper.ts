@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { sleep, type Clock, type TimerHandle } from '../clock.js';
-import { ConfigError, StoreTimeoutError } from '../errors.js';
+import { sleep, withTimeout, type Clock, type TimerHandle } from '../clock.js';
+import { ConfigError } from '../errors.js';
 import type { OwnerLiveness } from '../owner/owner-liveness.js';
 import type { LeaseGrant, LeaseInfo, LeaseStore } from '../store/lease-store.js';
 import {
@@ -460,19 +460,6 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   }
 
   #withTimeout<T>(operation: string, promise: Promise<T>): Promise<T> {
-    const timeoutMs = this.options.requestTimeoutMs;
-    return new Promise<T>((resolve, reject) => {
-      const handle = this.#clock.setTimeout(() => reject(new StoreTimeoutError(operation, timeoutMs)), timeoutMs);
-      promise.then(
-        (value) => {
-          this.#clock.clearTimeout(handle);
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.#clock.clearTimeout(handle);
-          reject(error);
-        },
-      );
-    });
+    return withTimeout(this.#clock, operation, this.options.requestTimeoutMs, promise);
   }
 }

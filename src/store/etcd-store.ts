@@ -11,7 +11,7 @@ import type {
   RenewResult,
 } from './lease-store.js';
 import { asDriver, type EtcdClient } from './driver-clients.js';
-import { importDriver, redactUrl } from './open-store.js';
+import { importDriver, redactUrl } from './drivers.js';
 
 /** Options of {@link EtcdLeaseStore}. */
 export interface EtcdLeaseStoreOptions {
@@ -29,6 +29,8 @@ export interface EtcdLeaseStoreOptions {
 interface LeaseRecord {
   holder: string;
   token: number;
+  /** Grant version: bumped by every acquire, kept by renewals (absent in older records: 0). */
+  version: number;
   ttlMs: number;
 }
 
@@ -36,6 +38,8 @@ interface LeaseRecord {
 interface TokenRecord {
   token: number;
   holder: string | null;
+  /** Version of the last grant, so a re-grant after expiry still gets a higher one. */
+  version: number;
   ttlMs: number;
 }
 
@@ -113,12 +117,13 @@ export class EtcdLeaseStore implements LeaseStore {
           const current = await this.#info(request.key, snap);
           if (current !== null && current.holder !== null) return { ok: false, reason: 'held', current };
         } else if (live !== null) {
-          const record = { ...live.record, ttlMs };
+          const record = { ...live.record, version: nextVersion(snap), ttlMs };
           if (await this.#refresh(request.key, live, record)) return { ok: true, lease: { key: request.key, ...record } };
         } else {
           const token = Math.max(snap.counter?.record.token ?? 0, 0) + 1;
-          const won = await this.#claim(request.key, snap, { holder: request.holder, token, ttlMs });
-          if (won === true) return { ok: true, lease: { key: request.key, holder: request.holder, token, ttlMs } };
+          const record = { holder: request.holder, token, version: nextVersion(snap), ttlMs };
+          const won = await this.#claim(request.key, snap, record);
+          if (won === true) return { ok: true, lease: { key: request.key, ...record } };
           snap = won;
           continue;
         }
@@ -134,14 +139,13 @@ export class EtcdLeaseStore implements LeaseStore {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const snap = await this.#snapshot(request.key);
         const live = snap.lease;
-        const mine = (r: { holder: string | null; token: number } | undefined): boolean =>
-          r !== undefined && r.holder === request.holder && r.token === request.token;
+        const mine = (r: TokenRecord | undefined): boolean => r !== undefined && isGrant(r, request);
         if (live === null || !mine(live.record)) {
           // The record vanished with its etcd lease: expired if the last grant was ours.
           const reason = live === null && mine(snap.counter?.record) ? 'expired' : 'not-holder';
           return { ok: false, reason, current: await this.#info(request.key, snap) };
         }
-        const lease = { key: request.key, holder: request.holder, token: request.token, ttlMs };
+        const lease = { key: request.key, holder: request.holder, token: request.token, version: request.version, ttlMs };
         if (live.record.ttlMs === ttlMs) {
           if ((await this.#keepalive(live.kv.lease)) > 0) return { ok: true, lease };
           return { ok: false, reason: 'expired', current: await this.#info(request.key, await this.#snapshot(request.key)) };
@@ -157,10 +161,9 @@ export class EtcdLeaseStore implements LeaseStore {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const snap = await this.#snapshot(request.key);
         const { lease: live, counter } = snap;
-        const match = (r: { holder: string | null; token: number }): boolean => r.holder === request.holder && r.token === request.token;
-        const freed: TokenRecord = { token: request.token, holder: null, ttlMs: counter?.record.ttlMs ?? 0 };
+        const freed: TokenRecord = { token: request.token, holder: null, version: request.version, ttlMs: counter?.record.ttlMs ?? 0 };
         if (live !== null) {
-          if (!match(live.record)) return false;
+          if (!isGrant(live.record, request)) return false;
           const done = await this.#txn([sameMod(this.#leaseKey(request.key), live.kv)], [
             { request_delete_range: { key: Buffer.from(this.#leaseKey(request.key)) } },
             put(this.#tokenKey(request.key), freed),
@@ -169,7 +172,7 @@ export class EtcdLeaseStore implements LeaseStore {
           if (done) return true;
         } else {
           // Expired already: still forget the holder, as the other stores do.
-          if (counter === null || !match(counter.record)) return false;
+          if (counter === null || !isGrant(counter.record, request)) return false;
           const absent = createdAt(this.#leaseKey(request.key), 0);
           if (await this.#txn([absent, sameMod(this.#tokenKey(request.key), counter.kv)], [put(this.#tokenKey(request.key), freed)])) {
             return true;
@@ -201,7 +204,7 @@ export class EtcdLeaseStore implements LeaseStore {
     const response = await this.#client.kv.txn({
       compare: [createdAt(this.#leaseKey(key), 0), sameMod(this.#tokenKey(key), snap.counter?.kv)],
       success: [
-        put(this.#tokenKey(key), { token: record.token, holder: record.holder, ttlMs: record.ttlMs }),
+        put(this.#tokenKey(key), { ...record }),
         put(this.#leaseKey(key), record, leaseId),
       ],
       failure: [range(this.#leaseKey(key)), range(this.#tokenKey(key))],
@@ -235,11 +238,12 @@ export class EtcdLeaseStore implements LeaseStore {
       const { record, kv } = snap.lease;
       const ttl = Number((await this.#client.leaseClient.leaseTimeToLive({ ID: kv.lease })).TTL);
       // -1: the lease (and with it the record) is gone since the snapshot.
-      if (ttl >= 0) return { key, holder: record.holder, token: record.token, ttlMs: record.ttlMs, expiresInMs: ttl * 1000 };
+      if (ttl >= 0) return { key, holder: record.holder, token: record.token, version: record.version, ttlMs: record.ttlMs, expiresInMs: ttl * 1000 };
       return this.#info(key, await this.#snapshot(key));
     }
     if (snap.counter !== null) {
-      return { key, holder: null, token: snap.counter.record.token, ttlMs: snap.counter.record.ttlMs, expiresInMs: 0 };
+      const { token, version, ttlMs } = snap.counter.record;
+      return { key, holder: null, token, version, ttlMs, expiresInMs: 0 };
     }
     return null;
   }
@@ -326,10 +330,21 @@ function decode(location: string, kv: IKeyValue, isToken: boolean): LeaseRecord 
   }
   const v = value as Partial<TokenRecord> | null;
   const holderOk = typeof v?.holder === 'string' || (isToken && v?.holder === null);
-  if (v === null || typeof v !== 'object' || !Number.isSafeInteger(v.token) || typeof v.ttlMs !== 'number' || !holderOk) {
+  const version = v?.version ?? 0;
+  if (v === null || typeof v !== 'object' || !Number.isSafeInteger(v.token) || typeof v.ttlMs !== 'number' || !holderOk || !Number.isSafeInteger(version)) {
     throw new StoreCorruptError(`etcd key ${location}`, `unexpected value ${kv.value.toString('utf8').slice(0, 200)}`);
   }
-  return { holder: v.holder as string | null, token: v.token as number, ttlMs: v.ttlMs };
+  return { holder: v.holder as string | null, token: v.token as number, version, ttlMs: v.ttlMs };
+}
+
+/** The record is still the grant the request was issued for. */
+function isGrant(record: TokenRecord, request: ReleaseRequest): boolean {
+  return record.holder === request.holder && record.token === request.token && record.version === request.version;
+}
+
+/** A version above every grant the snapshot knows of. */
+function nextVersion(snap: Snapshot): number {
+  return Math.max(snap.lease?.record.version ?? 0, snap.counter?.record.version ?? 0) + 1;
 }
 
 function ttlOf(ttlMs: number): number {

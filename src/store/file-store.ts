@@ -26,6 +26,8 @@ export interface FileLeaseStoreOptions {
 interface Entry {
   holder: string | null;
   token: number;
+  /** Grant version; files written before versions existed read as 0. */
+  version: number;
   ttlMs: number;
   expiresAtWallMs: number;
 }
@@ -36,7 +38,8 @@ let tempCounter = 0;
 
 /**
  * The embedded default store for one machine: every key lives in one JSON file
- * `{ "version": 1, "leases": { "<key>": { holder, token, ttlMs, expiresAtWallMs } } }`.
+ * `{ "version": 1, "leases": { "<key>": { holder, token, version, ttlMs, expiresAtWallMs } } }`
+ * (the file format's `version` is 1; a lease's `version` is its grant version, absent in older files).
  *
  * Each change runs under a cross-process lock (`<path>.lock`) and is written to a temp file in the
  * same directory, fsynced, renamed over the lease file and followed by a directory fsync, so
@@ -76,8 +79,9 @@ export class FileLeaseStore implements LeaseStore {
         return { changed: false, result: { ok: false, reason: 'held', current: info(request.key, entry, now) } };
       }
       const token = live ? entry.token : (entry?.token ?? 0) + 1;
-      leases.set(request.key, { holder: request.holder, token, ttlMs: request.ttlMs, expiresAtWallMs: now + request.ttlMs });
-      return { changed: true, result: { ok: true, lease: { key: request.key, holder: request.holder, token, ttlMs: request.ttlMs } } };
+      const version = (entry?.version ?? 0) + 1;
+      leases.set(request.key, { holder: request.holder, token, version, ttlMs: request.ttlMs, expiresAtWallMs: now + request.ttlMs });
+      return { changed: true, result: { ok: true, lease: { key: request.key, holder: request.holder, token, version, ttlMs: request.ttlMs } } };
     });
   }
 
@@ -85,7 +89,7 @@ export class FileLeaseStore implements LeaseStore {
     checkRequest(request, true);
     return this.#update<RenewResult>((leases, now) => {
       const entry = leases.get(request.key);
-      if (entry === undefined || entry.holder !== request.holder || entry.token !== request.token) {
+      if (entry === undefined || !isGrant(entry, request)) {
         return { changed: false, result: { ok: false, reason: 'not-holder', current: entry ? info(request.key, entry, now) : null } };
       }
       if (entry.expiresAtWallMs <= now) {
@@ -93,7 +97,8 @@ export class FileLeaseStore implements LeaseStore {
       }
       entry.ttlMs = request.ttlMs;
       entry.expiresAtWallMs = now + request.ttlMs;
-      return { changed: true, result: { ok: true, lease: { key: request.key, holder: request.holder, token: entry.token, ttlMs: request.ttlMs } } };
+      const lease = { key: request.key, holder: request.holder, token: entry.token, version: entry.version, ttlMs: request.ttlMs };
+      return { changed: true, result: { ok: true, lease } };
     });
   }
 
@@ -101,7 +106,7 @@ export class FileLeaseStore implements LeaseStore {
     checkRequest(request, true);
     return this.#update<boolean>((leases, now) => {
       const entry = leases.get(request.key);
-      if (entry === undefined || entry.holder !== request.holder || entry.token !== request.token) {
+      if (entry === undefined || !isGrant(entry, request)) {
         return { changed: false, result: false };
       }
       entry.holder = null;
@@ -221,14 +226,15 @@ function parseLeaseFile(path: string, text: string): Leases {
   for (const [key, raw] of Object.entries(data.leases)) {
     const at = `leases[${JSON.stringify(key)}]`;
     if (!isObject(raw)) throw corrupt(`${at} must be an object, got ${formatValue(raw)}`);
-    const { holder, token, ttlMs, expiresAtWallMs } = raw;
+    const { holder, token, ttlMs, expiresAtWallMs, version = 0 } = raw;
     if (holder !== null && typeof holder !== 'string') throw corrupt(`${at}.holder must be a string or null, got ${formatValue(holder)}`);
     if (!Number.isSafeInteger(token) || (token as number) < 0) throw corrupt(`${at}.token must be a non-negative integer, got ${formatValue(token)}`);
+    if (!Number.isSafeInteger(version) || (version as number) < 0) throw corrupt(`${at}.version must be a non-negative integer, got ${formatValue(version)}`);
     if (typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0) throw corrupt(`${at}.ttlMs must be a non-negative number, got ${formatValue(ttlMs)}`);
     if (typeof expiresAtWallMs !== 'number' || !Number.isFinite(expiresAtWallMs)) {
       throw corrupt(`${at}.expiresAtWallMs must be a finite number, got ${formatValue(expiresAtWallMs)}`);
     }
-    leases.set(key, { holder, token: token as number, ttlMs, expiresAtWallMs });
+    leases.set(key, { holder, token: token as number, version: version as number, ttlMs, expiresAtWallMs });
   }
   return leases;
 }
@@ -238,13 +244,19 @@ function info(key: string, entry: Entry, nowWallMs: number): LeaseInfo {
     key,
     holder: entry.holder,
     token: entry.token,
+    version: entry.version,
     ttlMs: entry.ttlMs,
     expiresInMs: entry.holder === null ? 0 : entry.expiresAtWallMs - nowWallMs,
   };
 }
 
+/** The entry is still the grant the request was issued for. */
+function isGrant(entry: Entry, request: ReleaseRequest): boolean {
+  return entry.holder === request.holder && entry.token === request.token && entry.version === request.version;
+}
+
 /** Rejects requests that would write values JSON cannot round-trip (NaN, Infinity) or empty names. */
-function checkRequest(request: { key: string; holder: string; ttlMs?: number; token?: number }, hasToken: boolean): void {
+function checkRequest(request: { key: string; holder: string; ttlMs?: number; token?: number; version?: number }, hasToken: boolean): void {
   if (typeof request.key !== 'string' || request.key === '') throw inputError('key', 'must be a non-empty string', request.key);
   if (typeof request.holder !== 'string' || request.holder === '') throw inputError('holder', 'must be a non-empty string', request.holder);
   if ('ttlMs' in request && !(typeof request.ttlMs === 'number' && Number.isFinite(request.ttlMs) && request.ttlMs > 0)) {
@@ -252,6 +264,9 @@ function checkRequest(request: { key: string; holder: string; ttlMs?: number; to
   }
   if (hasToken && !(Number.isSafeInteger(request.token) && (request.token as number) >= 0)) {
     throw inputError('token', 'must be a non-negative integer', request.token);
+  }
+  if (hasToken && !(Number.isSafeInteger(request.version) && (request.version as number) >= 0)) {
+    throw inputError('version', 'must be a non-negative integer (the version of the grant)', request.version);
   }
 }
 

@@ -7,8 +7,12 @@
  *    or already held by the same holder (idempotent retry: same token, TTL restarted).
  * 3. Every change of holder issues a fencing token strictly greater than every token issued
  *    before for that key, also across store restarts.
- * 4. `renew` and `release` succeed only for the current holder with the current token, and
- *    `renew` only while the lease has not expired; a refused call reports who holds it now.
+ * 4. `renew` and `release` succeed only for the current grant — same holder, same token and same
+ *    `version` — and `renew` only while the lease has not expired; a refused call reports who
+ *    holds it now. Every successful `acquire` issues a new `version` (strictly greater than any
+ *    before for that key), even a re-acquire by the same holder that keeps the token, and `renew`
+ *    keeps it: a renewal or release still in flight from an earlier grant can never act on a
+ *    later one (a late release would otherwise free the holder's re-acquired lease).
  * 5. TTLs are enforced on the store's clock, never on the client's.
  * 6. Transient trouble (unreachable, timeout) is thrown as `StoreUnavailableError`; data the
  *    store cannot read is `StoreCorruptError` and is never overwritten.
@@ -21,6 +25,8 @@ export interface LeaseInfo {
   readonly holder: string | null;
   /** Last fencing token issued for this key (0 when none ever was). */
   readonly token: number;
+  /** Version of the last grant (acquire) of this key (0 when none ever was); see {@link LeaseGrant.version}. */
+  readonly version: number;
   /** TTL the holder asked for at its last acquire/renew. */
   readonly ttlMs: number;
   /**
@@ -35,6 +41,12 @@ export interface LeaseGrant {
   readonly key: string;
   readonly holder: string;
   readonly token: number;
+  /**
+   * Identifies this grant: changed by every successful acquire (even by the same holder, which
+   * keeps the token), kept by renewals. `renew` and `release` must carry it and are refused for
+   * any other grant. Unlike the token it is not a fencing token: it orders grants, not holders.
+   */
+  readonly version: number;
   readonly ttlMs: number;
 }
 
@@ -48,6 +60,8 @@ export interface RenewRequest {
   readonly key: string;
   readonly holder: string;
   readonly token: number;
+  /** The `version` of the grant being renewed. */
+  readonly version: number;
   readonly ttlMs: number;
 }
 
@@ -55,6 +69,8 @@ export interface ReleaseRequest {
   readonly key: string;
   readonly holder: string;
   readonly token: number;
+  /** The `version` of the grant being released. */
+  readonly version: number;
 }
 
 export type RefusalReason = 'held' | 'not-holder' | 'expired';
@@ -72,7 +88,7 @@ export interface LeaseStore {
   readonly kind: string;
   acquire(request: AcquireRequest): Promise<AcquireResult>;
   renew(request: RenewRequest): Promise<RenewResult>;
-  /** Frees the key if `holder`/`token` still hold it. Returns whether it did. */
+  /** Frees the key if the grant (`holder`, `token`, `version`) is still the current one. Returns whether it did. */
   release(request: ReleaseRequest): Promise<boolean>;
   /** The current state of the key, or `null` when the store has never seen it. */
   read(key: string): Promise<LeaseInfo | null>;

@@ -12,6 +12,7 @@ import type {
 interface Entry {
   holder: string | null;
   token: number;
+  version: number;
   ttlMs: number;
   expiresAt: number;
 }
@@ -39,15 +40,16 @@ export class MemoryLeaseStore implements LeaseStore {
       return { ok: false, reason: 'held', current: this.#info(request.key, entry, now) };
     }
     const token = live ? entry.token : (entry?.token ?? 0) + 1;
-    const next: Entry = { holder: request.holder, token, ttlMs: request.ttlMs, expiresAt: now + request.ttlMs };
+    const version = (entry?.version ?? 0) + 1;
+    const next: Entry = { holder: request.holder, token, version, ttlMs: request.ttlMs, expiresAt: now + request.ttlMs };
     this.#entries.set(request.key, next);
-    return { ok: true, lease: { key: request.key, holder: request.holder, token, ttlMs: request.ttlMs } };
+    return { ok: true, lease: { key: request.key, holder: request.holder, token, version, ttlMs: request.ttlMs } };
   }
 
   renewNow(request: RenewRequest): RenewResult {
     const now = this.#clock.now();
     const entry = this.#entries.get(request.key);
-    if (entry === undefined || entry.holder !== request.holder || entry.token !== request.token) {
+    if (entry === undefined || !isGrant(entry, request)) {
       return { ok: false, reason: 'not-holder', current: entry ? this.#info(request.key, entry, now) : null };
     }
     if (entry.expiresAt <= now) {
@@ -55,12 +57,12 @@ export class MemoryLeaseStore implements LeaseStore {
     }
     entry.ttlMs = request.ttlMs;
     entry.expiresAt = now + request.ttlMs;
-    return { ok: true, lease: { key: request.key, holder: request.holder, token: entry.token, ttlMs: request.ttlMs } };
+    return { ok: true, lease: { key: request.key, holder: request.holder, token: entry.token, version: entry.version, ttlMs: request.ttlMs } };
   }
 
   releaseNow(request: ReleaseRequest): boolean {
     const entry = this.#entries.get(request.key);
-    if (entry === undefined || entry.holder !== request.holder || entry.token !== request.token) return false;
+    if (entry === undefined || !isGrant(entry, request)) return false;
     entry.holder = null;
     entry.expiresAt = this.#clock.now();
     return true;
@@ -99,8 +101,14 @@ export class MemoryLeaseStore implements LeaseStore {
       key,
       holder: entry.holder,
       token: entry.token,
+      version: entry.version,
       ttlMs: entry.ttlMs,
       expiresInMs: entry.holder === null ? 0 : entry.expiresAt - now,
     };
   }
+}
+
+/** The entry is still the grant the request was issued for. */
+function isGrant(entry: Entry, request: ReleaseRequest): boolean {
+  return entry.holder === request.holder && entry.token === request.token && entry.version === request.version;
 }

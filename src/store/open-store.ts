@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { SystemClock, type Clock } from '../clock.js';
 import { ConfigError } from '../errors.js';
+import { redactUrl } from './drivers.js';
 import type { LeaseStore } from './lease-store.js';
 
 /** Options of {@link openLeaseStore}. */
@@ -59,29 +60,4 @@ function filePath(url: string): string {
   } catch (error) {
     throw new ConfigError('store', `a file: store URL must be absolute, like file:///var/lib/app/lease.json (${String(error)})`, url);
   }
-}
-
-/**
- * Imports an optional driver package; when it is not installed, throws a `ConfigError` naming the
- * package to install. `load` must be the literal `() => import('<pkg>')` so types flow through.
- */
-export async function importDriver<T>(pkg: string, scheme: string, url: string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (error) {
-    const code = (error as { code?: unknown } | null)?.code;
-    const missing = (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String(error).includes(`'${pkg}'`);
-    if (!missing) throw error;
-    throw new ConfigError('store', `a ${scheme} lease store needs the npm package "${pkg}" — run \`npm install ${pkg}\``, redactUrl(url));
-  }
-}
-
-/** The URL with any password (in the userinfo or a `password=` query parameter) replaced by `***`. */
-export function redactUrl(url: string): string {
-  return url
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i, (_all, scheme: string, userinfo: string) => {
-      const colon = userinfo.indexOf(':');
-      return `${scheme}${colon === -1 ? userinfo : `${userinfo.slice(0, colon)}:***`}@`;
-    })
-    .replace(/([?&](?:password|pass|pwd|sslpassword)=)[^&#]*/gi, '$1***');
 }

@@ -10,7 +10,7 @@ import type {
   RenewResult,
 } from './lease-store.js';
 import { asDriver, type PgPool } from './driver-clients.js';
-import { importDriver, redactUrl } from './open-store.js';
+import { importDriver, redactUrl } from './drivers.js';
 
 /** Options of {@link PostgresLeaseStore}. */
 export interface PostgresLeaseStoreOptions {
@@ -27,6 +27,7 @@ export interface PostgresLeaseStoreOptions {
 interface Row {
   holder: string | null;
   token: string;
+  version: string;
   ttl_ms: number;
   expires_in_ms: number;
 }
@@ -37,7 +38,7 @@ const IDENTIFIER = /^(?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$/i;
 
 /**
  * Lease store on PostgreSQL (pg `Pool`). One row per key; acquire, renew and release are single
- * statements judged on the server's `now()`. The row outlives release and expiry, so the token
+ * statements judged on the server's `now()`; every acquire bumps the row's grant `version`. The row outlives release and expiry, so the token
  * column keeps increasing across holders and restarts. The table is created on first use
  * (`CREATE TABLE IF NOT EXISTS` under a transaction-scoped advisory lock, so concurrent
  * migrators do not collide).
@@ -85,21 +86,25 @@ export class PostgresLeaseStore implements LeaseStore {
   async acquire(request: AcquireRequest): Promise<AcquireResult> {
     const ttlMs = ttlOf(request.ttlMs);
     for (let attempt = 0; attempt < 3; attempt++) {
-      const won = await this.#query<{ token: string }>(
+      const won = await this.#query<{ token: string; version: string }>(
         'acquire',
-        `INSERT INTO ${this.#table} AS l (key, holder, token, ttl_ms, expires_at)
-         VALUES ($1, $2, 1, $3::integer, now() + $3::integer * interval '1 millisecond')
+        `INSERT INTO ${this.#table} AS l (key, holder, token, version, ttl_ms, expires_at)
+         VALUES ($1, $2, 1, 1, $3::integer, now() + $3::integer * interval '1 millisecond')
          ON CONFLICT (key) DO UPDATE SET
            holder = excluded.holder,
            token = CASE WHEN l.holder = excluded.holder AND l.expires_at > now() THEN l.token ELSE l.token + 1 END,
+           version = l.version + 1,
            ttl_ms = excluded.ttl_ms,
            expires_at = excluded.expires_at
          WHERE l.holder IS NULL OR l.expires_at <= now() OR l.holder = excluded.holder
-         RETURNING token`,
+         RETURNING token, version`,
         [request.key, request.holder, ttlMs],
       );
       const row = won[0];
-      if (row) return { ok: true, lease: { key: request.key, holder: request.holder, token: this.#token(row.token), ttlMs } };
+      if (row) {
+        const lease = { key: request.key, holder: request.holder, token: this.#token(row.token), version: this.#integer('version', row.version), ttlMs };
+        return { ok: true, lease };
+      }
       const current = await this.read(request.key);
       // Freed between the two statements: try again rather than report a free key as held.
       if (current !== null && current.holder !== null && current.expiresInMs > 0) return { ok: false, reason: 'held', current };
@@ -112,13 +117,14 @@ export class PostgresLeaseStore implements LeaseStore {
     const rows = await this.#query<{ token: string }>(
       'renew',
       `UPDATE ${this.#table} SET ttl_ms = $4::integer, expires_at = now() + $4::integer * interval '1 millisecond'
-       WHERE key = $1 AND holder = $2 AND token = $3 AND expires_at > now()
+       WHERE key = $1 AND holder = $2 AND token = $3 AND version = $5 AND expires_at > now()
        RETURNING token`,
-      [request.key, request.holder, request.token, ttlMs],
+      [request.key, request.holder, request.token, ttlMs, request.version],
     );
-    if (rows.length > 0) return { ok: true, lease: { key: request.key, holder: request.holder, token: request.token, ttlMs } };
+    const { key, holder, token, version } = request;
+    if (rows.length > 0) return { ok: true, lease: { key, holder, token, version, ttlMs } };
     const current = await this.read(request.key);
-    const mine = current !== null && current.holder === request.holder && current.token === request.token;
+    const mine = current !== null && current.holder === holder && current.token === token && current.version === version;
     return { ok: false, reason: mine ? 'expired' : 'not-holder', current };
   }
 
@@ -126,8 +132,8 @@ export class PostgresLeaseStore implements LeaseStore {
     const rows = await this.#query(
       'release',
       `UPDATE ${this.#table} SET holder = NULL, expires_at = now()
-       WHERE key = $1 AND holder = $2 AND token = $3 RETURNING 1`,
-      [request.key, request.holder, request.token],
+       WHERE key = $1 AND holder = $2 AND token = $3 AND version = $4 RETURNING 1`,
+      [request.key, request.holder, request.token, request.version],
     );
     return rows.length > 0;
   }
@@ -135,14 +141,14 @@ export class PostgresLeaseStore implements LeaseStore {
   async read(key: string): Promise<LeaseInfo | null> {
     const rows = await this.#query<Row>(
       'read',
-      `SELECT holder, token, ttl_ms, (extract(epoch FROM expires_at - now()) * 1000)::float8 AS expires_in_ms
+      `SELECT holder, token, version, ttl_ms, (extract(epoch FROM expires_at - now()) * 1000)::float8 AS expires_in_ms
        FROM ${this.#table} WHERE key = $1`,
       [key],
     );
     const row = rows[0];
     if (!row) return null;
     const expiresInMs = row.holder === null ? 0 : Math.round(row.expires_in_ms);
-    return { key, holder: row.holder, token: this.#token(row.token), ttlMs: row.ttl_ms, expiresInMs };
+    return { key, holder: row.holder, token: this.#token(row.token), version: this.#integer('version', row.version), ttlMs: row.ttl_ms, expiresInMs };
   }
 
   /** `await using store = ...`: closes the store on scope exit (leases are not released). */
@@ -186,9 +192,12 @@ export class PostgresLeaseStore implements LeaseStore {
            key text PRIMARY KEY,
            holder text,
            token bigint NOT NULL,
+           version bigint NOT NULL DEFAULT 0,
            ttl_ms integer NOT NULL,
            expires_at timestamptz NOT NULL)`,
       );
+      // Tables created before grant versions existed get the column (their rows start at 0).
+      await client.query(`ALTER TABLE ${this.#table} ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 0`);
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -199,9 +208,13 @@ export class PostgresLeaseStore implements LeaseStore {
   }
 
   #token(value: string): number {
-    const token = Number(value);
-    if (!Number.isSafeInteger(token)) throw new StoreCorruptError(`postgres table ${this.#table}`, `token ${value} is not a safe integer`);
-    return token;
+    return this.#integer('token', value);
+  }
+
+  #integer(column: string, value: string): number {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n)) throw new StoreCorruptError(`postgres table ${this.#table}`, `${column} ${value} is not a safe integer`);
+    return n;
   }
 
   #classify(operation: string, error: unknown): Error {

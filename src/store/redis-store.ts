@@ -4,6 +4,7 @@ import { HeartbeatLabError, StoreCorruptError, StoreUnavailableError } from '../
 import type {
   AcquireRequest,
   AcquireResult,
+  LeaseGrant,
   LeaseInfo,
   LeaseStore,
   ReleaseRequest,
@@ -11,7 +12,7 @@ import type {
   RenewResult,
 } from './lease-store.js';
 import { asDriver, type RedisClient } from './driver-clients.js';
-import { importDriver } from './open-store.js';
+import { importDriver } from './drivers.js';
 
 /** Options of {@link RedisLeaseStore}. */
 export interface RedisLeaseStoreOptions {
@@ -29,7 +30,8 @@ export interface RedisLeaseStoreOptions {
 
 /*
  * Data layout, per lease key K (the `{K}` hash tag keeps both keys in one cluster slot):
- *   <prefix>{K}        hash  holder (absent when free), token, ttl (ms), exp (server epoch ms)
+ *   <prefix>{K}        hash  holder (absent when free), token, ver (grant version; absent = 0),
+ *                            ttl (ms), exp (server epoch ms)
  *   <prefix>{K}:token  string, last fencing token issued; never expires
  * Expiry is judged with redis.call('TIME') inside each script, so on the server's clock.
  * Every script validates before it writes: Lua errors do not roll back earlier writes.
@@ -43,10 +45,10 @@ local function load(k)
   local kind = redis.call('TYPE', k)['ok']
   if kind == 'none' then return nil end
   if kind ~= 'hash' then return 'key holds a ' .. kind .. ', not a hash' end
-  local v = redis.call('HMGET', k, 'holder', 'token', 'ttl', 'exp')
-  local token, ttl, exp = tonumber(v[2]), tonumber(v[3]), tonumber(v[4])
-  if not token or not ttl or not exp then return 'hash fields token/ttl/exp are missing or not numbers' end
-  return { holder = v[1], token = token, ttl = ttl, exp = exp }
+  local v = redis.call('HMGET', k, 'holder', 'token', 'ttl', 'exp', 'ver')
+  local token, ttl, exp, ver = tonumber(v[2]), tonumber(v[3]), tonumber(v[4]), tonumber(v[5] or '0')
+  if not token or not ttl or not exp or not ver then return 'hash fields token/ttl/exp/ver are missing or not numbers' end
+  return { holder = v[1], token = token, ttl = ttl, exp = exp, ver = ver }
 end
 local function counter(k)
   local kind = redis.call('TYPE', k)['ok']
@@ -57,10 +59,13 @@ local function counter(k)
   return n
 end
 local function info(status, e, now)
-  if not e then return { status, false, 0, 0, 0, 0 } end
+  if not e then return { status, false, 0, 0, 0, 0, 0 } end
   local left = 0
   if e.holder then left = e.exp - now end
-  return { status, e.holder, e.token, e.ttl, left, 1 }
+  return { status, e.holder, e.token, e.ttl, left, 1, e.ver }
+end
+local function is_grant(e, holder, token, ver)
+  return e and e.holder == holder and e.token == tonumber(token) and e.ver == tonumber(ver)
 end
 `;
 
@@ -71,34 +76,36 @@ if type(e) == 'string' then return { 'corrupt', e } end
 local c, cerr = counter(KEYS[2])
 if cerr then return { 'corrupt', cerr } end
 local holder, ttl = ARGV[1], tonumber(ARGV[2])
+local ver = 1
+if e then ver = e.ver + 1 end
 if e and e.holder and e.exp > now then
   if e.holder ~= holder then return info('held', e, now) end
-  redis.call('HSET', KEYS[1], 'ttl', ttl, 'exp', now + ttl)
-  return { 'ok', holder, e.token, ttl, ttl, 1 }
+  redis.call('HSET', KEYS[1], 'ttl', ttl, 'exp', now + ttl, 'ver', ver)
+  return { 'ok', holder, e.token, ttl, ttl, 1, ver }
 end
 local last = c
 if e and e.token > last then last = e.token end
 local token = last + 1
 redis.call('SET', KEYS[2], token)
-redis.call('HSET', KEYS[1], 'holder', holder, 'token', token, 'ttl', ttl, 'exp', now + ttl)
-return { 'ok', holder, token, ttl, ttl, 1 }
+redis.call('HSET', KEYS[1], 'holder', holder, 'token', token, 'ttl', ttl, 'exp', now + ttl, 'ver', ver)
+return { 'ok', holder, token, ttl, ttl, 1, ver }
 `;
 
 const RENEW = `${PRELUDE}
 local now = now_ms()
 local e = load(KEYS[1])
 if type(e) == 'string' then return { 'corrupt', e } end
-if not e or e.holder ~= ARGV[1] or e.token ~= tonumber(ARGV[2]) then return info('not-holder', e, now) end
+if not is_grant(e, ARGV[1], ARGV[2], ARGV[4]) then return info('not-holder', e, now) end
 if e.exp <= now then return info('expired', e, now) end
 local ttl = tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 'ttl', ttl, 'exp', now + ttl)
-return { 'ok', e.holder, e.token, ttl, ttl, 1 }
+return { 'ok', e.holder, e.token, ttl, ttl, 1, e.ver }
 `;
 
 const RELEASE = `${PRELUDE}
 local e = load(KEYS[1])
 if type(e) == 'string' then return { 'corrupt', e } end
-if not e or e.holder ~= ARGV[1] or e.token ~= tonumber(ARGV[2]) then return { 'no' } end
+if not is_grant(e, ARGV[1], ARGV[2], ARGV[3]) then return { 'no' } end
 redis.call('HDEL', KEYS[1], 'holder')
 redis.call('HSET', KEYS[1], 'exp', now_ms())
 return { 'ok' }
@@ -112,12 +119,12 @@ if e then return info('ok', e, now) end
 local c, cerr = counter(KEYS[2])
 if cerr then return { 'corrupt', cerr } end
 if c == 0 then return { 'none' } end
-return { 'ok', false, c, 0, 0, 1 }
+return { 'ok', false, c, 0, 0, 1, 0 }
 `;
 
 const SCRIPTS = { heartbeatLabAcquire: ACQUIRE, heartbeatLabRenew: RENEW, heartbeatLabRelease: RELEASE, heartbeatLabRead: READ };
 type ScriptName = keyof typeof SCRIPTS;
-type Reply = [string, string | null, number, number, number, number] | [string, string];
+type Reply = [string, string | null, number, number, number, number, number] | [string, string];
 
 /**
  * Lease store on Redis (ioredis). Each operation is one Lua script, so it is atomic, and TTLs are
@@ -177,7 +184,7 @@ export class RedisLeaseStore implements LeaseStore {
   }
 
   async renew(request: RenewRequest): Promise<RenewResult> {
-    const args = [request.holder, String(request.token), ttlArg(request.ttlMs)];
+    const args = [request.holder, String(request.token), ttlArg(request.ttlMs), String(request.version)];
     const reply = await this.#run('heartbeatLabRenew', request.key, args);
     if (reply[0] === 'ok') return { ok: true, lease: grantOf(request.key, reply) };
     const reason = reply[0] === 'expired' ? 'expired' : 'not-holder';
@@ -185,7 +192,7 @@ export class RedisLeaseStore implements LeaseStore {
   }
 
   async release(request: ReleaseRequest): Promise<boolean> {
-    const reply = await this.#run('heartbeatLabRelease', request.key, [request.holder, String(request.token)]);
+    const reply = await this.#run('heartbeatLabRelease', request.key, [request.holder, String(request.token), String(request.version)]);
     return reply[0] === 'ok';
   }
 
@@ -268,15 +275,15 @@ function ttlArg(ttlMs: number): string {
   return String(Math.max(1, Math.ceil(ttlMs)));
 }
 
-function grantOf(key: string, reply: Reply): { key: string; holder: string; token: number; ttlMs: number } {
-  const [, holder, token, ttlMs] = reply as unknown as [string, string, number, number];
-  return { key, holder, token, ttlMs };
+function grantOf(key: string, reply: Reply): LeaseGrant {
+  const [, holder, token, ttlMs, , , version] = reply as unknown as [string, string, number, number, number, number, number];
+  return { key, holder, token, version, ttlMs };
 }
 
 function infoOf(key: string, reply: Reply): LeaseInfo | null {
-  const [, holder, token, ttlMs, expiresInMs, present] = reply as [string, string | null, number, number, number, number];
+  const [, holder, token, ttlMs, expiresInMs, present, version] = reply as [string, string | null, number, number, number, number, number];
   if (present !== 1) return null;
-  return { key, holder: holder ?? null, token, ttlMs, expiresInMs: holder === null ? 0 : expiresInMs };
+  return { key, holder: holder ?? null, token, version, ttlMs, expiresInMs: holder === null ? 0 : expiresInMs };
 }
 
 function loadIoredis(url: string): Promise<{ Redis: typeof Redis }> {

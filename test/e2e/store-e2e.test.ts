@@ -181,7 +181,7 @@ describe.each(CASES)('store e2e: $kind', (store) => {
         const idle = await leader.waitFor('idle', 10_000, (l) => l.event === 'idle');
         expect(idle.cleared).toBeGreaterThanOrEqual(1); // the session's own heartbeat timer is gone
         const holdUntil = Math.max(idle.t, Date.now()) + 10 * TIMING.ttlMs + TIMING.renewIntervalMs;
-        const probe = { key: 'e2e-latency-probe', holder: 'latency-probe', token: 0 };
+        const probe = { key: 'e2e-latency-probe', holder: 'latency-probe', token: 0, version: 0 };
         const renewLatencies: number[] = [];
         const wrong: Array<LeaseInfo | null> = [];
         let samples = 0;
@@ -192,7 +192,7 @@ describe.each(CASES)('store e2e: $kind', (store) => {
           if (info?.holder !== leader.identity || info.token !== token1 || !alive) wrong.push(info);
           if (probe.token === 0) {
             const got = await reader.acquire({ key: probe.key, holder: probe.holder, ttlMs: TIMING.ttlMs });
-            if (got.ok) probe.token = got.lease.token;
+            if (got.ok) ({ token: probe.token, version: probe.version } = got.lease);
           } else {
             const sentAt = performance.now();
             const renewed = await reader.renew({ ...probe, ttlMs: TIMING.ttlMs });

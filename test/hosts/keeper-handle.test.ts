@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { machineNow, type FromKeeper, type ToKeeper } from '../../src/hosts/host-protocol.js';
 import { KeeperHandle, type LinkEvents } from '../../src/hosts/keeper-handle.js';
 
-const lease = { key: 'k', holder: 'me', token: 7, ttlMs: 1000 };
+const lease = { key: 'k', holder: 'me', token: 7, version: 1, ttlMs: 1000 };
 
 /** A handle wired to a fake host: `deliver` plays the keeper's messages; with `autoExit` a `stop` ends the host. */
 function fakeHost({ autoExit = true } = {}) {

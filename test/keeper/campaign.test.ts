@@ -117,7 +117,7 @@ describe('keeper logs', () => {
     await Promise.all([b.campaign(), clock.runUntil(2_000)]);
     // Someone else takes the key from under b: its next renewal is refused.
     const lease = await store.read('k');
-    await store.release({ key: 'k', holder: 'b', token: lease?.token ?? 0 });
+    await store.release({ key: 'k', holder: 'b', token: lease?.token ?? 0, version: lease?.version ?? 0 });
     await store.acquire({ key: 'k', holder: 'intruder', ttlMs: TTL });
     await clock.runUntil(60_000);
     const stepDowns = chunks

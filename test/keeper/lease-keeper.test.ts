@@ -107,7 +107,7 @@ describe('acquire and renew', () => {
     expect(a.keeper.start()).toBe(a.keeper); // idempotent
     await w.run(0);
     await w.run(1);
-    expect(a.of('started-leading')).toEqual([{ at: 0, type: 'started-leading', args: [{ key: KEY, holder: 'a', token: 1, ttlMs: TTL }] }]);
+    expect(a.of('started-leading')).toEqual([{ at: 0, type: 'started-leading', args: [{ key: KEY, holder: 'a', token: 1, version: 1, ttlMs: TTL }] }]);
     expect(a.of('new-leader').map((e) => [e.at, ...e.args])).toEqual([[0, 'a', 1]]);
     expect(a.callbacks).toEqual([
       { at: 0, what: 'new-leader', value: ['a', 1] },

@@ -116,7 +116,34 @@ export function describeLeaseStoreConformance(
       expect(first.ok && second.ok).toBe(true);
       if (!first.ok || !second.ok) return;
       expect(second.lease.token).toBe(first.lease.token);
-      expect(await store.read(k)).toMatchObject({ holder: 'a', token: first.lease.token });
+      expect(await store.read(k)).toMatchObject({ holder: 'a', token: first.lease.token, version: second.lease.version });
+    });
+
+    test('a renew or release of an earlier grant never acts on a re-acquired one (same holder, same token)', async () => {
+      const store = await open();
+      const k = key('grant');
+      const first = await store.acquire({ key: k, holder: 'a', ttlMs: LONG_TTL_MS });
+      if (!first.ok) throw new Error('acquire failed');
+      // A renewal keeps the grant's version.
+      const renewed = await store.renew({ ...first.lease, ttlMs: LONG_TTL_MS });
+      expect(renewed).toMatchObject({ ok: true, lease: { token: first.lease.token, version: first.lease.version } });
+      const second = await store.acquire({ key: k, holder: 'a', ttlMs: LONG_TTL_MS });
+      if (!second.ok) throw new Error('re-acquire failed');
+      expect(second.lease.token).toBe(first.lease.token);
+      expect(second.lease.version).toBeGreaterThan(first.lease.version);
+      // The first grant's late renewal and release are refused and change nothing.
+      const lateRenew = await store.renew({ ...first.lease, ttlMs: LONG_TTL_MS });
+      expect(lateRenew).toMatchObject({ ok: false, reason: 'not-holder', current: { holder: 'a', token: second.lease.token, version: second.lease.version } });
+      expect(await store.release(first.lease)).toBe(false);
+      expect(await store.read(k)).toMatchObject({ holder: 'a', token: second.lease.token, version: second.lease.version });
+      expect((await store.acquire({ key: k, holder: 'b', ttlMs: LONG_TTL_MS })).ok).toBe(false);
+      // The current grant still renews and releases; a later grant (new holder) gets a higher version too.
+      expect(await store.renew({ ...second.lease, ttlMs: LONG_TTL_MS })).toMatchObject({ ok: true });
+      expect(await store.release(second.lease)).toBe(true);
+      const third = await store.acquire({ key: k, holder: 'b', ttlMs: LONG_TTL_MS });
+      if (!third.ok) throw new Error('acquire after release failed');
+      expect(third.lease.version).toBeGreaterThan(second.lease.version);
+      expect(await store.release(second.lease)).toBe(false);
     });
 
     test('renews only for the holder with the current token', async () => {
@@ -124,14 +151,16 @@ export function describeLeaseStoreConformance(
       const k = key('renew');
       const granted = await store.acquire({ key: k, holder: 'a', ttlMs: LONG_TTL_MS });
       if (!granted.ok) throw new Error('acquire failed');
-      const { token } = granted.lease;
-      const renewed = await store.renew({ key: k, holder: 'a', token, ttlMs: LONG_TTL_MS });
-      expect(renewed).toMatchObject({ ok: true, lease: { key: k, holder: 'a', token } });
-      const wrongToken = await store.renew({ key: k, holder: 'a', token: token + 1, ttlMs: LONG_TTL_MS });
+      const { token, version } = granted.lease;
+      const renewed = await store.renew({ key: k, holder: 'a', token, version, ttlMs: LONG_TTL_MS });
+      expect(renewed).toMatchObject({ ok: true, lease: { key: k, holder: 'a', token, version } });
+      const wrongToken = await store.renew({ key: k, holder: 'a', token: token + 1, version, ttlMs: LONG_TTL_MS });
       expect(wrongToken).toMatchObject({ ok: false, reason: 'not-holder', current: { holder: 'a', token } });
-      const wrongHolder = await store.renew({ key: k, holder: 'b', token, ttlMs: LONG_TTL_MS });
+      const wrongHolder = await store.renew({ key: k, holder: 'b', token, version, ttlMs: LONG_TTL_MS });
       expect(wrongHolder).toMatchObject({ ok: false, reason: 'not-holder', current: { holder: 'a', token } });
-      const unknown = await store.renew({ key: key('never'), holder: 'a', token: 1, ttlMs: LONG_TTL_MS });
+      const wrongVersion = await store.renew({ key: k, holder: 'a', token, version: version + 1, ttlMs: LONG_TTL_MS });
+      expect(wrongVersion).toMatchObject({ ok: false, reason: 'not-holder', current: { holder: 'a', token, version } });
+      const unknown = await store.renew({ key: key('never'), holder: 'a', token: 1, version: 1, ttlMs: LONG_TTL_MS });
       expect(unknown).toMatchObject({ ok: false, reason: 'not-holder' });
     });
 
@@ -142,7 +171,7 @@ export function describeLeaseStoreConformance(
       const a = await store.acquire({ key: k, holder: 'a', ttlMs: ttl });
       if (!a.ok) throw new Error('acquire failed');
       await expire(store, k, 'a', ttl);
-      const late = await store.renew({ key: k, holder: 'a', token: a.lease.token, ttlMs: ttl });
+      const late = await store.renew({ ...a.lease, ttlMs: ttl });
       expect(late.ok).toBe(false);
       if (late.ok) return;
       expect(['expired', 'not-holder']).toContain(late.reason);
@@ -160,9 +189,9 @@ export function describeLeaseStoreConformance(
       await expire(store, k, 'a', ttl);
       const b = await store.acquire({ key: k, holder: 'b', ttlMs: LONG_TTL_MS });
       if (!b.ok) throw new Error('takeover failed');
-      const stale = await store.renew({ key: k, holder: 'a', token: a.lease.token, ttlMs: ttl });
+      const stale = await store.renew({ ...a.lease, ttlMs: ttl });
       expect(stale).toMatchObject({ ok: false, reason: 'not-holder', current: { holder: 'b', token: b.lease.token } });
-      expect(await store.release({ key: k, holder: 'a', token: a.lease.token })).toBe(false);
+      expect(await store.release(a.lease)).toBe(false);
       expect(await store.read(k)).toMatchObject({ holder: 'b', token: b.lease.token });
     });
 
@@ -171,12 +200,13 @@ export function describeLeaseStoreConformance(
       const k = key('release');
       const a = await store.acquire({ key: k, holder: 'a', ttlMs: LONG_TTL_MS });
       if (!a.ok) throw new Error('acquire failed');
-      const { token } = a.lease;
-      expect(await store.release({ key: k, holder: 'b', token })).toBe(false);
-      expect(await store.release({ key: k, holder: 'a', token: token + 1 })).toBe(false);
-      expect(await store.release({ key: k, holder: 'a', token })).toBe(true);
+      const { token, version } = a.lease;
+      expect(await store.release({ key: k, holder: 'b', token, version })).toBe(false);
+      expect(await store.release({ key: k, holder: 'a', token: token + 1, version })).toBe(false);
+      expect(await store.release({ key: k, holder: 'a', token, version: version + 1 })).toBe(false);
+      expect(await store.release({ key: k, holder: 'a', token, version })).toBe(true);
       expect(await store.read(k)).toMatchObject({ key: k, holder: null, token });
-      const after = await store.renew({ key: k, holder: 'a', token, ttlMs: LONG_TTL_MS });
+      const after = await store.renew({ key: k, holder: 'a', token, version, ttlMs: LONG_TTL_MS });
       expect(after.ok).toBe(false);
       const b = await store.acquire({ key: k, holder: 'b', ttlMs: LONG_TTL_MS });
       expect(b.ok).toBe(true);
@@ -191,7 +221,7 @@ export function describeLeaseStoreConformance(
         const r = await store.acquire({ key: k, holder, ttlMs: LONG_TTL_MS });
         if (!r.ok) throw new Error(`${holder} could not acquire: ${JSON.stringify(r.current)}`);
         tokens.push(r.lease.token);
-        expect(await store.release({ key: k, holder, token: r.lease.token })).toBe(true);
+        expect(await store.release(r.lease)).toBe(true);
       };
       await cycle('a');
       await cycle('b');
@@ -225,7 +255,7 @@ export function describeLeaseStoreConformance(
           if (!r.ok) expect(r).toMatchObject({ reason: 'held', current: { holder: winner.holder, token: winner.token } });
         }
         const index = Number(winner.holder.split('-r')[1]);
-        expect(await (stores[index] as LeaseStore).release({ key: k, holder: winner.holder, token: winner.token })).toBe(true);
+        expect(await (stores[index] as LeaseStore).release(winner)).toBe(true);
       }
     });
 
@@ -237,7 +267,7 @@ export function describeLeaseStoreConformance(
       const samples: number[] = [];
       for (let i = 0; i < 200; i++) {
         const started = performance.now();
-        const r = await store.renew({ key: k, holder: 'a', token: a.lease.token, ttlMs: LONG_TTL_MS });
+        const r = await store.renew({ ...a.lease, ttlMs: LONG_TTL_MS });
         samples.push(performance.now() - started);
         expect(r.ok).toBe(true);
       }
@@ -254,16 +284,16 @@ export function describeLeaseStoreConformance(
       const k = key('outage');
       const a = await store.acquire({ key: k, holder: 'a', ttlMs: LONG_TTL_MS });
       if (!a.ok) throw new Error('acquire failed');
-      const { token } = a.lease;
+      const { token, version } = a.lease;
       await harness.stop();
       try {
         const fresh = await harness.open().catch((error: unknown) => error);
         if (!(fresh instanceof Error)) opened.push(fresh as LeaseStore);
         const calls: Array<[string, () => Promise<unknown>]> = [
           ['read', () => store.read(k)],
-          ['renew', () => store.renew({ key: k, holder: 'a', token, ttlMs: LONG_TTL_MS })],
+          ['renew', () => store.renew({ key: k, holder: 'a', token, version, ttlMs: LONG_TTL_MS })],
           ['acquire', () => store.acquire({ key: k, holder: 'b', ttlMs: LONG_TTL_MS })],
-          ['release', () => store.release({ key: k, holder: 'a', token })],
+          ['release', () => store.release({ key: k, holder: 'a', token, version })],
         ];
         if (!(fresh instanceof Error)) calls.push(['read on a new instance', () => (fresh as LeaseStore).read(k)]);
         for (const [label, call] of calls) {
@@ -281,7 +311,7 @@ export function describeLeaseStoreConformance(
       }
       const info = await eventually(() => store.read(k));
       expect(info).toMatchObject({ key: k, holder: 'a', token });
-      expect(await store.renew({ key: k, holder: 'a', token, ttlMs: LONG_TTL_MS })).toMatchObject({ ok: true });
+      expect(await store.renew({ key: k, holder: 'a', token, version, ttlMs: LONG_TTL_MS })).toMatchObject({ ok: true });
       expect((await store.acquire({ key: k, holder: 'b', ttlMs: LONG_TTL_MS })).ok).toBe(false);
     });
   });

@@ -63,29 +63,33 @@ async function litter(): Promise<string[]> {
 describe('FileLeaseStore contract', () => {
   it('acquires a free key, refuses others while held, and re-acquire by the holder keeps the token', async () => {
     const a = await store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 });
-    expect(a).toEqual({ ok: true, lease: { key: 'k', holder: 'a', token: 1, ttlMs: 1000 } });
+    expect(a).toEqual({ ok: true, lease: { key: 'k', holder: 'a', token: 1, version: 1, ttlMs: 1000 } });
 
     clock.advance(400);
     const b = await store.acquire({ key: 'k', holder: 'b', ttlMs: 1000 });
-    expect(b).toEqual({ ok: false, reason: 'held', current: { key: 'k', holder: 'a', token: 1, ttlMs: 1000, expiresInMs: 600 } });
+    expect(b).toEqual({ ok: false, reason: 'held', current: { key: 'k', holder: 'a', token: 1, version: 1, ttlMs: 1000, expiresInMs: 600 } });
 
     const again = await store.acquire({ key: 'k', holder: 'a', ttlMs: 2000 });
-    expect(again).toEqual({ ok: true, lease: { key: 'k', holder: 'a', token: 1, ttlMs: 2000 } });
+    expect(again).toEqual({ ok: true, lease: { key: 'k', holder: 'a', token: 1, version: 2, ttlMs: 2000 } });
     expect((await store.read('k'))?.expiresInMs).toBe(2000);
     expect(await litter()).toEqual([]);
   });
 
   it('renews only for holder + token, and not after expiry', async () => {
     await store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 });
-    expect(await store.renew({ key: 'k', holder: 'b', token: 1, ttlMs: 1000 })).toMatchObject({ ok: false, reason: 'not-holder', current: { holder: 'a' } });
-    expect(await store.renew({ key: 'k', holder: 'a', token: 2, ttlMs: 1000 })).toMatchObject({ ok: false, reason: 'not-holder' });
+    expect(await store.renew({ key: 'k', holder: 'b', token: 1, version: 1, ttlMs: 1000 })).toMatchObject({ ok: false, reason: 'not-holder', current: { holder: 'a' } });
+    expect(await store.renew({ key: 'k', holder: 'a', token: 2, version: 1, ttlMs: 1000 })).toMatchObject({ ok: false, reason: 'not-holder' });
+    expect(await store.renew({ key: 'k', holder: 'a', token: 1, version: 2, ttlMs: 1000 })).toMatchObject({ ok: false, reason: 'not-holder' });
     clock.advance(900);
-    expect(await store.renew({ key: 'k', holder: 'a', token: 1, ttlMs: 500 })).toEqual({ ok: true, lease: { key: 'k', holder: 'a', token: 1, ttlMs: 500 } });
+    expect(await store.renew({ key: 'k', holder: 'a', token: 1, version: 1, ttlMs: 500 })).toEqual({
+      ok: true,
+      lease: { key: 'k', holder: 'a', token: 1, version: 1, ttlMs: 500 },
+    });
     clock.advance(500);
-    expect(await store.renew({ key: 'k', holder: 'a', token: 1, ttlMs: 500 })).toEqual({
+    expect(await store.renew({ key: 'k', holder: 'a', token: 1, version: 1, ttlMs: 500 })).toEqual({
       ok: false,
       reason: 'expired',
-      current: { key: 'k', holder: 'a', token: 1, ttlMs: 500, expiresInMs: 0 },
+      current: { key: 'k', holder: 'a', token: 1, version: 1, ttlMs: 500, expiresInMs: 0 },
     });
     clock.advance(250);
     expect((await store.read('k'))?.expiresInMs).toBe(-250); // the file remembers the expired holder
@@ -95,17 +99,17 @@ describe('FileLeaseStore contract', () => {
     await store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 });
     clock.advance(1000);
     expect(await store.acquire({ key: 'k', holder: 'b', ttlMs: 1000 })).toMatchObject({ ok: true, lease: { holder: 'b', token: 2 } });
-    expect(await store.release({ key: 'k', holder: 'a', token: 1 })).toBe(false);
-    expect(await store.release({ key: 'k', holder: 'b', token: 2 })).toBe(true);
-    expect(await store.read('k')).toEqual({ key: 'k', holder: null, token: 2, ttlMs: 1000, expiresInMs: 0 });
-    expect(await store.release({ key: 'k', holder: 'b', token: 2 })).toBe(false);
+    expect(await store.release({ key: 'k', holder: 'a', token: 1, version: 1 })).toBe(false);
+    expect(await store.release({ key: 'k', holder: 'b', token: 2, version: 2 })).toBe(true);
+    expect(await store.read('k')).toEqual({ key: 'k', holder: null, token: 2, version: 2, ttlMs: 1000, expiresInMs: 0 });
+    expect(await store.release({ key: 'k', holder: 'b', token: 2, version: 2 })).toBe(false);
     expect(await store.acquire({ key: 'k', holder: 'b', ttlMs: 1000 })).toMatchObject({ ok: true, lease: { token: 3 } });
   });
 
   it('keeps keys apart and tokens across a new instance on the same path', async () => {
     await store.acquire({ key: 'x', holder: 'a', ttlMs: 1000 });
     await store.acquire({ key: 'y', holder: 'a', ttlMs: 1000 });
-    await store.release({ key: 'x', holder: 'a', token: 1 });
+    await store.release({ key: 'x', holder: 'a', token: 1, version: 1 });
     await store.close();
     await expect(store.read('x')).rejects.toThrow(/closed/);
 
@@ -116,8 +120,8 @@ describe('FileLeaseStore contract', () => {
     expect(onDisk).toEqual({
       version: 1,
       leases: {
-        x: { holder: 'b', token: 2, ttlMs: 1000, expiresAtWallMs: clock.t + 1000 },
-        y: { holder: 'a', token: 1, ttlMs: 1000, expiresAtWallMs: clock.t + 1000 },
+        x: { holder: 'b', token: 2, version: 2, ttlMs: 1000, expiresAtWallMs: clock.t + 1000 },
+        y: { holder: 'a', token: 1, version: 1, ttlMs: 1000, expiresAtWallMs: clock.t + 1000 },
       },
     });
   });
@@ -135,8 +139,8 @@ describe('FileLeaseStore contract', () => {
 
   it('never creates the lease file from renew, release or read', async () => {
     expect(await store.read('k')).toBeNull();
-    expect(await store.renew({ key: 'k', holder: 'a', token: 1, ttlMs: 1000 })).toEqual({ ok: false, reason: 'not-holder', current: null });
-    expect(await store.release({ key: 'k', holder: 'a', token: 1 })).toBe(false);
+    expect(await store.renew({ key: 'k', holder: 'a', token: 1, version: 1, ttlMs: 1000 })).toEqual({ ok: false, reason: 'not-holder', current: null });
+    expect(await store.release({ key: 'k', holder: 'a', token: 1, version: 1 })).toBe(false);
     expect(await readdir(dir)).toEqual([]);
   });
 
@@ -169,8 +173,8 @@ describe('FileLeaseStore corrupt files', () => {
     await writeFile(file, bytes);
     const operations = [
       () => store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 }),
-      () => store.renew({ key: 'k', holder: 'a', token: 1, ttlMs: 1000 }),
-      () => store.release({ key: 'k', holder: 'a', token: 1 }),
+      () => store.renew({ key: 'k', holder: 'a', token: 1, version: 1, ttlMs: 1000 }),
+      () => store.release({ key: 'k', holder: 'a', token: 1, version: 1 }),
       () => store.read('k'),
       () => store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 }),
     ];
@@ -228,7 +232,7 @@ describe('FileLeaseStore cross-process lock', () => {
 
     await writeFile(lockFile(), lockRecord(sleeper.pid!));
     await utimes(lockFile(), old, old);
-    expect(await store.renew({ key: 'k', holder: 'a', token: 1, ttlMs: 1000 })).toMatchObject({ ok: true });
+    expect(await store.renew({ key: 'k', holder: 'a', token: 1, version: 1, ttlMs: 1000 })).toMatchObject({ ok: true });
     expect(store.lockStats.staleBroken).toBe(2);
     expect(await litter()).toEqual([]);
   });

@@ -1,0 +1,38 @@
+/** Starts the reaper process (`reaper-main.ts`) that stops a command's process group if keeper dies. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { compiledEntryPath } from '../entry-path.js';
+import type { Logger } from '../logger.js';
+
+/** The running reaper: `done()` tells it keeper finished on purpose, so it exits without acting. */
+export interface Reaper {
+  done(): void;
+}
+
+/**
+ * Spawns the reaper for process group `pgid`, detached (its own group, so signals to the command's
+ * group or to keeper's do not reach it) and unreferenced. A failure to start is logged, not thrown:
+ * the command then runs unprotected against a keeper crash.
+ */
+export function startReaper(pgid: number, killGraceMs: number, log: Logger, mainPath = compiledEntryPath(import.meta.url, 'reaper-main')): Reaper | undefined {
+  let reaper: ChildProcess;
+  try {
+    reaper = spawn(process.execPath, [mainPath], {
+      stdio: ['pipe', 'ignore', 'inherit'],
+      detached: true,
+      env: { ...process.env, HEARTBEAT_LAB_REAPER_PGID: String(pgid), HEARTBEAT_LAB_REAPER_GRACE_MS: String(killGraceMs) },
+    });
+  } catch (error) {
+    log.warn({ err: error }, 'cannot start the reaper process');
+    return undefined;
+  }
+  reaper.on('error', (error) => log.warn({ err: error }, 'reaper process failed; the command is not protected against keeper crashes'));
+  reaper.stdin?.on('error', () => undefined);
+  reaper.unref();
+  return {
+    done: () => {
+      if (!reaper.stdin) return;
+      reaper.stdin.write('done\n');
+      reaper.stdin.end();
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/** `keeper run`'s flags, checked and resolved into a {@link RunPlan} before anything is opened or spawned. */
+import { randomBytes } from 'node:crypto';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { formatDurationMs } from '../duration.js';
+import { ConfigError, HeartbeatLabError } from '../errors.js';
+import { resolveKeeperOptions, type ResolvedKeeperOptions } from '../keeper/keeper-options.js';
+import type { LogLevel } from '../log-levels.js';
+import { parseDurationFlag } from './common.js';
+
+/** Options of `keeper run` as commander parses them. */
+export interface RunFlags {
+  readonly store: string;
+  readonly id: string;
+  readonly ttl: string;
+  readonly key: string;
+  readonly renewInterval?: string;
+  readonly renewDeadline?: string;
+  readonly requestTimeout?: string;
+  readonly killGrace?: string;
+  readonly progressFile?: string;
+  readonly maxProgressSilence?: string;
+  readonly logLevel?: LogLevel;
+}
+
+/** Everything `run` needs, checked. */
+export interface RunPlan {
+  readonly storeUrl: string;
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly name: string;
+  /** Holder identity in the store: `<name>/<pid>-<nonce>`, new for every run. */
+  readonly holder: string;
+  readonly keeper: ResolvedKeeperOptions;
+  readonly killGraceMs: number;
+  readonly progress: ProgressWatch | undefined;
+  readonly logLevel: LogLevel;
+}
+
+/** `--progress-file` and `--max-progress-silence`, resolved. */
+export interface ProgressWatch {
+  readonly path: string;
+  readonly silenceMs: number;
+  readonly pollMs: number;
+}
+
+const KEEPER_FLAGS: Readonly<Record<string, string>> = {
+  key: '--key',
+  identity: '--id',
+  ttlMs: '--ttl',
+  renewIntervalMs: '--renew-interval',
+  renewDeadlineMs: '--renew-deadline',
+  requestTimeoutMs: '--request-timeout',
+  retryIntervalMs: '--renew-interval (retries every renew-interval/4)',
+};
+
+/** Checks every input of `run` before anything is opened or spawned. Throws `ConfigError`. */
+export function planRun(command: readonly string[] | undefined, flags: RunFlags): RunPlan {
+  const [file, ...args] = command ?? [];
+  if (file === undefined || file === '') {
+    throw new HeartbeatLabError('E_INPUT', `no command${command === undefined ? ' (missing --)' : ' after --'}: put it last, like keeper run --store URL --id NAME --ttl 180s -- node app.js`);
+  }
+  if (typeof flags.id !== 'string' || !/^[\w.@:-]+$/.test(flags.id)) {
+    throw new ConfigError('--id', 'must be a non-empty name of letters, digits and . _ - @ :', flags.id);
+  }
+  const holder = `${flags.id}/${process.pid}-${randomBytes(3).toString('hex')}`;
+  const keeper = resolveKeeperFlags(flags, holder);
+  return {
+    storeUrl: flags.store,
+    file,
+    args,
+    name: flags.id,
+    holder,
+    keeper,
+    killGraceMs: killGrace(flags, keeper),
+    progress: progressWatch(flags),
+    logLevel: flags.logLevel ?? 'warn',
+  };
+}
+
+/** The keeper's options from the flags; a broken timing rule names the command-line flag. */
+function resolveKeeperFlags(flags: RunFlags, holder: string): ResolvedKeeperOptions {
+  const ttlMs = parseDurationFlag('--ttl', flags.ttl);
+  const optional = (flag: string, text: string | undefined): number | undefined => (text === undefined ? undefined : parseDurationFlag(flag, text));
+  try {
+    return resolveKeeperOptions({
+      key: flags.key,
+      identity: holder,
+      ttlMs,
+      renewIntervalMs: optional('--renew-interval', flags.renewInterval),
+      renewDeadlineMs: optional('--renew-deadline', flags.renewDeadline),
+      requestTimeoutMs: optional('--request-timeout', flags.requestTimeout),
+    });
+  } catch (error) {
+    if (error instanceof ConfigError && error.option in KEEPER_FLAGS) {
+      // Name the command-line flag, keep the rule and the arithmetic.
+      const flag = KEEPER_FLAGS[error.option] as string;
+      throw new HeartbeatLabError('E_CONFIG', error.message.replace(`invalid option ${error.option}:`, `invalid option ${flag} (${error.option}):`), { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Lease loss: the keeper steps down at the renew deadline; the store cannot hand the lease on
+ * before ttl after the last renewal, so the command must be dead within that margin.
+ */
+function killGrace(flags: RunFlags, keeper: ResolvedKeeperOptions): number {
+  const marginMs = Math.floor(keeper.ttlMs - keeper.renewDeadlineMs - keeper.requestTimeoutMs - keeper.driftMarginMs);
+  const killGraceMs = flags.killGrace === undefined ? Math.min(10_000, marginMs) : parseDurationFlag('--kill-grace', flags.killGrace);
+  if (killGraceMs > marginMs) {
+    throw new ConfigError(
+      '--kill-grace',
+      `must be at most ttl − renew deadline − request timeout − drift = ${formatDurationMs(marginMs)}, so a command stopped on lease loss is dead before the lease can pass to a successor`,
+      flags.killGrace,
+    );
+  }
+  return killGraceMs;
+}
+
+function progressWatch(flags: RunFlags): ProgressWatch | undefined {
+  if ((flags.progressFile === undefined) !== (flags.maxProgressSilence === undefined)) {
+    throw new ConfigError(
+      flags.progressFile === undefined ? '--max-progress-silence' : '--progress-file',
+      'needs its partner: give both --progress-file and --max-progress-silence, or neither',
+      flags.progressFile ?? flags.maxProgressSilence,
+    );
+  }
+  if (flags.progressFile === undefined || flags.maxProgressSilence === undefined) return undefined;
+  if (flags.progressFile === '') throw new ConfigError('--progress-file', 'must be a path', flags.progressFile);
+  const silenceMs = parseDurationFlag('--max-progress-silence', flags.maxProgressSilence);
+  const path = isAbsolute(flags.progressFile) ? flags.progressFile : resolvePath(flags.progressFile);
+  return { path, silenceMs, pollMs: Math.min(1_000, Math.max(10, Math.floor(silenceMs / 5))) };
+}
