@@ -131,6 +131,11 @@ export class FileLeaseStore implements LeaseStore {
   }
 
   /** Marks the store closed; the lease file and any leases in it are left as they are. */
+  /** `await using store = ...`: closes the store on scope exit (leases are not released). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
   }

@@ -11,6 +11,7 @@ import type {
   RenewRequest,
   RenewResult,
 } from './lease-store.js';
+import { asDriver, type RedisClient } from './driver-clients.js';
 import { importDriver } from './drivers.js';
 
 /** Options of {@link RedisLeaseStore}. */
@@ -157,8 +158,8 @@ export class RedisLeaseStore implements LeaseStore {
   #closed = false;
 
   /** Wraps an existing client; the store adds its scripts to it with `defineCommand`. */
-  constructor(client: Redis, options: RedisLeaseStoreOptions = {}) {
-    this.#redis = client;
+  constructor(client: RedisClient, options: RedisLeaseStoreOptions = {}) {
+    this.#redis = asDriver<Redis>(client);
     this.#prefix = options.keyPrefix ?? 'heartbeat-lab:';
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
     this.#closeClient = options.closeClient ?? false;
@@ -170,7 +171,7 @@ export class RedisLeaseStore implements LeaseStore {
     for (const [name, lua] of Object.entries(SCRIPTS)) {
       if (!(name in client)) client.defineCommand(name, { numberOfKeys: 2, lua });
     }
-    client.on('error', (error: unknown) => {
+    this.#redis.on('error', (error: unknown) => {
       this.#lastError = error;
     });
     // A restarted server may have come back with another configuration: check it again.
@@ -222,6 +223,11 @@ export class RedisLeaseStore implements LeaseStore {
   async read(key: string): Promise<LeaseInfo | null> {
     const reply = await this.#run('heartbeatLabRead', key, []);
     return reply[0] === 'none' ? null : infoOf(key, reply);
+  }
+
+  /** `await using store = ...`: closes the store on scope exit (leases are not released). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async close(): Promise<void> {
