@@ -24,6 +24,8 @@ export interface RunResult {
   readonly storeWrites: number;
   readonly wakeups: number;
   readonly keepAwakeActions: number;
+  /** Sessions a supervisor started again in place (not watchdog respawns). */
+  readonly sessionRestarts: number;
   /** Smallest time left on the lease (store's clock) when a renewal landed; Infinity when none did. */
   readonly minRenewalMarginMs: number;
   /** Split-brains + stale actions + non-increasing tokens. */
@@ -71,6 +73,7 @@ export class RunMetrics implements StoreObserver {
     staleActions: 0,
     storeWrites: 0,
     keepAwakeActions: 0,
+    sessionRestarts: 0,
   };
   #zombieMs = 0;
   #leaderlessMs = 0;
@@ -86,6 +89,12 @@ export class RunMetrics implements StoreObserver {
     if (kind === 'safety') this.#safety += 1;
     else this.#liveness += 1;
     if (this.#first === undefined || atMs < this.#first.atMs) this.#first = { check, atMs, detail };
+  }
+
+  /** A supervisor (`holder`) started a new session in place of one that ended. */
+  sessionRestarted(holder: string): void {
+    void holder;
+    this.counts.sessionRestarts += 1;
   }
 
   /** The watchdog replaced a live orchestrator that no fault had touched. */

@@ -8,6 +8,8 @@ export interface StrategySummary {
   readonly respawnsPerHourP95: number;
   readonly spuriousRespawnsPerHour: number;
   readonly restartsPerHour: number;
+  /** Sessions restarted in place by a supervisor, per hour (not respawns: the watchdog was not involved). */
+  readonly sessionRestartsPerHour: number;
   readonly crashes: number;
   /** p50 / max of failover times after real crashes; null when nothing crashed; 'never' when some crash had no failover. */
   readonly failoverP50Ms: number | 'never' | null;
@@ -64,6 +66,7 @@ export function summarize(strategy: string, results: readonly RunResult[]): Stra
     respawnsPerHourP95: round(percentile(respawns, 95)),
     spuriousRespawnsPerHour: round(mean(perHour((r) => r.spuriousRespawns))),
     restartsPerHour: round(mean(perHour((r) => r.restarts))),
+    sessionRestartsPerHour: round(mean(perHour((r) => r.sessionRestarts))),
     crashes: sum((r) => r.crashes),
     failoverP50Ms: failovers.length === 0 ? null : timeFigure(percentile(failovers, 50)),
     failoverMaxMs: failovers.length === 0 ? null : timeFigure(failovers[failovers.length - 1] as number),

@@ -8,7 +8,7 @@ import { SimClock } from './sim-clock.js';
 import { SimProcess } from './sim-process.js';
 import { SimStoreServer } from './sim-store.js';
 import { createStrategy } from './strategies/index.js';
-import type { Leadership, Strategy } from './strategies/strategy.js';
+import type { Leadership, Strategy, WatchdogChild } from './strategies/strategy.js';
 import { Trace } from './trace.js';
 
 export interface WorldOptions {
@@ -108,9 +108,14 @@ export class World {
     return orchestrator;
   }
 
+  /** What the watchdog spawns: an orchestrator, unless the strategy runs them under something of its own. */
+  spawnWatchdogChild(): WatchdogChild {
+    return this.strategy.spawnWatchdogChild?.(this) ?? this.spawnOrchestrator();
+  }
+
   async run(): Promise<RunResult> {
     this.strategy.setupWorld?.(this);
-    this.watchdog.child = this.spawnOrchestrator();
+    this.watchdog.child = this.spawnWatchdogChild();
     this.watchdog.start();
     new FaultEngine(this).start();
     this.#startWorkload();

@@ -1,5 +1,6 @@
 import { sleep } from '../../src/clock.js';
 import type { Orchestrator } from './orchestrator.js';
+import type { WatchdogChild } from '../strategies/strategy.js';
 import type { Rng } from '../rng.js';
 import type { World } from '../world.js';
 
@@ -17,7 +18,7 @@ export class Watchdog {
   #pendingSince: number | undefined;
   #pendingIdentity: string | undefined;
   /** The orchestrator this watchdog spawned and would kill; forgotten when the watchdog restarts. */
-  child: Orchestrator | undefined;
+  child: WatchdogChild | undefined;
   #downUntil = -1;
   polls = 0;
   readonly #respawnRng: Rng;
@@ -80,7 +81,7 @@ export class Watchdog {
   }
 
   /** Kills `victim` (if alive) and spawns its successor after the respawn delay. */
-  replace(victim: Orchestrator | undefined): void {
+  replace(victim: WatchdogChild | undefined): void {
     const world = this.#world;
     if (victim !== undefined && victim.proc.alive) {
       world.strategy.beforeWatchdogKill?.(victim, world);
@@ -92,7 +93,7 @@ export class Watchdog {
     const downUntil = this.#downUntil;
     world.clock.setTimeout(() => {
       // A watchdog that went down meanwhile never spawns (its child process died with it).
-      if (this.#downUntil === downUntil) this.child = world.spawnOrchestrator();
+      if (this.#downUntil === downUntil) this.child = world.spawnWatchdogChild();
     }, this.#respawnRng.uniformMs(world.scenario.watchdog.respawnDelay));
   }
 

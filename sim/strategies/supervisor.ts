@@ -1,0 +1,224 @@
+import type { TimerHandle } from '../../src/clock.js';
+import type { SessionExit, SessionSignal, SessionSpawner, SessionStart, SupervisedSession } from '../../src/supervisor/session.js';
+import { Supervisor, type SupervisorOutcome } from '../../src/supervisor/supervisor.js';
+import type { Orchestrator } from '../actors/orchestrator.js';
+import type { Rng } from '../rng.js';
+import type { StrategySpec } from '../scenario/types.js';
+import type { SimProcess, ThreadClock } from '../sim-process.js';
+import type { World } from '../world.js';
+import type { Leadership, Strategy, WatchdogChild } from './strategy.js';
+
+/** The exit code of a finished supervisor process, as `keeper run` gives it. */
+function exitCodeOf(outcome: SupervisorOutcome): number {
+  switch (outcome.kind) {
+    case 'exited':
+      return outcome.exit.code ?? (outcome.exit.signal === 'SIGTERM' ? 143 : 137);
+    case 'restart-limit':
+      return 77;
+    case 'lease-lost':
+      return 75;
+    case 'stuck':
+      return 76;
+    case 'spawn-failed':
+      return 127;
+    case 'stopped':
+      return 143;
+  }
+}
+
+/**
+ * The fix that keeps sessions out of the watchdog's business: the shipped `Supervisor`
+ * (`src/supervisor/`, what `keeper run --restart` runs) on simulated time. The watchdog's child
+ * is the supervisor's process; it holds the lease with a `LeaseKeeper` and runs the orchestrator's
+ * sessions as its children. A session that ends (its host idled it, `idleEffect: exit`) is
+ * started again in place after its start-up time, with the same lease and token, so the watchdog
+ * sees a live child and a healthy lease. What is simulated here is only the world around the
+ * shipped code: processes, their start-up time, signals and the reaper that stops a session
+ * whose supervisor died.
+ */
+export function supervisorStrategy(spec: StrategySpec): Strategy {
+  const supervisors: SimSupervisor[] = [];
+  /** The supervisor whose spawner is creating a session right now (sessions are orchestrators the world spawns). */
+  let spawning: SimSupervisor | undefined;
+  return {
+    name: spec.name,
+    spawnWatchdogChild(world) {
+      const supervisor = new SimSupervisor(world, spec, `sup-${supervisors.length + 1}`, (run) => {
+        spawning = supervisor;
+        try {
+          return run();
+        } finally {
+          spawning = undefined;
+        }
+      });
+      supervisors.push(supervisor);
+      return supervisor;
+    },
+    startOrchestrator(orchestrator) {
+      if (spawning === undefined) throw new Error(`supervisor strategy: ${orchestrator.identity} was not spawned by a supervisor`);
+      return spawning.sessionLeadership(orchestrator);
+    },
+    worldWakeups: () => supervisors.reduce((sum, s) => sum + s.clock.wakeups, 0),
+  };
+}
+
+/** One supervisor process: the watchdog's child, the lease holder, the sessions' parent. */
+class SimSupervisor implements WatchdogChild, SessionSpawner {
+  readonly identity: string;
+  readonly proc: SimProcess;
+  readonly clock: ThreadClock;
+  readonly supervisor: Supervisor;
+  readonly leadership: Leadership;
+  faulted = false;
+  readonly #world: World;
+  readonly #rng: Rng;
+  readonly #inSpawn: <T>(run: () => T) => T;
+  #session: SimSession | undefined;
+  #done: Promise<unknown>;
+
+  constructor(world: World, spec: StrategySpec, identity: string, inSpawn: <T>(run: () => T) => T) {
+    this.#world = world;
+    this.#inSpawn = inSpawn;
+    this.identity = identity;
+    this.proc = world.spawnProcess(identity);
+    world.metrics.processStarted(identity);
+    this.proc.onExit(() => world.metrics.processDied(identity));
+    this.clock = this.proc.clock(this.proc.main);
+    this.#rng = world.rng.fork(`supervisor:${identity}`);
+    const keeperRng = world.rng.fork(`keeper:${identity}`);
+    const { scenario } = world;
+    this.supervisor = new Supervisor(world.server.client(identity, this.proc.main), this, {
+      keeper: {
+        key: world.key,
+        identity,
+        ttlMs: scenario.lease.ttlMs,
+        renewIntervalMs: scenario.keeper.renewIntervalMs,
+        renewDeadlineMs: scenario.keeper.renewDeadlineMs,
+        requestTimeoutMs: scenario.keeper.requestTimeoutMs,
+        random: () => keeperRng.next(),
+        maxProgressSilenceMs: spec.maxProgressSilenceMs,
+      },
+      clock: this.clock,
+      restart: spec.restart ?? 'on-exit',
+      maxRestarts: spec.maxRestarts,
+    });
+    this.leadership = {
+      leaderToken: () => this.supervisor.keeper.token,
+      terminate: () => this.terminate(),
+      wakeups: () => 0,
+      keeper: { thread: this.proc.main, client: identity },
+    };
+    this.#observe();
+    this.#done = this.supervisor.run().then((outcome) => {
+      const code = exitCodeOf(outcome);
+      if (world.trace.enabled) world.trace.emit(identity, 'supervisor-finished', { outcome: outcome.kind, exit: code });
+      this.proc.exit(code);
+    });
+    // The reaper: a session never outlives its supervisor (SIGTERM now, SIGKILL after the grace).
+    this.proc.onExit(() => this.#session?.reap(this.supervisor.options.killGraceMs));
+  }
+
+  #observe(): void {
+    const world = this.#world;
+    this.supervisor.on('session-started', ({ attempt }) => {
+      if (attempt > 0) world.metrics.sessionRestarted(this.identity);
+    });
+    if (!world.trace.enabled) return;
+    this.supervisor.on('session-exited', ({ attempt, exit, uptimeMs, restartInMs }) =>
+      world.trace.emit(this.identity, 'session-exited', { attempt, code: exit.code, signal: exit.signal, uptimeMs, restartInMs: restartInMs ?? null }),
+    );
+    this.supervisor.on('stopping-session', (info) => world.trace.emit(this.identity, 'stopping-session', info));
+  }
+
+  /** A planned restart or the watchdog's SIGTERM: stop the session and finish (bounded by the watchdog's own grace). */
+  async terminate(): Promise<void> {
+    this.proc.main.deliver(() => this.supervisor.signal('SIGTERM'));
+    await this.#done;
+  }
+
+  spawn(start: SessionStart): SupervisedSession {
+    const session = new SimSession(this.#world, this, start, this.#rng.uniformMs(this.#world.scenario.watchdog.respawnDelay));
+    this.#session = session;
+    return session;
+  }
+
+  /** Creates the session's orchestrator once its process has started up. */
+  startOrchestrator(): Orchestrator {
+    return this.#inSpawn(() => this.#world.spawnOrchestrator());
+  }
+
+  /** What a session sees: the token it was started with, trusted until it is stopped. */
+  sessionLeadership(orchestrator: Orchestrator): Leadership {
+    const token = this.#session?.token ?? null;
+    orchestrator.believe(token !== null);
+    const main = this.proc.main;
+    return {
+      leaderToken: () => token,
+      terminate: () => this.terminate(),
+      wakeups: () => 0,
+      // Work reports reach the supervisor like any message to its process.
+      reportWork: (pending, progressed) =>
+        main.deliver(() => (progressed ? this.supervisor.progress(pending) : this.supervisor.setPendingWork(pending))),
+      keeper: { thread: main, client: this.identity },
+    };
+  }
+}
+
+/**
+ * One session process, as its supervisor's spawner sees it: it starts up for `startupMs` (no
+ * orchestrator work yet, its host's idle clock not running), then runs an orchestrator. Its end
+ * reaches the supervisor like SIGCHLD, on the supervisor's thread.
+ */
+class SimSession implements SupervisedSession {
+  readonly id: string;
+  readonly token: number;
+  readonly gone: Promise<SessionExit>;
+  readonly #world: World;
+  readonly #parent: SimSupervisor;
+  #orchestrator: Orchestrator | undefined;
+  #startup: TimerHandle | undefined;
+  #ended = false;
+  #resolve!: (exit: SessionExit) => void;
+
+  constructor(world: World, parent: SimSupervisor, start: SessionStart, startupMs: number) {
+    this.#world = world;
+    this.#parent = parent;
+    this.token = start.lease.token;
+    this.id = `${parent.identity}/session-${start.attempt}`;
+    this.gone = new Promise((resolve) => (this.#resolve = resolve));
+    this.#startup = world.clock.setTimeout(() => {
+      this.#startup = undefined;
+      const orchestrator = parent.startOrchestrator();
+      this.#orchestrator = orchestrator;
+      orchestrator.proc.onExit(() => this.#end(orchestrator.proc.exitStatus ?? { code: null, signal: 'SIGKILL' }));
+    }, startupMs);
+  }
+
+  signal(signal: SessionSignal): void {
+    if (signal === 'SIGHUP') return;
+    const orchestrator = this.#orchestrator;
+    if (orchestrator === undefined) {
+      // Still starting up: it dies at once.
+      if (this.#startup !== undefined) this.#world.clock.clearTimeout(this.#startup);
+      this.#startup = undefined;
+      this.#end({ code: null, signal });
+      return;
+    }
+    // SIGKILL acts at once; other signals are handled when the session's event loop runs.
+    if (signal === 'SIGKILL') orchestrator.proc.kill('SIGKILL');
+    else orchestrator.proc.main.deliver(() => orchestrator.proc.kill(signal));
+  }
+
+  /** The supervisor died: the reaper stops the session (SIGTERM, SIGKILL after the grace). */
+  reap(graceMs: number): void {
+    if (this.#ended) return;
+    this.signal('SIGTERM');
+    this.#world.clock.setTimeout(() => this.signal('SIGKILL'), graceMs);
+  }
+
+  #end(exit: SessionExit): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#parent.proc.main.deliver(() => this.#resolve(exit));
+  }
+}
