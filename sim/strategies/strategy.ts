@@ -28,13 +28,15 @@ export interface WatchdogChild {
 export interface Strategy {
   readonly name: string;
   /** Spawns what the watchdog tracks instead of an orchestrator (default: `world.spawnOrchestrator()`). */
-  spawnWatchdogChild?(world: World): WatchdogChild;
+  spawnWatchdogChild?(world: World, startupMs?: number): WatchdogChild;
   /** Once per run, before the first orchestrator starts. */
   setupWorld?(world: World): void;
   /** In each new orchestrator, inside its session. */
   startOrchestrator(orchestrator: Orchestrator, world: World): Leadership;
   /** The watchdog is about to kill `orchestrator` (respawn or planned restart). */
   beforeWatchdogKill?(child: WatchdogChild, world: World): void;
+  /** The watchdog is about to spawn a successor of `previous` (alive or not), whatever its policy. */
+  onWatchdogRespawn?(previous: WatchdogChild | undefined, world: World): void;
   /** Wake-ups spent outside orchestrators (e.g. a loop in the watchdog). */
   worldWakeups?(): number;
 }

@@ -1,4 +1,3 @@
-import type { TimerHandle } from '../../src/clock.js';
 import type { SessionExit, SessionSignal, SessionSpawner, SessionStart, SupervisedSession } from '../../src/supervisor/session.js';
 import { Supervisor, type SupervisorOutcome } from '../../src/supervisor/supervisor.js';
 import type { Orchestrator } from '../actors/orchestrator.js';
@@ -38,25 +37,24 @@ function exitCodeOf(outcome: SupervisorOutcome): number {
  */
 export function supervisorStrategy(spec: StrategySpec): Strategy {
   const supervisors: SimSupervisor[] = [];
-  /** The supervisor whose spawner is creating a session right now (sessions are orchestrators the world spawns). */
-  let spawning: SimSupervisor | undefined;
+  /** Which supervisor spawned each session (sessions are orchestrators the world spawns). */
+  const parents = new Map<Orchestrator, SimSupervisor>();
   return {
     name: spec.name,
-    spawnWatchdogChild(world) {
-      const supervisor = new SimSupervisor(world, spec, `sup-${supervisors.length + 1}`, (run) => {
-        spawning = supervisor;
-        try {
-          return run();
-        } finally {
-          spawning = undefined;
-        }
+    spawnWatchdogChild(world, startupMs) {
+      const supervisor = new SimSupervisor(world, spec, `sup-${supervisors.length + 1}`, startupMs ?? 0, (session) => {
+        // Start-up runs on the world's timers, so the session's strategy starts after this returns.
+        const orchestrator = world.spawnOrchestrator(session.startupMs);
+        parents.set(orchestrator, supervisor);
+        return orchestrator;
       });
       supervisors.push(supervisor);
       return supervisor;
     },
     startOrchestrator(orchestrator) {
-      if (spawning === undefined) throw new Error(`supervisor strategy: ${orchestrator.identity} was not spawned by a supervisor`);
-      return spawning.sessionLeadership(orchestrator);
+      const parent = parents.get(orchestrator);
+      if (parent === undefined) throw new Error(`supervisor strategy: ${orchestrator.identity} was not spawned by a supervisor`);
+      return parent.sessionLeadership(orchestrator);
     },
     worldWakeups: () => supervisors.reduce((sum, s) => sum + s.clock.wakeups, 0),
   };
@@ -72,16 +70,20 @@ class SimSupervisor implements WatchdogChild, SessionSpawner {
   faulted = false;
   readonly #world: World;
   readonly #rng: Rng;
-  readonly #inSpawn: <T>(run: () => T) => T;
+  readonly #spawnOrchestrator: (session: SimSession) => Orchestrator;
+  /** Start-up time of the first session (the watchdog's draw under respawn-if-gone). */
+  #firstStartupMs: number | undefined;
   #session: SimSession | undefined;
   #done: Promise<unknown>;
 
-  constructor(world: World, spec: StrategySpec, identity: string, inSpawn: <T>(run: () => T) => T) {
+  constructor(world: World, spec: StrategySpec, identity: string, firstStartupMs: number, spawnOrchestrator: (session: SimSession) => Orchestrator) {
     this.#world = world;
-    this.#inSpawn = inSpawn;
+    this.#spawnOrchestrator = spawnOrchestrator;
+    this.#firstStartupMs = firstStartupMs;
     this.identity = identity;
     this.proc = world.spawnProcess(identity);
-    world.metrics.processStarted(identity);
+    // The holder is this process; it serves (does leader work) only while a session of it runs.
+    world.metrics.processStarted(identity, false);
     this.proc.onExit(() => world.metrics.processDied(identity));
     this.clock = this.proc.clock(this.proc.main);
     this.#rng = world.rng.fork(`supervisor:${identity}`);
@@ -115,13 +117,13 @@ class SimSupervisor implements WatchdogChild, SessionSpawner {
       this.proc.exit(code);
     });
     // The reaper: a session never outlives its supervisor (SIGTERM now, SIGKILL after the grace).
-    this.proc.onExit(() => this.#session?.reap(this.supervisor.options.killGraceMs));
+    this.proc.onExit(() => this.#session?.reap(world, this.supervisor.options.killGraceMs));
   }
 
   #observe(): void {
     const world = this.#world;
     this.supervisor.on('session-started', ({ attempt }) => {
-      if (attempt > 0) world.metrics.sessionRestarted(this.identity);
+      if (attempt > 0) world.metrics.sessionRestarted();
     });
     if (!world.trace.enabled) return;
     this.supervisor.on('session-exited', ({ attempt, exit, uptimeMs, restartInMs }) =>
@@ -137,20 +139,25 @@ class SimSupervisor implements WatchdogChild, SessionSpawner {
   }
 
   spawn(start: SessionStart): SupervisedSession {
-    const session = new SimSession(this.#world, this, start, this.#rng.uniformMs(this.#world.scenario.watchdog.respawnDelay));
+    // A session takes the same start-up time as one the watchdog spawns (watchdog.respawnDelay).
+    const startupMs = this.#firstStartupMs ?? this.#rng.uniformMs(this.#world.scenario.watchdog.respawnDelay);
+    this.#firstStartupMs = undefined;
+    const session = new SimSession(this, start, startupMs);
     this.#session = session;
+    session.attach(this.#spawnOrchestrator(session));
     return session;
   }
 
-  /** Creates the session's orchestrator once its process has started up. */
-  startOrchestrator(): Orchestrator {
-    return this.#inSpawn(() => this.#world.spawnOrchestrator());
+  /** Its session ended: the holder does no leader work until the next one is up. */
+  sessionEnded(): void {
+    if (this.proc.alive) this.#world.metrics.serving(this.identity, false);
   }
 
-  /** What a session sees: the token it was started with, trusted until it is stopped. */
+  /** What a session sees once started up: the token it was started with, trusted until it is stopped. */
   sessionLeadership(orchestrator: Orchestrator): Leadership {
     const token = this.#session?.token ?? null;
     orchestrator.believe(token !== null);
+    if (token !== null) this.#world.metrics.serving(this.identity, true);
     const main = this.proc.main;
     return {
       leaderToken: () => token,
@@ -165,60 +172,48 @@ class SimSupervisor implements WatchdogChild, SessionSpawner {
 }
 
 /**
- * One session process, as its supervisor's spawner sees it: it starts up for `startupMs` (no
- * orchestrator work yet, its host's idle clock not running), then runs an orchestrator. Its end
- * reaches the supervisor like SIGCHLD, on the supervisor's thread.
+ * One session process, as its supervisor's spawner sees it: an orchestrator that starts up for
+ * `startupMs` (busy, its host's idle clock not running yet) and then works with the lease's token.
+ * Its end reaches the supervisor like SIGCHLD, on the supervisor's thread.
  */
 class SimSession implements SupervisedSession {
   readonly id: string;
   readonly token: number;
+  readonly startupMs: number;
   readonly gone: Promise<SessionExit>;
-  readonly #world: World;
   readonly #parent: SimSupervisor;
   #orchestrator: Orchestrator | undefined;
-  #startup: TimerHandle | undefined;
-  #ended = false;
   #resolve!: (exit: SessionExit) => void;
 
-  constructor(world: World, parent: SimSupervisor, start: SessionStart, startupMs: number) {
-    this.#world = world;
+  constructor(parent: SimSupervisor, start: SessionStart, startupMs: number) {
     this.#parent = parent;
     this.token = start.lease.token;
+    this.startupMs = startupMs;
     this.id = `${parent.identity}/session-${start.attempt}`;
     this.gone = new Promise((resolve) => (this.#resolve = resolve));
-    this.#startup = world.clock.setTimeout(() => {
-      this.#startup = undefined;
-      const orchestrator = parent.startOrchestrator();
-      this.#orchestrator = orchestrator;
-      orchestrator.proc.onExit(() => this.#end(orchestrator.proc.exitStatus ?? { code: null, signal: 'SIGKILL' }));
-    }, startupMs);
+  }
+
+  attach(orchestrator: Orchestrator): void {
+    this.#orchestrator = orchestrator;
+    const parent = this.#parent;
+    orchestrator.proc.onExit(() => {
+      parent.sessionEnded();
+      parent.proc.main.deliver(() => this.#resolve(orchestrator.proc.exitStatus ?? { code: null, signal: 'SIGKILL' }));
+    });
   }
 
   signal(signal: SessionSignal): void {
-    if (signal === 'SIGHUP') return;
     const orchestrator = this.#orchestrator;
-    if (orchestrator === undefined) {
-      // Still starting up: it dies at once.
-      if (this.#startup !== undefined) this.#world.clock.clearTimeout(this.#startup);
-      this.#startup = undefined;
-      this.#end({ code: null, signal });
-      return;
-    }
+    if (signal === 'SIGHUP' || orchestrator === undefined) return;
     // SIGKILL acts at once; other signals are handled when the session's event loop runs.
     if (signal === 'SIGKILL') orchestrator.proc.kill('SIGKILL');
     else orchestrator.proc.main.deliver(() => orchestrator.proc.kill(signal));
   }
 
   /** The supervisor died: the reaper stops the session (SIGTERM, SIGKILL after the grace). */
-  reap(graceMs: number): void {
-    if (this.#ended) return;
+  reap(world: World, graceMs: number): void {
+    if (this.#orchestrator?.proc.alive !== true) return;
     this.signal('SIGTERM');
-    this.#world.clock.setTimeout(() => this.signal('SIGKILL'), graceMs);
-  }
-
-  #end(exit: SessionExit): void {
-    if (this.#ended) return;
-    this.#ended = true;
-    this.#parent.proc.main.deliver(() => this.#resolve(exit));
+    world.clock.setTimeout(() => this.signal('SIGKILL'), graceMs);
   }
 }
