@@ -175,7 +175,7 @@ export class RedisLeaseStore implements LeaseStore {
       this.#lastError = error;
     });
     // A restarted server may have come back with another configuration: check it again.
-    client.on('ready', () => {
+    this.#redis.on('ready', () => {
       this.#durable = undefined;
     });
   }
