@@ -167,7 +167,7 @@ for (let rep = 0; rep < REPEATS; rep++) {
 }
 const identical = { workers1: cliOutputs[1] === cliOutputs[0], workers2: cliOutputs[2] === cliOutputs[0] };
 if (!identical.workers1 || !identical.workers2) throw new Error('sim run --workers n printed different output from --workers 0');
-if (`${inProcessJson}` !== JSON.stringify(JSON.parse(cliOutputs[0]))) throw new Error('the in-process pass and `sim run` disagree');
+if (`${inProcessJson}` !== JSON.stringify(JSON.parse(cliOutputs[0]).scenarios[0])) throw new Error('the in-process pass and `sim run` disagree');
 
 const summarizePass = (list) => {
   const wallMs = median(list.map((s) => s.wallMs));

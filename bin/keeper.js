@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The `keeper` command. Built TypeScript lives in dist/ (npm ci runs `prepare`, which compiles it).
-import { main } from '../dist/src/cli/keeper-main.js';
+// The `keeper` command. Built TypeScript lives in dist/ (`prepare` compiles it; see load-dist.js).
+import { loadDist } from './load-dist.js';
+
+const { main } = await loadDist('keeper', 'src/cli/keeper-main.js');
 
 // `keeper status | head -1`: a closed pipe is not an error worth a stack trace.
 process.stdout.on('error', (error) => {

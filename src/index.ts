@@ -28,8 +28,12 @@ export type {
   RenewResult,
 } from './store/lease-store.js';
 export { MemoryLeaseStore } from './store/memory-store.js';
-export { FileLeaseStore } from './store/file-store.js';
-export { openLeaseStore } from './store/open-store.js';
+export { FileLeaseStore, type FileLeaseStoreOptions } from './store/file-store.js';
+export { RedisLeaseStore, type RedisLeaseStoreOptions } from './store/redis-store.js';
+export { PostgresLeaseStore, type PostgresLeaseStoreOptions } from './store/postgres-store.js';
+export { EtcdLeaseStore, type EtcdLeaseStoreOptions } from './store/etcd-store.js';
+export type { EtcdClient, PgPool, RedisClient } from './store/driver-clients.js';
+export { openLeaseStore, type OpenLeaseStoreOptions } from './store/open-store.js';
 
 export { LeaseKeeper, type KeeperState, type LeaseKeeperEvents } from './keeper/lease-keeper.js';
 export {

@@ -1,7 +1,9 @@
 import Table from 'cli-table3';
+import { escapeControl } from '../../src/cli/escape.js';
+import { TARGET_METRICS } from '../scenario/load-scenario.js';
 import type { ScenarioReport } from '../run-scenario.js';
 import type { Bound } from '../scenario/types.js';
-import type { StrategySummary } from '../summary.js';
+import type { DurationStats, StrategySummary } from '../summary.js';
 import type { TargetResult } from '../targets.js';
 
 /** Seconds with one decimal, or the literal figure for never/none. */
@@ -9,6 +11,12 @@ export function formatMs(value: number | 'never' | null): string {
   if (value === null) return '—';
   if (value === 'never') return 'never';
   return `${(value / 1000).toFixed(1)}s`;
+}
+
+/** `min–max (mean)` in seconds, or — when nothing was respawned. */
+function formatAges(ages: DurationStats | null): string {
+  if (ages === null) return '—';
+  return `${(ages.min / 1000).toFixed(0)}–${(ages.max / 1000).toFixed(0)}s\n(${(ages.mean / 1000).toFixed(0)}s)`;
 }
 
 const isTimeMetric = (metric: string): boolean => metric.endsWith('Ms') || metric.endsWith('MsPerHour');
@@ -25,8 +33,27 @@ export function formatBound(metric: string, bound: Bound): string {
   return parts.join(' and ');
 }
 
-const COLUMNS: ReadonlyArray<[string, (s: StrategySummary) => string]> = [
-  ['strategy', (s) => s.strategy],
+/** The name a target metric has in YAML (`leaderlessPerHour`), from the summary field it reads (`leaderlessMsPerHour`). */
+export function targetName(metric: string): string {
+  return Object.entries(TARGET_METRICS).find(([, t]) => t.metric === metric)?.[0] ?? metric;
+}
+
+type Column = readonly [head: string, cell: (s: StrategySummary) => string];
+
+/**
+ * The columns of the default table: what decides, in at most 100 terminal columns with strategy
+ * names up to {@link COMPACT_NAME} characters (split brains count among the safety violations).
+ */
+const COMPACT = new Set(['strategy', 'respawns/h\nmean', 'failover\np50', 'failover\nmax', 'zombie\nlease/h', 'leader-\nless/h', 'violations\nsafe/live']);
+const COMPACT_NAME = 30;
+
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** Every column (`--wide`). */
+const COLUMNS: readonly Column[] = [
+  ['strategy', (s) => escapeControl(s.strategy)],
   ['respawns/h\nmean', (s) => s.respawnsPerHour.toFixed(2)],
   ['respawns/h\np95', (s) => s.respawnsPerHourP95.toFixed(2)],
   ['spurious\n/h', (s) => s.spuriousRespawnsPerHour.toFixed(2)],
@@ -34,6 +61,10 @@ const COLUMNS: ReadonlyArray<[string, (s: StrategySummary) => string]> = [
   ['failover\nmax', (s) => formatMs(s.failoverMaxMs)],
   ['zombie\nlease/h', (s) => formatMs(s.zombieLeaseMsPerHour)],
   ['leader-\nless/h', (s) => formatMs(s.leaderlessMsPerHour)],
+  ['in prac-\ntice/h', (s) => formatMs(s.leaderlessInPracticeMsPerHour)],
+  ['leader\ngap max', (s) => formatMs(s.leaderGapMaxMs)],
+  ['lease age at\nrespawn', (s) => formatAges(s.leaseAgeAtRespawnMs)],
+  ['session\nrestarts/h', (s) => s.sessionRestartsPerHour.toFixed(2)],
   ['split\nbrains', (s) => String(s.splitBrains)],
   ['stale\nactions', (s) => `${s.staleActions}/${s.leaderActions}`],
   ['store\nwrites/h', (s) => s.storeWritesPerHour.toFixed(1)],
@@ -43,11 +74,16 @@ const COLUMNS: ReadonlyArray<[string, (s: StrategySummary) => string]> = [
   ['violations\nsafe/live', (s) => `${s.safetyViolations}/${s.livenessViolations}`],
 ];
 
-/** The human table for one scenario: one row per strategy, then its targets. */
-export function formatReport(report: ScenarioReport): string {
-  const head = `scenario ${report.scenario} (${report.file}) · seed ${report.seed} · ${report.runs} runs × ${report.durationHours}h simulated`;
-  const table = new Table({ head: COLUMNS.map(([h]) => h), style: { head: [], border: [] } });
-  for (const summary of report.results) table.push(COLUMNS.map(([, cell]) => cell(summary)));
+/** The human table for one scenario: one row per strategy, then its targets. `wide`: every column. */
+export function formatReport(report: ScenarioReport, { wide = false }: { wide?: boolean } = {}): string {
+  const head = `scenario ${escapeControl(report.scenario)} (${escapeControl(report.file)}) · seed ${report.seed} · ${report.runs} runs × ${report.durationHours}h simulated`;
+  const columns = wide ? COLUMNS : COLUMNS.filter(([h]) => COMPACT.has(h));
+  const table = new Table({ head: columns.map(([h]) => h), style: { head: [], border: [] } });
+  for (const summary of report.results) {
+    const row = columns.map(([, cell]) => cell(summary));
+    if (!wide) row[0] = shorten(row[0] as string, COMPACT_NAME);
+    table.push(row);
+  }
   const lines = [head, table.toString()];
   if (report.targets.length > 0) lines.push(formatTargets(report.targets, false));
   return lines.join('\n');
@@ -58,9 +94,9 @@ export function formatTargets(targets: readonly TargetResult[], withScenario: bo
   const table = new Table({ head, style: { head: [], border: [] } });
   for (const t of targets) {
     table.push([
-      ...(withScenario ? [t.scenario] : []),
-      t.strategy,
-      t.metric,
+      ...(withScenario ? [escapeControl(t.scenario)] : []),
+      escapeControl(t.strategy),
+      targetName(t.metric),
       formatBound(t.metric, t.expected),
       formatFigure(t.metric, t.actual),
       t.ok ? 'ok' : 'FAIL',
@@ -78,7 +114,7 @@ export function reportJson(report: ScenarioReport): object {
     runs: report.runs,
     durationHours: report.durationHours,
     results: report.results,
-    targets: report.targets.map(({ strategy, metric, expected, actual, ok }) => ({ strategy, metric, expected, actual, ok })),
+    targets: report.targets.map(({ strategy, metric, expected, actual, ok }) => ({ strategy, metric: targetName(metric), expected, actual, ok })),
     ok: report.ok,
   };
 }

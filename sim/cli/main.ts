@@ -3,14 +3,26 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { commanderExitCode, logLevelOption } from '../../src/cli/common.js';
 import { processIo, type MainIo } from '../../src/cli/io.js';
-import { EXIT } from './errors.js';
+import { packageVersion } from '../../src/cli/version.js';
+import { EXIT, UsageError } from './errors.js';
 
-/** Every `*.yaml` in `scenarios/` (relative to the working directory), sorted. */
+/** Same as `DEFAULT_BUDGET_RUN_HOURS` in guards.ts (not imported, so `--help` stays light). */
+const DEFAULT_BUDGET = 50_000;
+
+/** Every `*.yaml` in `scenarios/` (relative to the working directory), sorted; a `UsageError` when there is none. */
 export function defaultScenarioFiles(dir = 'scenarios'): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith('.yaml') && !f.startsWith('_'))
-    .sort()
-    .map((f) => join(dir, f));
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    throw new UsageError(
+      `no ${dir}/ directory here (${process.cwd()}): name the scenario files, e.g. sim gate scenarios/idle.yaml — ` +
+        `an installed heartbeat-lab has its own in node_modules/heartbeat-lab/scenarios/`,
+    );
+  }
+  const files = names.filter((f) => f.endsWith('.yaml') && !f.startsWith('_')).sort();
+  if (files.length === 0) throw new UsageError(`no *.yaml scenario in ${dir}/: name the scenario files`);
+  return files.map((f) => join(dir, f));
 }
 
 export type { MainIo } from '../../src/cli/io.js';
@@ -24,8 +36,10 @@ function addRunOptions(command: Command): Command {
     .option('--runs <n>', 'override the number of independent runs')
     .option('--duration <d>', 'override the simulated duration (e.g. 6h)')
     .option('--trace <file>', 'write the event trace of one run (JSON lines)')
-    .option('--trace-run <n>', 'which run to trace', '0')
+    .option('--trace-run <n>', 'which run to trace (default: 0)')
     .option('--workers <n>', 'play the independent runs on n worker threads (0: in this thread); results do not change')
+    .option('--wide', 'print every column of the run table (default: the columns that fit 100 columns)')
+    .option('--budget <run-hours>', `refuse a scenario above this many simulated run-hours (runs × strategies × hours; default ${DEFAULT_BUDGET})`)
     .addOption(logLevelOption('pino log level on stderr', 'silent'));
 }
 
@@ -33,6 +47,7 @@ function addRunOptions(command: Command): Command {
 export function buildProgram(io: MainIo, setExit: (code: number) => void): Command {
   const program = new Command('sim')
     .description('Deterministic simulator of the orchestrator leader-lease heartbeat decay and its fixes')
+    .version(packageVersion(), '-V, --version', 'print the version of heartbeat-lab')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showHelpAfterError('(add --help for usage)');
@@ -68,6 +83,7 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void): Comma
     .option('--duration <d>', 'override the simulated duration of each schedule')
     .option('--out <file>', 'also write the minimal failing scenario here')
     .option('--json', 'print one JSON document')
+    .option('--budget <run-hours>', `refuse above this many simulated run-hours (schedules × hours; default ${DEFAULT_BUDGET})`)
     .action(async (file: string, options) => {
       const { exploreCommand } = await import('./explore-command.js');
       setExit(await exploreCommand(file, options, io));
@@ -84,8 +100,16 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void): Comma
     .option('--duration <d>', 'override the simulated duration (e.g. 6h)')
     .option('--explore-runs <n>', 'schedules sim explore checks per explored strategy (0: none)', '40')
     .action(async (files: string[], options) => {
+      const inputs = files.length > 0 ? files : defaultScenarioFiles();
+      if (options.check !== true) {
+        // Before any run: the report and its chart go beside each other, never onto an input.
+        const { checkNotAnInput } = await import('./guards.js');
+        const { join: joinPath, dirname } = await import('node:path');
+        checkNotAnInput('--output', options.output, inputs);
+        checkNotAnInput('--output', joinPath(dirname(options.output), 'lease-age.svg'), inputs);
+      }
       const { reportCommand } = await import('../report/report-command.js');
-      setExit(await reportCommand(files.length > 0 ? files : defaultScenarioFiles(), options, io));
+      setExit(await reportCommand(inputs, options, io));
     });
 
   return program;

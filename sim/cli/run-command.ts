@@ -1,11 +1,14 @@
 import { writeFile } from 'node:fs/promises';
+import type { MainIo } from '../../src/cli/io.js';
+import { escapeControl } from '../../src/cli/escape.js';
 import { createLogger, type LogLevel } from '../../src/logger.js';
 import type { RunPool } from '../parallel/pool.js';
 import { runScenario, type ScenarioReport } from '../run-scenario.js';
 import { loadScenarioFile } from '../scenario/load-scenario.js';
 import type { Scenario } from '../scenario/types.js';
 import { EXIT, UsageError } from './errors.js';
-import { formatReport, formatTargets, reportJson } from './format.js';
+import { formatReport, formatTargets, reportJson, targetName } from './format.js';
+import { checkBudget, checkOutputPath, checkTraceRun, parseBudget } from './guards.js';
 import { parseOverrides, type OverrideOptions } from './overrides.js';
 import { createProgress } from './progress.js';
 
@@ -16,13 +19,14 @@ export interface RunCommandOptions extends OverrideOptions {
   readonly logLevel?: LogLevel;
   /** Worker threads that play the runs; absent or 0: in this thread. */
   readonly workers?: string;
+  /** Print every column of the run table (default: the columns that fit 100 columns). */
+  readonly wide?: boolean;
+  /** Size guard in run-hours (see `guards.ts`). */
+  readonly budget?: string;
 }
 
-export interface Output {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly isTTY: boolean;
-}
+/** @deprecated The CLI's io is {@link MainIo}; this alias keeps older imports compiling. */
+export type Output = MainIo;
 
 /** Loads every file first (all input errors before any run), then applies the overrides. */
 export async function loadAll(files: readonly string[], options: OverrideOptions): Promise<Scenario[]> {
@@ -30,6 +34,18 @@ export async function loadAll(files: readonly string[], options: OverrideOptions
   const scenarios: Scenario[] = [];
   for (const file of files) scenarios.push(override(await loadScenarioFile(file)));
   return scenarios;
+}
+
+/** Every check that needs no run: options, output paths, trace run, size. Throws `UsageError`. */
+function checkBeforeRuns(scenarios: readonly Scenario[], options: RunCommandOptions): void {
+  const budget = parseBudget(options.budget);
+  workerCount(options.workers);
+  if (options.trace === undefined && options.traceRun !== undefined) throw new UsageError('--trace-run: needs --trace FILE to write the trace to');
+  if (options.trace !== undefined) {
+    checkOutputPath('--trace', options.trace);
+    checkTraceRun(traceRunIndex(options.traceRun), scenarios);
+  }
+  for (const scenario of scenarios) checkBudget(scenario, budget);
 }
 
 function traceRunIndex(text: string | undefined): number {
@@ -50,7 +66,8 @@ function workerCount(text: string | undefined): number {
 }
 
 /** Runs scenarios; returns the reports in file order. Results do not depend on `--workers`. */
-export async function runAll(scenarios: readonly Scenario[], options: RunCommandOptions, io: Output): Promise<ScenarioReport[]> {
+export async function runAll(scenarios: readonly Scenario[], options: RunCommandOptions, io: MainIo): Promise<ScenarioReport[]> {
+  checkBeforeRuns(scenarios, options);
   const log = createLogger({ level: options.logLevel ?? 'silent', name: 'sim' });
   const traceRun = options.trace === undefined ? undefined : traceRunIndex(options.traceRun);
   const workers = workerCount(options.workers);
@@ -86,32 +103,34 @@ function traceLines(reports: readonly ScenarioReport[]): string {
   return out;
 }
 
-/** `sim run FILE...` */
-export async function runCommand(files: readonly string[], options: RunCommandOptions, io: Output): Promise<number> {
+/** `sim run FILE...`. `--json`: `{ ok, scenarios: [...] }` whatever the number of files. */
+export async function runCommand(files: readonly string[], options: RunCommandOptions, io: MainIo): Promise<number> {
   const scenarios = await loadAll(files, options);
   const reports = await runAll(scenarios, options, io);
   if (options.json) {
-    const docs = reports.map(reportJson);
-    io.out(`${JSON.stringify(docs.length === 1 ? docs[0] : docs, null, 2)}\n`);
+    io.out(`${JSON.stringify({ ok: reports.every((r) => r.ok), scenarios: reports.map(reportJson) }, null, 2)}\n`);
   } else {
-    io.out(`${reports.map(formatReport).join('\n\n')}\n`);
+    io.out(`${reports.map((r) => formatReport(r, { wide: options.wide === true })).join('\n\n')}\n`);
   }
   return reports.every((r) => r.ok) ? EXIT.ok : EXIT.targetFailed;
 }
 
 /** `sim gate [FILE...]`: every target of every scenario; names each failure. */
-export async function gateCommand(files: readonly string[], options: RunCommandOptions, io: Output): Promise<number> {
+export async function gateCommand(files: readonly string[], options: RunCommandOptions, io: MainIo): Promise<number> {
   const scenarios = await loadAll(files, options);
   const reports = await runAll(scenarios, options, io);
   const targets = reports.flatMap((r) => r.targets);
   const failed = targets.filter((t) => !t.ok);
   if (options.json) {
-    io.out(`${JSON.stringify({ ok: failed.length === 0, targets, scenarios: reports.map(reportJson) }, null, 2)}\n`);
+    const named = targets.map((t) => ({ ...t, metric: targetName(t.metric) }));
+    io.out(`${JSON.stringify({ ok: failed.length === 0, targets: named, scenarios: reports.map(reportJson) }, null, 2)}\n`);
   } else {
-    io.out(`${formatTargets(targets, true)}\n`);
+    if (options.wide) io.out(`${formatTargets(targets, true)}\n`);
+    // Default: one table per scenario, so it fits 100 columns.
+    else for (const r of reports) io.out(`scenario ${escapeControl(r.scenario)} (${escapeControl(r.file)})\n${formatTargets(r.targets, false)}\n`);
     io.out(`gate: ${targets.length - failed.length}/${targets.length} targets hold across ${reports.length} scenarios\n`);
     for (const t of failed) {
-      io.err(`gate: FAIL ${t.scenario} ${t.strategy} ${t.metric}: expected ${JSON.stringify(t.expected)}, got ${JSON.stringify(t.actual)}\n`);
+      io.err(`gate: FAIL ${escapeControl(t.scenario)} ${escapeControl(t.strategy)} ${targetName(t.metric)}: expected ${JSON.stringify(t.expected)}, got ${JSON.stringify(t.actual)}\n`);
     }
   }
   return failed.length === 0 ? EXIT.ok : EXIT.targetFailed;

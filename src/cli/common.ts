@@ -5,6 +5,7 @@
  */
 import { CommanderError, Option } from 'commander';
 import { parseDurationMs } from '../duration.js';
+import { escapeControlKeepLines } from './escape.js';
 import { ConfigError, HeartbeatLabError } from '../errors.js';
 import { LOG_LEVELS, type LogLevel } from '../log-levels.js';
 
@@ -23,7 +24,7 @@ export function isUserError(error: unknown): error is HeartbeatLabError {
 /** Prints a user error as `<program>: <message>` and returns `CLI_EXIT.badInput`; anything else yields `undefined`. */
 export function reportUserError(program: string, error: unknown, write: (text: string) => void): number | undefined {
   if (!isUserError(error)) return undefined;
-  write(`${program}: ${error.message}\n`);
+  write(`${program}: ${escapeControlKeepLines(error.message)}\n`);
   return CLI_EXIT.badInput;
 }
 

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { commanderExitCode, logLevelOption } from './common.js';
 import { processIo, type MainIo } from './io.js';
 import { EXIT, reportError } from './keeper-errors.js';
+import { packageVersion } from './version.js';
 
 export { EXIT } from './keeper-errors.js';
 
@@ -48,6 +49,7 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void, comman
   const current = subcommand === 'run' || subcommand === 'status' ? `keeper ${subcommand}` : 'keeper';
   const program = new Command('keeper')
     .description('Run a command only while holding a leader lease, with fencing tokens; or show who holds the lease')
+    .version(packageVersion(), '-V, --version', 'print the version of heartbeat-lab')
     .exitOverride()
     .configureOutput({
       writeOut: io.out,

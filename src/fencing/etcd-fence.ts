@@ -1,4 +1,5 @@
 import type { Etcd3, IKeyValue } from 'etcd3';
+import { asDriver, type EtcdClient } from '../store/driver-clients.js';
 import { ConfigError, HeartbeatLabError, StoreCorruptError, StoreUnavailableError } from '../errors.js';
 import { checkToken, type FencedWriteResult } from './postgres-fence.js';
 
@@ -32,7 +33,8 @@ type Compare = NonNullable<Parameters<Etcd3['kv']['txn']>[0]['compare']>[number]
  * absent token key makes the comparison false, so the first write applies. The same token may
  * write again; an older one is refused and nothing changes.
  */
-export async function fencedPut(client: Etcd3, write: FencedPut): Promise<FencedWriteResult> {
+export async function fencedPut(etcd: EtcdClient, write: FencedPut): Promise<FencedWriteResult> {
+  const client = asDriver<Etcd3>(etcd);
   checkToken(write.token);
   if (typeof write.key !== 'string' || write.key === '') throw new ConfigError('key', 'must be a non-empty string', write.key);
   const json = JSON.stringify(write.data);
@@ -59,7 +61,8 @@ export async function fencedPut(client: Etcd3, write: FencedPut): Promise<Fenced
 }
 
 /** The value stored for `key`, or `null`. */
-export async function fencedGetEtcd<T = unknown>(client: Etcd3, key: string, keyPrefix?: string): Promise<FencedEntry<T> | null> {
+export async function fencedGetEtcd<T = unknown>(etcd: EtcdClient, key: string, keyPrefix?: string): Promise<FencedEntry<T> | null> {
+  const client = asDriver<Etcd3>(etcd);
   const { dataKey } = keysOf(key, keyPrefix);
   let text: string | null;
   try {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { asDriver, type RedisClient } from '../store/driver-clients.js';
 import { ConfigError, HeartbeatLabError, StoreCorruptError, StoreUnavailableError } from '../errors.js';
 import { checkToken, type FencedWriteResult } from './postgres-fence.js';
 
@@ -47,7 +48,8 @@ const COMMAND = 'heartbeatLabFencedSet';
  * Sets `data` for `key` only if no write with a newer token has landed, atomically (one Lua
  * script). The same token may write again; an older one is refused and nothing changes.
  */
-export async function fencedSet(redis: Redis, write: FencedSet): Promise<FencedWriteResult> {
+export async function fencedSet(client: RedisClient, write: FencedSet): Promise<FencedWriteResult> {
+  const redis = asDriver<Redis>(client);
   checkToken(write.token);
   if (typeof write.key !== 'string' || write.key === '') throw new ConfigError('key', 'must be a non-empty string', write.key);
   const json = JSON.stringify(write.data);
@@ -68,7 +70,8 @@ export async function fencedSet(redis: Redis, write: FencedSet): Promise<FencedW
 }
 
 /** The value stored for `key`, or `null`. */
-export async function fencedGet<T = unknown>(redis: Redis, key: string, keyPrefix = DEFAULT_PREFIX): Promise<FencedValue<T> | null> {
+export async function fencedGet<T = unknown>(client: RedisClient, key: string, keyPrefix = DEFAULT_PREFIX): Promise<FencedValue<T> | null> {
+  const redis = asDriver<Redis>(client);
   const full = keyPrefix + key;
   let fields: Array<string | null>;
   try {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { LeaseKeeper } from './lease-keeper.js';
 
 /**
- * Structured logs for a keeper's life: acquisitions and hand-offs at info, step-downs, pauses,
+ * Structured logs for a keeper's life: acquisitions, hand-offs and asked-for stops at info, other step-downs, pauses,
  * stuck owners and renew failures at warn, renewals at debug. Nothing secret is logged (no
  * store URLs). Returns a function that detaches the listeners.
  */
@@ -10,7 +10,9 @@ export function attachKeeperLog(keeper: LeaseKeeper, logger: Logger): () => void
   const base = { key: keeper.options.key, identity: keeper.options.identity };
   const listeners = {
     'started-leading': (lease: { token: number }) => logger.info({ ...base, token: lease.token }, 'started leading'),
-    'stopped-leading': (reason: string) => logger.warn({ ...base, reason }, 'stopped leading'),
+    // Asked for (stop, handoff) is normal life: info. Everything else lost a lease: warn.
+    'stopped-leading': (reason: string) =>
+      (reason === 'stopped' || reason === 'handoff' ? logger.info.bind(logger) : logger.warn.bind(logger))({ ...base, reason }, 'stopped leading'),
     'new-leader': (leader: string | null, token: number) => logger.info({ ...base, leader, token }, 'new leader'),
     renewed: (info: { token: number; marginMs: number; latencyMs: number }) => logger.debug({ ...base, ...info }, 'renewed'),
     'renew-failed': (error: unknown) => logger.warn({ ...base, err: error }, 'renew failed'),

@@ -12,6 +12,7 @@ import {
   type StepDownReason,
 } from './keeper-options.js';
 import { KeeperStats, type KeeperStatsSnapshot } from './keeper-stats.js';
+import { waitForLeadership } from './campaign.js';
 
 export type KeeperState = 'idle' | 'following' | 'leading' | 'stopped';
 
@@ -88,6 +89,26 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   /** The fencing token while leading (validity checked), else `null`. */
   get token(): number | null {
     return this.isLeading() ? (this.#lease as LeaseGrant).token : null;
+  }
+
+  /** The lease while leading (validity checked), else `undefined`. */
+  currentLease(): LeaseGrant | undefined {
+    return this.isLeading() ? this.#lease : undefined;
+  }
+
+  /**
+   * Starts contending (if not started) and resolves with the lease once this keeper leads, at
+   * once when it already does. Rejects with `NotLeaderError` if the keeper stops first, and
+   * with `signal.reason` when `signal` aborts first (the keeper keeps contending).
+   */
+  campaign({ signal }: { signal?: AbortSignal } = {}): Promise<LeaseGrant> {
+    this.start();
+    return waitForLeadership(this, signal);
+  }
+
+  /** `await using keeper = new LeaseKeeper(...)`: stops (and releases, see `releaseOnStop`) on scope exit. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
   }
 
   /** Worst-case failover times for these options. */

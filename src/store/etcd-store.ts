@@ -10,6 +10,7 @@ import type {
   RenewRequest,
   RenewResult,
 } from './lease-store.js';
+import { asDriver, type EtcdClient } from './driver-clients.js';
 import { importDriver, redactUrl } from './drivers.js';
 
 /** Options of {@link EtcdLeaseStore}. */
@@ -75,8 +76,8 @@ export class EtcdLeaseStore implements LeaseStore {
   #closed = false;
 
   /** Wraps an existing client. */
-  constructor(client: Etcd3, options: EtcdLeaseStoreOptions = {}) {
-    this.#client = client;
+  constructor(client: EtcdClient, options: EtcdLeaseStoreOptions = {}) {
+    this.#client = asDriver<Etcd3>(client);
     this.#prefix = options.keyPrefix ?? 'heartbeat-lab/';
     this.#closeClient = options.closeClient ?? false;
   }
@@ -184,6 +185,11 @@ export class EtcdLeaseStore implements LeaseStore {
 
   async read(key: string): Promise<LeaseInfo | null> {
     return this.#guard('read', async () => this.#info(key, await this.#snapshot(key)));
+  }
+
+  /** `await using store = ...`: closes the store on scope exit (leases are not released). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async close(): Promise<void> {

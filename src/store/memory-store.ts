@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.js';
+import { SystemClock, type Clock } from '../clock.js';
 import type {
   AcquireRequest,
   AcquireResult,
@@ -26,7 +26,8 @@ export class MemoryLeaseStore implements LeaseStore {
   readonly #clock: Clock;
   readonly #entries = new Map<string, Entry>();
 
-  constructor(clock: Clock) {
+  /** @param clock the store's clock; the simulator passes its own. @default new SystemClock() */
+  constructor(clock: Clock = new SystemClock()) {
     this.#clock = clock;
   }
 
@@ -86,6 +87,11 @@ export class MemoryLeaseStore implements LeaseStore {
 
   async read(key: string): Promise<LeaseInfo | null> {
     return this.readNow(key);
+  }
+
+  /** `await using store = ...`: closes the store on scope exit (leases are not released). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async close(): Promise<void> {}

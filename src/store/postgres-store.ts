@@ -9,6 +9,7 @@ import type {
   RenewRequest,
   RenewResult,
 } from './lease-store.js';
+import { asDriver, type PgPool } from './driver-clients.js';
 import { importDriver, redactUrl } from './drivers.js';
 
 /** Options of {@link PostgresLeaseStore}. */
@@ -51,7 +52,8 @@ export class PostgresLeaseStore implements LeaseStore {
   #closed = false;
 
   /** Wraps an existing pool. The store adds an `error` listener so idle-client errors do not crash. */
-  constructor(pool: Pool, options: PostgresLeaseStoreOptions = {}) {
+  constructor(client: PgPool, options: PostgresLeaseStoreOptions = {}) {
+    const pool = asDriver<Pool>(client);
     const table = options.table ?? 'heartbeat_lab_leases';
     if (!IDENTIFIER.test(table)) {
       throw new ConfigError('table', 'must be an unquoted SQL identifier, optionally schema-qualified', table);
@@ -147,6 +149,11 @@ export class PostgresLeaseStore implements LeaseStore {
     if (!row) return null;
     const expiresInMs = row.holder === null ? 0 : Math.round(row.expires_in_ms);
     return { key, holder: row.holder, token: this.#token(row.token), version: this.#integer('version', row.version), ttlMs: row.ttl_ms, expiresInMs };
+  }
+
+  /** `await using store = ...`: closes the store on scope exit (leases are not released). */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async close(): Promise<void> {

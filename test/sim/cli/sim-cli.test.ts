@@ -19,7 +19,11 @@ describe('sim run', () => {
   it('--json prints one document with the documented keys', async () => {
     const { code, stdout } = await runCli(['run', 'scenarios/idle.yaml', ...SHORT, '--json']);
     expect(code).toBe(0);
-    const doc = JSON.parse(stdout);
+    const top = JSON.parse(stdout);
+    expect(Object.keys(top)).toEqual(['ok', 'scenarios']);
+    expect(top.scenarios).toHaveLength(1);
+    const doc = top.scenarios[0];
+    expect(top.ok).toBe(doc.ok);
     expect(Object.keys(doc)).toEqual(['scenario', 'file', 'seed', 'runs', 'durationHours', 'results', 'targets', 'ok']);
     expect(doc).toMatchObject({ scenario: 'idle', seed: 42, runs: 2, durationHours: 3 });
     const baseline = doc.results.find((r: { strategy: string }) => r.strategy === 'baseline');

@@ -101,7 +101,7 @@ describe('sim report', () => {
 
   it('headline figures come from the runs', async () => {
     const run = await runCli(['run', FIXTURE, ...SHORT, '--json']);
-    const doc = JSON.parse(run.stdout) as { results: Array<{ strategy: string; respawnsPerHour: number }> };
+    const doc = (JSON.parse(run.stdout) as { scenarios: Array<{ results: Array<{ strategy: string; respawnsPerHour: number }> }> }).scenarios[0]!;
     const baseline = doc.results.find((r) => r.strategy === 'baseline');
     expect(baseline).toBeDefined();
     expect(markdown).toContain(`**${baseline?.respawnsPerHour.toFixed(3)} respawns per hour**`);
