@@ -241,7 +241,11 @@ export interface FailoverWindow {
   readonly afterCrashWithWatchdogMs: number | undefined;
 }
 
-export function failoverWindow(o: ResolvedKeeperOptions): FailoverWindow {
+/**
+ * @param storeExpiryMs how long the store may keep an unrenewed lease after applying the last
+ * renewal (`LeaseStore.expiryBoundMs(ttl)`; etcd's whole-second TTLs make it longer than ttl).
+ */
+export function failoverWindow(o: ResolvedKeeperOptions, storeExpiryMs: number = o.ttlMs): FailoverWindow {
   const acquireRetry = o.retryIntervalMs + o.requestTimeoutMs;
   // The release, or a renewal in flight at the crash, takes up to one request timeout to land.
   const lastRequestMs = o.requestTimeoutMs;
@@ -249,10 +253,10 @@ export function failoverWindow(o: ResolvedKeeperOptions): FailoverWindow {
   return {
     afterCleanStopMs: lastRequestMs + acquireRetry,
     afterOwnerDeathMs: o.renewIntervalMs + lastRequestMs + acquireRetry,
-    afterCrashMs: lastRequestMs + o.ttlMs + acquireRetry,
+    afterCrashMs: lastRequestMs + storeExpiryMs + acquireRetry,
     afterCrashWithWatchdogMs:
       wd === undefined
         ? undefined
-        : lastRequestMs + o.ttlMs + wd.graceMs + wd.intervalMs + (wd.respawnDelayMaxMs ?? 0) + o.requestTimeoutMs,
+        : lastRequestMs + storeExpiryMs + wd.graceMs + wd.intervalMs + (wd.respawnDelayMaxMs ?? 0) + o.requestTimeoutMs,
   };
 }

@@ -111,9 +111,9 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     await this.stop();
   }
 
-  /** Worst-case failover times for these options. */
+  /** Worst-case failover times for these options on this store (etcd's whole-second TTLs included). */
   failoverWindow(): FailoverWindow {
-    return failoverWindow(this.options);
+    return failoverWindow(this.options, this.#store.expiryBoundMs?.(this.options.ttlMs) ?? this.options.ttlMs);
   }
 
   stats(): KeeperStatsSnapshot {

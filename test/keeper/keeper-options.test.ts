@@ -217,4 +217,13 @@ describe('failoverWindow', () => {
       afterCrashWithWatchdogMs: undefined,
     });
   });
+
+  it("uses the store's expiry bound for a crash (etcd: whole-second TTLs and its expiry sweep)", () => {
+    const store = Object.assign(new FakeLeaseStore(clock), { expiryBoundMs: (ttlMs: number) => Math.ceil(ttlMs / 1000) * 1000 + 600 });
+    const keeper = new LeaseKeeper(store, { ...base, ttlMs: 1_200, watchdog: { intervalMs: 1_000, graceMs: 0 } });
+    const { requestTimeoutMs: timeout, retryIntervalMs: retry } = keeper.options;
+    expect(keeper.failoverWindow().afterCrashMs).toBe(timeout + 2_600 + retry + timeout);
+    expect(keeper.failoverWindow().afterCrashWithWatchdogMs).toBe(timeout + 2_600 + 1_000 + timeout);
+    expect(failoverWindow(keeper.options).afterCrashMs).toBe(timeout + 1_200 + retry + timeout);
+  });
 });
