@@ -75,6 +75,10 @@ export class SessionGatedStore implements LeaseStore {
     return this.#store.read(key);
   }
 
+  expiryBoundMs(ttlMs: number): number {
+    return this.#store.expiryBoundMs?.(ttlMs) ?? ttlMs;
+  }
+
   /**
    * After the last session is gone: lets requests still on their way land (bounded; a renewal
    * sent before the step-down may still extend the lease), then releases the last grant unless
