@@ -238,7 +238,7 @@ targets:
       column: 24,
       path: 'strategies[1]',
       expected:
-        'one of baseline, worker, sidecar, watchdog-loop, keep-awake, naive-worker, watchdog-loop:never-stopped, ' +
+        'one of baseline, worker, sidecar, watchdog-loop, keep-awake, naive-worker, supervisor, watchdog-loop:never-stopped, ' +
         'watchdog-loop:restarted, watchdog-loop:pid-checked, watchdog-loop:first-registered (did you mean "worker"?)',
       got: '"wroker"',
     });
