@@ -32,7 +32,31 @@ export interface RunResult {
   readonly livenessViolations: number;
   /** The first violation, for the replay message. */
   readonly firstViolation: Violation | undefined;
+  /** Sessions restarted in place by a supervisor (not watchdog respawns). */
+  readonly sessionRestarts: number;
+  /** Lease renewals made by a watchdog-loop strategy's loop. */
+  readonly loopRenewals: number;
+  /** Lease age (time since its last successful acquire or renew) at each respawn decision. */
+  readonly leaseAgesAtRespawn: AgeStats;
+  /** Time no working orchestrator led: no valid lease, or its holder had no live, started session. */
+  readonly leaderlessInPracticeMs: number;
+  /** Stretches without a working leader that began after one existed (an open one counts as far as it went). */
+  readonly leaderGaps: AgeStats;
 }
+
+/** Count, sum, min and max of a set of durations (ms); min is Infinity and max -Infinity when empty. */
+export interface AgeStats {
+  readonly count: number;
+  readonly sumMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+function addTo(stats: AgeStats, ms: number): AgeStats {
+  return { count: stats.count + 1, sumMs: stats.sumMs + ms, minMs: Math.min(stats.minMs, ms), maxMs: Math.max(stats.maxMs, ms) };
+}
+
+const NO_AGES: AgeStats = { count: 0, sumMs: 0, minMs: Infinity, maxMs: -Infinity };
 
 export interface Violation {
   readonly check: 'split-brain' | 'stale-action' | 'token-order' | 'slow-failover' | 'no-failover' | 'spurious-respawn';
@@ -51,6 +75,15 @@ export class RunMetrics implements StoreObserver {
   #expiresAt = 0;
   #lastT = 0;
   readonly #alive = new Map<string, boolean>();
+  /** Holders whose session can do leader work now (alive and started); see {@link serving}. */
+  readonly #serving = new Map<string, boolean>();
+  /** Last successful acquire or renew (the lease's last heartbeat); -1 before the first. */
+  #lastBeatAt = -1;
+  #leaseAges: AgeStats = NO_AGES;
+  #practiceMs = 0;
+  /** Start of the current stretch without a working leader; -1 while one works, -2 before the first ever did. */
+  #gapSince = -2;
+  #gaps: AgeStats = NO_AGES;
   /** Orchestrators that believe they lead, with the instant their belief runs out. */
   readonly #believers = new Map<string, number>();
   #splitSince = -1;
@@ -71,6 +104,8 @@ export class RunMetrics implements StoreObserver {
     staleActions: 0,
     storeWrites: 0,
     keepAwakeActions: 0,
+    sessionRestarts: 0,
+    loopRenewals: 0,
   };
   #zombieMs = 0;
   #leaderlessMs = 0;
@@ -93,15 +128,37 @@ export class RunMetrics implements StoreObserver {
     this.#violation('liveness', 'spurious-respawn', `the watchdog replaced ${victim}, which was alive and unharmed`);
   }
 
-  processStarted(identity: string): void {
+  /** A process named `identity` started; with `serving` false its session is still starting (see {@link serving}). */
+  processStarted(identity: string, serving = true): void {
     this.#integrate();
     this.#alive.set(identity, true);
+    this.#serving.set(identity, serving);
   }
 
   processDied(identity: string): void {
     this.#integrate();
     this.#alive.set(identity, false);
+    this.#serving.set(identity, false);
     this.belief(identity, false);
+  }
+
+  /**
+   * Whether the lease holder named `identity` has a session that can do leader work: false while
+   * a fresh session starts up or a supervisor restarts it in place, true once it runs again.
+   */
+  serving(identity: string, serving: boolean): void {
+    this.#integrate();
+    this.#serving.set(identity, serving && this.#alive.get(identity) === true);
+  }
+
+  /** A supervisor restarted a session in place (counted apart from watchdog respawns). */
+  sessionRestarted(): void {
+    this.counts.sessionRestarts += 1;
+  }
+
+  /** The watchdog decided to respawn: records the lease's age (time since its last heartbeat). */
+  respawnDecided(): void {
+    if (this.#lastBeatAt >= 0) this.#leaseAges = addTo(this.#leaseAges, this.#clock.now() - this.#lastBeatAt);
   }
 
   /**
@@ -120,6 +177,7 @@ export class RunMetrics implements StoreObserver {
     if (!ok || after === null) return;
     this.#integrate();
     if (op === 'renew' && before !== null && before.expiresInMs < this.#minMarginMs) this.#minMarginMs = before.expiresInMs;
+    if (op !== 'release') this.#lastBeatAt = this.#clock.now();
     const changed = after.holder !== (before?.holder ?? null) || after.token !== (before?.token ?? 0);
     if (op === 'acquire' && changed) {
       if (after.token <= this.#maxToken) {
@@ -187,6 +245,7 @@ export class RunMetrics implements StoreObserver {
     const now = this.#clock.now();
     this.#expireBeliefs(now);
     if (this.#splitSince >= 0) this.#splitBrainMs += now - this.#splitSince;
+    const gaps = this.#gapSince >= 0 && now > this.#gapSince ? addTo(this.#gaps, now - this.#gapSince) : this.#gaps;
     // A crash without a successor counts as "never" only once the run watched it for the
     // failover bound (30 min when none is stated); a crash just before the end is censored.
     const horizonMs = Number.isFinite(this.#failoverBoundMs) ? this.#failoverBoundMs : CENSOR_HORIZON_MS;
@@ -209,6 +268,9 @@ export class RunMetrics implements StoreObserver {
       safetyViolations: this.#safety,
       livenessViolations: this.#liveness,
       firstViolation: this.#first,
+      leaseAgesAtRespawn: this.#leaseAges,
+      leaderlessInPracticeMs: this.#practiceMs,
+      leaderGaps: gaps,
     };
   }
 
@@ -236,6 +298,15 @@ export class RunMetrics implements StoreObserver {
       this.#leaderlessMs += span;
       this.#zombieMs += held;
     }
+    // In practice: the lease is held and its holder's session works; the state set at #lastT holds
+    // over the whole span, except that the lease may run out inside it.
+    const working = this.#holder !== null && this.#serving.get(this.#holder) === true ? held : 0;
+    this.#practiceMs += span - working;
+    if (working > 0 && this.#gapSince !== -1) {
+      if (this.#gapSince >= 0 && this.#lastT > this.#gapSince) this.#gaps = addTo(this.#gaps, this.#lastT - this.#gapSince);
+      this.#gapSince = -1;
+    }
+    if (working < span && this.#gapSince === -1) this.#gapSince = this.#lastT + working;
     this.#lastT = now;
   }
 }

@@ -1,4 +1,11 @@
-import type { RunResult } from './run-metrics.js';
+import type { AgeStats, RunResult } from './run-metrics.js';
+
+/** Min, mean and max of a duration across runs (ms, rounded). */
+export interface DurationStats {
+  readonly min: number;
+  readonly mean: number;
+  readonly max: number;
+}
 
 /** Figures for one strategy across all runs. Rates are per simulated hour; times in ms. */
 export interface StrategySummary {
@@ -27,6 +34,17 @@ export interface StrategySummary {
   readonly safetyViolations: number;
   /** Checker findings summed over runs: slow or missing failovers, respawns of a healthy leader. */
   readonly livenessViolations: number;
+  /** Time since the lease's last heartbeat at each respawn decision, over all runs; null when none. */
+  readonly leaseAgeAtRespawnMs: DurationStats | null;
+  /** No valid lease, or a valid lease whose holder has no live, started session (zombie and start-up time included). */
+  readonly leaderlessInPracticeMsPerHour: number;
+  /** Sessions restarted in place by a supervisor per hour, apart from the watchdog's respawns. */
+  readonly sessionRestartsPerHour: number;
+  /** Stretches without a working leader after one existed: mean and max over all runs; null when none. */
+  readonly leaderGapMeanMs: number | null;
+  readonly leaderGapMaxMs: number | null;
+  /** Lease renewals made by a watchdog-loop strategy's loop per hour (0 for the others). */
+  readonly loopRenewalsPerHour: number;
 }
 
 /** Nearest-rank percentile of a sorted array. */
@@ -47,6 +65,17 @@ function mean(values: readonly number[]): number {
   return values.length === 0 ? 0 : sum / values.length;
 }
 
+function merge(all: readonly AgeStats[]): AgeStats {
+  let acc: AgeStats = { count: 0, sumMs: 0, minMs: Infinity, maxMs: -Infinity };
+  for (const a of all) acc = { count: acc.count + a.count, sumMs: acc.sumMs + a.sumMs, minMs: Math.min(acc.minMs, a.minMs), maxMs: Math.max(acc.maxMs, a.maxMs) };
+  return acc;
+}
+
+function durationStats(stats: AgeStats): DurationStats | null {
+  if (stats.count === 0) return null;
+  return { min: Math.round(stats.minMs), mean: Math.round(stats.sumMs / stats.count), max: Math.round(stats.maxMs) };
+}
+
 function timeFigure(value: number): number | 'never' {
   return Number.isFinite(value) ? Math.round(value) : 'never';
 }
@@ -57,6 +86,7 @@ export function summarize(strategy: string, results: readonly RunResult[]): Stra
   const failovers = results.flatMap((r) => r.failoversMs).sort((a, b) => a - b);
   const sum = (pick: (r: RunResult) => number): number => results.reduce((acc, r) => acc + pick(r), 0);
   const minMargin = Math.min(...results.map((r) => r.minRenewalMarginMs));
+  const gaps = durationStats(merge(results.map((r) => r.leaderGaps)));
   return {
     strategy,
     runs: results.length,
@@ -79,5 +109,11 @@ export function summarize(strategy: string, results: readonly RunResult[]): Stra
     minRenewalMarginMs: Number.isFinite(minMargin) ? Math.round(minMargin) : null,
     safetyViolations: sum((r) => r.safetyViolations),
     livenessViolations: sum((r) => r.livenessViolations),
+    leaseAgeAtRespawnMs: durationStats(merge(results.map((r) => r.leaseAgesAtRespawn))),
+    leaderlessInPracticeMsPerHour: Math.round(mean(perHour((r) => r.leaderlessInPracticeMs))),
+    sessionRestartsPerHour: round(mean(perHour((r) => r.sessionRestarts))),
+    leaderGapMeanMs: gaps?.mean ?? null,
+    leaderGapMaxMs: gaps?.max ?? null,
+    loopRenewalsPerHour: round(mean(perHour((r) => r.loopRenewals)), 1),
   };
 }

@@ -1,5 +1,5 @@
 import { Orchestrator } from './actors/orchestrator.js';
-import { Watchdog } from './actors/watchdog.js';
+import { WATCHDOGS, type WatchdogActor } from './actors/watchdogs.js';
 import { FaultEngine } from './faults/fault-engine.js';
 import { Rng } from './rng.js';
 import { RunMetrics, type RunResult } from './run-metrics.js';
@@ -8,7 +8,7 @@ import { SimClock } from './sim-clock.js';
 import { SimProcess } from './sim-process.js';
 import { SimStoreServer } from './sim-store.js';
 import { createStrategy } from './strategies/index.js';
-import type { Leadership, Strategy } from './strategies/strategy.js';
+import type { Strategy } from './strategies/strategy.js';
 import { Trace } from './trace.js';
 
 export interface WorldOptions {
@@ -36,14 +36,13 @@ export class World {
   readonly trace: Trace;
   readonly server: SimStoreServer;
   readonly strategy: Strategy;
-  readonly watchdog: Watchdog;
+  readonly watchdog: WatchdogActor;
   readonly key = LEADER_KEY;
   /** The most recently spawned orchestrator (alive or not). */
   orchestrator: Orchestrator | undefined;
   /** Every orchestrator spawned, in order (orphans of a restarted watchdog included). */
   readonly orchestrators: Orchestrator[] = [];
   readonly #processes: SimProcess[] = [];
-  readonly #leaderships: Leadership[] = [];
   readonly #pidRng: Rng;
   #incarnation = 0;
   #nextPid: number;
@@ -65,7 +64,7 @@ export class World {
       },
     });
     this.strategy = createStrategy(options.strategy);
-    this.watchdog = new Watchdog(this);
+    this.watchdog = WATCHDOGS[options.scenario.watchdog.policy](this);
   }
 
   /** A new process with the next free PID. */
@@ -98,19 +97,21 @@ export class World {
     return `orch-${this.#incarnation + 1}`;
   }
 
-  spawnOrchestrator(): Orchestrator {
+  /**
+   * A new orchestrator process. With `startupMs`, its session starts up for that long before it
+   * first tries to acquire and counts as serving only once it leads (see {@link Orchestrator.start}).
+   */
+  spawnOrchestrator(startupMs?: number): Orchestrator {
     this.#incarnation += 1;
     const orchestrator = new Orchestrator(this, this.#incarnation);
     this.orchestrator = orchestrator;
     this.orchestrators.push(orchestrator);
-    orchestrator.start();
-    if (orchestrator.leadership !== undefined) this.#leaderships.push(orchestrator.leadership);
+    orchestrator.start(startupMs);
     return orchestrator;
   }
 
   async run(): Promise<RunResult> {
     this.strategy.setupWorld?.(this);
-    this.watchdog.child = this.spawnOrchestrator();
     this.watchdog.start();
     new FaultEngine(this).start();
     this.#startWorkload();
@@ -118,7 +119,7 @@ export class World {
     this.#startRestarts();
     await this.clock.runUntil(this.scenario.durationMs);
     let wakeups = this.strategy.worldWakeups?.() ?? 0;
-    for (const leadership of this.#leaderships) wakeups += leadership.wakeups();
+    for (const orchestrator of this.orchestrators) wakeups += orchestrator.leadership?.wakeups() ?? 0;
     return this.metrics.finish(wakeups);
   }
 

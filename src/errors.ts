@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'E_STORE_UNAVAILABLE'
   | 'E_STORE_TIMEOUT'
   | 'E_STORE_CORRUPT'
+  | 'E_STORE_NOT_DURABLE'
   | 'E_STORE_CONFLICT'
   | 'E_LEASE_LOST'
   | 'E_NOT_LEADER'
@@ -60,6 +61,17 @@ export class StoreCorruptError extends HeartbeatLabError {
       options,
     );
     this.location = location;
+  }
+}
+
+/**
+ * The store would forget leases and fencing tokens on a restart (or cannot tell whether it would),
+ * so a token could be issued twice. Not transient: fix the server's persistence, or opt in to the
+ * risk explicitly (the store's `durability: 'warn'` option).
+ */
+export class StoreNotDurableError extends HeartbeatLabError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('E_STORE_NOT_DURABLE', message, options);
   }
 }
 

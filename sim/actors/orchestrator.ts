@@ -25,6 +25,8 @@ export class Orchestrator {
   wedged = false;
   /** Work arrived and not finished yet. */
   pending = 0;
+  /** Its session is starting up (respawn-if-gone): busy, not yet serving, until it first leads. */
+  #starting = false;
 
   constructor(world: World, incarnation: number) {
     this.#world = world;
@@ -39,11 +41,36 @@ export class Orchestrator {
     return this.#leadership;
   }
 
-  start(): void {
-    this.#world.metrics.processStarted(this.identity);
-    this.proc.onExit(() => this.#world.metrics.processDied(this.identity));
-    this.host.start();
-    this.#leadership = this.#world.strategy.startOrchestrator(this, this.#world);
+  /**
+   * Starts the session. Without `startupMs`, the strategy starts at once and the session serves
+   * from now. With it (respawn-if-gone), the session starts up: the strategy starts (first acquire
+   * attempt) after `startupMs`, and the session is busy and not serving until it first leads, or
+   * one TTL after that attempt if it never does (so a session that cannot lead still idles).
+   */
+  start(startupMs?: number): void {
+    const world = this.#world;
+    this.#starting = startupMs !== undefined;
+    world.metrics.processStarted(this.identity, !this.#starting);
+    this.proc.onExit(() => world.metrics.processDied(this.identity));
+    this.host.start(this.#starting);
+    if (startupMs === undefined) {
+      this.#leadership = world.strategy.startOrchestrator(this, world);
+      return;
+    }
+    world.clock.setTimeout(() => {
+      this.proc.main.deliver(() => {
+        this.#leadership = world.strategy.startOrchestrator(this, world);
+        world.clock.setTimeout(() => this.#ready(), world.scenario.lease.ttlMs);
+      });
+    }, startupMs);
+  }
+
+  #ready(): void {
+    if (!this.#starting || !this.proc.alive) return;
+    this.#starting = false;
+    this.#world.metrics.serving(this.identity, true);
+    if (this.#world.trace.enabled) this.#world.trace.emit(this.identity, 'session-ready');
+    this.host.ready();
   }
 
   /**
@@ -53,6 +80,7 @@ export class Orchestrator {
   believe(believes: boolean, untilMs = Infinity): void {
     if (!this.proc.alive) return;
     this.#world.metrics.belief(this.identity, believes, untilMs);
+    if (believes) this.#ready();
     if (believes === this.believes) return;
     this.believes = believes;
     if (this.#world.trace.enabled) this.#world.trace.emit(this.identity, believes ? 'leading' : 'not-leading');

@@ -3,11 +3,16 @@ import type { Rng } from '../rng.js';
 import type { SimProcess, ThreadClock } from '../sim-process.js';
 import type { World } from '../world.js';
 
+/** How long the session-idle hook may take to release the lease before the process ends anyway. */
+export const IDLE_HOOK_TIMEOUT_MS = 5_000;
+
 /**
  * The host that runs an orchestrator's session. It idles the session `idleAfter` after the
  * session last became quiet (no work, no activity), and once at `maxLifetime` even if busy.
+ * A session still starting up (respawn-if-gone) is busy: its idle clock starts at {@link ready}.
  * Idle effects: `clear-timers` (the session's timers are cleared, the process lives), `freeze`
- * (the whole process stops until work arrives), `stall` (the event loop blocks for `stallFor`).
+ * (the whole process stops until work arrives), `stall` (the event loop blocks for `stallFor`),
+ * `exit` (the process ends, after the `onIdle: release` hook if there is one).
  */
 export class SessionHost {
   readonly #world: World;
@@ -17,6 +22,8 @@ export class SessionHost {
   readonly #actor: string;
   #idleTimer: TimerHandle | undefined;
   #busyUntil = 0;
+  #starting = false;
+  #exiting = false;
   idle = false;
   idles = 0;
 
@@ -28,7 +35,9 @@ export class SessionHost {
     this.#actor = `host/${proc.name}`;
   }
 
-  start(): void {
+  /** With `starting`, the idle clock waits for {@link ready}. */
+  start(starting = false): void {
+    this.#starting = starting;
     this.#arm();
     const lifetime = this.#world.scenario.session.maxLifetime;
     if (lifetime !== undefined) {
@@ -37,9 +46,15 @@ export class SessionHost {
     this.#proc.onExit(() => this.#disarm());
   }
 
+  /** The session finished starting up: its idle clock starts now. */
+  ready(): void {
+    this.#starting = false;
+    this.#arm();
+  }
+
   /** Work or self-made activity: wakes an idle session and keeps it busy for `busyMs`. */
   activity(busyMs: number): void {
-    if (!this.#proc.alive) return;
+    if (!this.#proc.alive || this.#exiting) return;
     this.#busyUntil = Math.max(this.#busyUntil, this.#world.clock.now() + busyMs);
     if (this.idle) this.#wake();
     this.#arm();
@@ -47,7 +62,7 @@ export class SessionHost {
 
   #arm(): void {
     this.#disarm();
-    if (!this.#proc.alive || this.idle) return;
+    if (!this.#proc.alive || this.idle || this.#starting) return;
     const quietAt = Math.max(this.#busyUntil, this.#world.clock.now());
     const at = quietAt + this.#rng.uniformMs(this.#world.scenario.session.idleAfter);
     this.#idleTimer = this.#world.clock.setTimeout(() => {
@@ -80,7 +95,22 @@ export class SessionHost {
     this.idle = true;
     if (trace.enabled) trace.emit(this.#actor, 'session-idle', { cause, effect, timersCleared: this.#session.pending });
     if (effect === 'clear-timers') this.#session.clearAll();
+    else if (effect === 'exit') this.#exit();
     else this.#proc.freeze();
+  }
+
+  /** The idled session's process ends; the `release` hook first frees the lease if this process holds it. */
+  #exit(): void {
+    const world = this.#world;
+    const identity = this.#proc.name;
+    const end = (): void => this.#proc.kill();
+    this.#exiting = true;
+    const info = world.scenario.session.onIdle === 'release' ? world.server.read(world.key) : null;
+    if (info === null || info.holder !== identity || info.expiresInMs <= 0) return end();
+    if (world.trace.enabled) world.trace.emit(this.#actor, 'idle-hook-release', { token: info.token });
+    world.clock.setTimeout(end, IDLE_HOOK_TIMEOUT_MS);
+    const request = { key: world.key, holder: identity, token: info.token, version: info.version };
+    void world.server.call(identity, this.#proc.main, () => world.server.release(identity, request)).then(end, end);
   }
 
   #wake(): void {

@@ -2,17 +2,18 @@ import { sleep } from '../../src/clock.js';
 import type { Orchestrator } from './orchestrator.js';
 import type { Rng } from '../rng.js';
 import type { World } from '../world.js';
+import type { WatchdogActor } from './watchdogs.js';
 
 /** How long a planned restart waits for a graceful shutdown before killing. */
 export const TERMINATE_GRACE_MS = 10_000;
 
 /**
- * The incident's watchdog. Polls the store every `interval` (phase from t = 0) and declares the
+ * The seed's description of the watchdog (`policy: kill-if-stale`). Polls the store every `interval` (phase from t = 0) and declares the
  * leader dead when `now − lastHeartbeat > ttl + grace` (strictly), or when the lease was released;
  * then kills the orchestrator and spawns a new one `respawnDelay` later. It does not judge again
  * until the new orchestrator holds the lease (or one TTL passed since it was spawned).
  */
-export class Watchdog {
+export class Watchdog implements WatchdogActor {
   readonly #world: World;
   #pendingSince: number | undefined;
   #pendingIdentity: string | undefined;
@@ -27,7 +28,9 @@ export class Watchdog {
     this.#respawnRng = world.rng.fork('respawn');
   }
 
+  /** Spawns the first orchestrator at once, then polls on the grid. */
   start(): void {
+    this.child = this.#world.spawnOrchestrator();
     const { intervalMs } = this.#world.scenario.watchdog;
     const tick = (k: number): void => {
       this.#world.clock.setTimeout(() => {
@@ -66,6 +69,7 @@ export class Watchdog {
     const victim = this.child;
     const spurious = victim !== undefined && victim.proc.alive;
     world.metrics.counts.respawns += 1;
+    world.metrics.respawnDecided();
     if (spurious) world.metrics.counts.spuriousRespawns += 1;
     if (spurious && !victim.faulted) world.metrics.spuriousRespawn(victim.identity);
     if (world.trace.enabled) {
@@ -76,6 +80,7 @@ export class Watchdog {
         victimAlive: spurious,
       });
     }
+    world.strategy.onWatchdogRespawn?.(victim, world);
     this.replace(victim);
   }
 

@@ -3,7 +3,7 @@ import { escapeControl } from '../../src/cli/escape.js';
 import { TARGET_METRICS } from '../scenario/load-scenario.js';
 import type { ScenarioReport } from '../run-scenario.js';
 import type { Bound } from '../scenario/types.js';
-import type { StrategySummary } from '../summary.js';
+import type { DurationStats, StrategySummary } from '../summary.js';
 import type { TargetResult } from '../targets.js';
 
 /** Seconds with one decimal, or the literal figure for never/none. */
@@ -11,6 +11,12 @@ export function formatMs(value: number | 'never' | null): string {
   if (value === null) return '—';
   if (value === 'never') return 'never';
   return `${(value / 1000).toFixed(1)}s`;
+}
+
+/** `min–max (mean)` in seconds, or — when nothing was respawned. */
+function formatAges(ages: DurationStats | null): string {
+  if (ages === null) return '—';
+  return `${(ages.min / 1000).toFixed(0)}–${(ages.max / 1000).toFixed(0)}s\n(${(ages.mean / 1000).toFixed(0)}s)`;
 }
 
 const isTimeMetric = (metric: string): boolean => metric.endsWith('Ms') || metric.endsWith('MsPerHour');
@@ -55,6 +61,10 @@ const COLUMNS: readonly Column[] = [
   ['failover\nmax', (s) => formatMs(s.failoverMaxMs)],
   ['zombie\nlease/h', (s) => formatMs(s.zombieLeaseMsPerHour)],
   ['leader-\nless/h', (s) => formatMs(s.leaderlessMsPerHour)],
+  ['in prac-\ntice/h', (s) => formatMs(s.leaderlessInPracticeMsPerHour)],
+  ['leader\ngap max', (s) => formatMs(s.leaderGapMaxMs)],
+  ['lease age at\nrespawn', (s) => formatAges(s.leaseAgeAtRespawnMs)],
+  ['session\nrestarts/h', (s) => s.sessionRestartsPerHour.toFixed(2)],
   ['split\nbrains', (s) => String(s.splitBrains)],
   ['stale\nactions', (s) => `${s.staleActions}/${s.leaderActions}`],
   ['store\nwrites/h', (s) => s.storeWritesPerHour.toFixed(1)],

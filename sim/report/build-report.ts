@@ -148,6 +148,8 @@ function effectText(s: Scenario): string {
       return 'freezes the whole process, every thread, until work arrives';
     case 'stall':
       return `blocks its event loop for ${fmtRange(s.session.stallFor, dur)}`;
+    case 'exit':
+      return "ends the session's process";
   }
 }
 

@@ -14,6 +14,7 @@ import type {
   FaultSpec,
   FaultTarget,
   IdleEffect,
+  IdleHook,
   MetricName,
   RangeMs,
   Scenario,
@@ -21,11 +22,12 @@ import type {
   StrategySpec,
   TargetSpec,
   WatchdogLoopVariant,
+  WatchdogPolicy,
 } from './types.js';
 
 /** Keys accepted at the top level of a scenario file, in documentation order. */
 export const SCENARIO_KEYS = [
-  'name', 'seed', 'duration', 'runs', 'lease', 'heartbeat', 'session', 'watchdog',
+  'name', 'seed', 'duration', 'runs', 'lease', 'heartbeat', 'session', 'watchdog', 'registry',
   'store', 'keeper', 'keepAwake', 'crash', 'restart', 'faults', 'liveness', 'strategies', 'targets',
 ] as const;
 
@@ -33,9 +35,14 @@ export const SCENARIO_KEYS = [
 export const STRATEGY_KINDS: readonly StrategyName[] = ['baseline', 'worker', 'sidecar', 'watchdog-loop', 'keep-awake', 'naive-worker'];
 
 /** Variants of `watchdog-loop`, written `watchdog-loop:<variant>`. */
-export const WATCHDOG_LOOP_VARIANTS: readonly WatchdogLoopVariant[] = ['never-stopped', 'restarted', 'pid-checked'];
+export const WATCHDOG_LOOP_VARIANTS: readonly WatchdogLoopVariant[] = ['never-stopped', 'restarted', 'pid-checked', 'first-registered'];
 
-const IDLE_EFFECTS: readonly IdleEffect[] = ['clear-timers', 'freeze', 'stall'];
+/** Idle effects, as written in `session.idleEffect`. */
+export const IDLE_EFFECTS: readonly IdleEffect[] = ['clear-timers', 'freeze', 'stall', 'exit'];
+/** Session-idle hooks, as written in `session.onIdle`. */
+export const IDLE_HOOKS: readonly IdleHook[] = ['none', 'release'];
+/** Watchdog policies, as written in `watchdog.policy`. */
+export const WATCHDOG_POLICIES: readonly WatchdogPolicy[] = ['kill-if-stale', 'respawn-if-gone'];
 
 /** Target metric names as written in YAML → metric, and whether the bounds are durations. */
 export const TARGET_METRICS: Readonly<Record<string, { readonly metric: MetricName; readonly duration: boolean }>> = {
@@ -53,6 +60,13 @@ export const TARGET_METRICS: Readonly<Record<string, { readonly metric: MetricNa
   minRenewalMargin: { metric: 'minRenewalMarginMs', duration: true },
   safetyViolations: { metric: 'safetyViolations', duration: false },
   livenessViolations: { metric: 'livenessViolations', duration: false },
+  leaseAgeAtRespawnMin: { metric: 'leaseAgeAtRespawnMinMs', duration: true },
+  leaseAgeAtRespawnMean: { metric: 'leaseAgeAtRespawnMeanMs', duration: true },
+  leaseAgeAtRespawnMax: { metric: 'leaseAgeAtRespawnMaxMs', duration: true },
+  leaderlessInPracticePerHour: { metric: 'leaderlessInPracticeMsPerHour', duration: true },
+  sessionRestartsPerHour: { metric: 'sessionRestartsPerHour', duration: false },
+  leaderGapMax: { metric: 'leaderGapMaxMs', duration: true },
+  loopRenewalsPerHour: { metric: 'loopRenewalsPerHour', duration: false },
 };
 
 /** Fault kinds, as written in `faults[].kind`. */
@@ -102,6 +116,11 @@ export function parseScenario(text: string, file: string): Scenario {
   }
   const session = readSession(r, top.need('session'));
   const watchdog = readWatchdog(r, top.need('watchdog'));
+  const registryFields = r.fields(top.get('registry'), 'registry', ['timeout', 'staleEntries'], true);
+  const registry = {
+    timeoutMs: optDuration(r, registryFields, 'timeout', 600_000),
+    staleEntries: registryFields.has('staleEntries') ? r.integer(registryFields.need('staleEntries'), 'registry.staleEntries', 0, 100) : 0,
+  };
   const store = r.fields(top.get('store'), 'store', ['latency'], true);
   const latency = optRange(r, store, 'latency', [2, 20]);
   const keeper = readKeeper(r, top.get('keeper'));
@@ -127,6 +146,7 @@ export function parseScenario(text: string, file: string): Scenario {
     heartbeat: { intervalMs },
     session,
     watchdog,
+    registry,
     store: { latency },
     keeper,
     keepAwake: { intervalMs: keepAwakeMs },
@@ -165,25 +185,39 @@ function readFaults(r: Reader, node: unknown): FaultSpec[] {
 }
 
 function readSession(r: Reader, node: unknown): Scenario['session'] {
-  const keys = ['idleAfter', 'idleEffect', 'stallFor', 'workload', 'maxLifetime'];
+  const keys = ['idleAfter', 'idleEffect', 'onIdle', 'stallFor', 'workload', 'maxLifetime'];
   const s = r.fields(node, 'session', keys);
   const work = r.fields(s.get('workload'), 'session.workload', ['arrivalsPerHour', 'duration'], true);
+  const idleEffect = s.has('idleEffect') ? r.choice(s.need('idleEffect'), 'session.idleEffect', IDLE_EFFECTS) : 'clear-timers';
+  const onIdle = s.has('onIdle') ? r.choice(s.need('onIdle'), 'session.onIdle', IDLE_HOOKS) : 'none';
+  // The hook runs as the session's process ends; a session that lives on keeps its lease.
+  if (onIdle !== 'none' && idleEffect !== 'exit') {
+    r.fail(s.need('onIdle'), 'session.onIdle', `none (an idle hook runs only with idleEffect: exit, not ${idleEffect})`);
+  }
   return {
     idleAfter: r.range(s.need('idleAfter'), 'session.idleAfter'),
-    idleEffect: s.has('idleEffect') ? r.choice(s.need('idleEffect'), 'session.idleEffect', IDLE_EFFECTS) : 'clear-timers',
+    idleEffect,
     stallFor: optRange(r, s, 'stallFor', [10_000, 60_000]),
     workArrivalsPerHour: work.present ? r.number(work.need('arrivalsPerHour'), 'session.workload.arrivalsPerHour', 0) : 0,
     workDuration: optRange(r, work, 'duration', [1_000, 10_000]),
     maxLifetime: s.has('maxLifetime') ? r.range(s.need('maxLifetime'), 'session.maxLifetime') : undefined,
+    onIdle,
   };
 }
 
 function readWatchdog(r: Reader, node: unknown): Scenario['watchdog'] {
-  const w = r.fields(node, 'watchdog', ['interval', 'grace', 'respawnDelay']);
+  const w = r.fields(node, 'watchdog', ['policy', 'interval', 'grace', 'respawnDelay', 'startupDelay']);
+  const policy = w.has('policy') ? r.choice(w.need('policy'), 'watchdog.policy', WATCHDOG_POLICIES) : 'kill-if-stale';
+  // Only the shell loop sleeps after a spawn; the grid-polling watchdog has no such step.
+  if (w.has('startupDelay') && policy !== 'respawn-if-gone') {
+    r.fail(w.need('startupDelay'), 'watchdog.startupDelay', `no startupDelay (only policy respawn-if-gone sleeps after a spawn; policy is ${policy})`);
+  }
   return {
+    policy,
     intervalMs: r.duration(w.need('interval'), 'watchdog.interval', true),
     graceMs: w.has('grace') ? r.duration(w.need('grace'), 'watchdog.grace', false) : 0,
     respawnDelay: optRange(r, w, 'respawnDelay', [0, 0]),
+    startupDelayMs: w.has('startupDelay') ? r.duration(w.need('startupDelay'), 'watchdog.startupDelay', false) : 0,
   };
 }
 

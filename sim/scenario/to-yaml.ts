@@ -20,8 +20,13 @@ export function scenarioToYaml(scenario: Scenario, comment: readonly string[] = 
     `  workload: { arrivalsPerHour: ${scenario.session.workArrivalsPerHour}, duration: ${range(scenario.session.workDuration)} }`,
   ];
   if (scenario.session.maxLifetime !== undefined) lines.push(`  maxLifetime: ${range(scenario.session.maxLifetime)}`);
+  if (scenario.session.onIdle !== 'none') lines.push(`  onIdle: ${scenario.session.onIdle}`);
   const w = scenario.watchdog;
-  lines.push(`watchdog: { interval: ${d(w.intervalMs)}, grace: ${d(w.graceMs)}, respawnDelay: ${range(w.respawnDelay)} }`);
+  const shell = w.policy === 'respawn-if-gone' ? `policy: ${w.policy}, ` : '';
+  const startup = w.policy === 'respawn-if-gone' ? `, startupDelay: ${d(w.startupDelayMs)}` : '';
+  lines.push(`watchdog: { ${shell}interval: ${d(w.intervalMs)}, grace: ${d(w.graceMs)}, respawnDelay: ${range(w.respawnDelay)}${startup} }`);
+  const reg = scenario.registry;
+  if (reg.timeoutMs !== 600_000 || reg.staleEntries !== 0) lines.push(`registry: { timeout: ${d(reg.timeoutMs)}, staleEntries: ${reg.staleEntries} }`);
   lines.push(`store: { latency: ${range(scenario.store.latency)} }`);
   const k = scenario.keeper;
   const keeperParts = [

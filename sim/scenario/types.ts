@@ -8,7 +8,22 @@ export interface RangeMs {
   readonly maxMs: number;
 }
 
-export type IdleEffect = 'clear-timers' | 'freeze' | 'stall';
+/**
+ * What idling does to the session: `clear-timers` (the seed's description: timers dropped, the
+ * process lives), `freeze`, `stall`, or `exit` (the real system: the session's process ends).
+ */
+export type IdleEffect = 'clear-timers' | 'freeze' | 'stall' | 'exit';
+
+/** The session-idle hook: `none`, or `release` (releases the lease first if this orchestrator holds it). */
+export type IdleHook = 'none' | 'release';
+
+/**
+ * How the watchdog decides to respawn. `kill-if-stale` (the seed's description): polls on a fixed
+ * grid, kills and replaces the orchestrator when its lease is stale. `respawn-if-gone` (the real
+ * script): a sleep-then-check loop that acts only when its child process is gone, skips a healthy
+ * lease, spawns at once and then sleeps `startupDelay`.
+ */
+export type WatchdogPolicy = 'kill-if-stale' | 'respawn-if-gone';
 
 export type StrategyName = 'baseline' | 'worker' | 'sidecar' | 'watchdog-loop' | 'keep-awake' | 'naive-worker';
 
@@ -16,7 +31,8 @@ export type StrategyName = 'baseline' | 'worker' | 'sidecar' | 'watchdog-loop' |
 export type WatchdogLoopVariant =
   | 'never-stopped' // one loop for the watchdog's life, renews whoever is leader
   | 'restarted' // stopped when the watchdog kills the orchestrator, started again for the new one
-  | 'pid-checked'; // renews only while the orchestrator's PID answers kill(pid, 0)
+  | 'pid-checked' // renews only while the orchestrator's PID answers kill(pid, 0)
+  | 'first-registered'; // option 2 as built: refreshes the first agent registered with the orchestrator role, renews only if it holds the lease
 
 export interface StrategySpec {
   /** Display name and key in `targets`; defaults to `kind` or `kind:variant`. */
@@ -42,7 +58,14 @@ export type MetricName =
   | 'keepAwakeActionsPerHour'
   | 'minRenewalMarginMs'
   | 'safetyViolations'
-  | 'livenessViolations';
+  | 'livenessViolations'
+  | 'leaseAgeAtRespawnMinMs'
+  | 'leaseAgeAtRespawnMeanMs'
+  | 'leaseAgeAtRespawnMaxMs'
+  | 'leaderlessInPracticeMsPerHour'
+  | 'sessionRestartsPerHour'
+  | 'leaderGapMaxMs'
+  | 'loopRenewalsPerHour';
 
 export interface Bound {
   readonly min?: number;
@@ -115,12 +138,29 @@ export interface Scenario {
     readonly workDuration: RangeMs;
     /** The host idles (with idleEffect) a session after this lifetime even if it is busy; absent = never. */
     readonly maxLifetime: RangeMs | undefined;
+    /** The session-idle hook, run before the process exits (idleEffect: exit only). @default 'none' */
+    readonly onIdle: IdleHook;
   };
   readonly watchdog: {
+    /** @default 'kill-if-stale' */
+    readonly policy: WatchdogPolicy;
+    /** kill-if-stale: the poll grid's period. respawn-if-gone: the loop's sleep between checks. */
     readonly intervalMs: number;
     readonly graceMs: number;
+    /**
+     * kill-if-stale: from the kill until the new orchestrator runs. respawn-if-gone: from the
+     * spawn until the new orchestrator's first acquire attempt (its session starting up).
+     */
     readonly respawnDelay: RangeMs;
+    /** respawn-if-gone only: the loop sleeps this long after a spawn, before its next sleep. @default 0s */
+    readonly startupDelayMs: number;
   };
+  /**
+   * The agent registry `watchdog-loop:first-registered` reads: entries expire `timeout` after their
+   * last refresh (a live agent refreshes its own). `staleEntries` dead orchestrators are in it at
+   * t = 0, registered before the run (the loop's pick when it was deployed).
+   */
+  readonly registry: { readonly timeoutMs: number; readonly staleEntries: number };
   readonly store: {
     /** One-way request latency to the store. @default 2ms..20ms */
     readonly latency: RangeMs;

@@ -25,6 +25,8 @@ export interface Strategy {
   startOrchestrator(orchestrator: Orchestrator, world: World): Leadership;
   /** The watchdog is about to kill `orchestrator` (respawn or planned restart). */
   beforeWatchdogKill?(orchestrator: Orchestrator, world: World): void;
+  /** The watchdog is about to spawn a successor of `previous` (alive or not), whatever its policy. */
+  onWatchdogRespawn?(previous: Orchestrator | undefined, world: World): void;
   /** Wake-ups spent outside orchestrators (e.g. a loop in the watchdog). */
   worldWakeups?(): number;
 }

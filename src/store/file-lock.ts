@@ -1,6 +1,9 @@
 /**
- * A cross-process lock file for one machine: `open(path, 'wx')` (O_EXCL) with an owner record
- * (`pid`, `host`, a random `nonce`, `startedAtWallMs`) written inside.
+ * A cross-process lock file for one machine, holding an owner record (`pid`, `host`, a random
+ * `nonce`, `startedAtWallMs`). The record is written to a temp file first and hard-linked into
+ * place (`link` fails if the lock exists), so a lock is never empty: a process killed at any point
+ * leaves either no lock or a lock naming its dead pid, which the next taker breaks at once. (With
+ * create-then-write, a SIGKILL in between left an empty lock that only aged out: a 10 s blackout.)
  *
  * A lock is stale when its owner is gone (same host, `process.kill(pid, 0)` → ESRCH; or our own pid
  * with a nonce this process does not hold, i.e. an earlier run that got the same pid) or when its
@@ -11,9 +14,9 @@
  * A marker left by a dead breaker is itself stale and skipped by going one level up.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { link, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { sleep, type Clock } from '../clock.js';
 import { StoreUnavailableError } from '../errors.js';
 
@@ -60,8 +63,14 @@ interface Seen {
 
 const HOST = hostname();
 const MAX_BREAK_LEVELS = 8;
+/** Litter is swept at most this often per lock path, by whoever holds the lock. */
+const SWEEP_EVERY_MS = 1_000;
+/** At most this many leftover files are removed per sweep. */
+const SWEEP_MAX_FILES = 64;
 /** Nonces of the locks and break markers this process holds right now. */
 const held = new Set<string>();
+/** Last sweep per lock path (this process's monotonic clock). */
+const lastSweep = new Map<string, number>();
 let counter = 0;
 
 /** Takes the lock at `path`, waiting with backoff on `options.clock` and breaking stale locks. */
@@ -73,6 +82,7 @@ export async function acquireFileLock(path: string, options: FileLockOptions, st
     const mine = await tryCreate(path, clock);
     if (mine !== null) {
       if (stats) stats.acquired++;
+      await sweepLockLitter(path, mine.text, options);
       return {
         path,
         assertHeld: async () => {
@@ -104,34 +114,97 @@ export async function acquireFileLock(path: string, options: FileLockOptions, st
   }
 }
 
-/** Creates `path` exclusively with a fresh owner record; `null` when it already exists. */
+/**
+ * Creates `path` exclusively with a fresh owner record, content and all at once (temp file, then
+ * `link`); `null` when it already exists.
+ */
 async function tryCreate(path: string, clock: Clock): Promise<{ text: string; nonce: string } | null> {
   const owner: Owner = { pid: process.pid, host: HOST, nonce: randomBytes(8).toString('hex'), startedAtWallMs: clock.wallNow() };
   const text = JSON.stringify(owner);
-  let handle;
+  const temp = `${path}.${process.pid}.${owner.nonce}.tmp`;
   try {
-    handle = await open(path, 'wx');
+    await writeFile(temp, text, { flag: 'wx' });
   } catch (error) {
-    if (codeOf(error) === 'EEXIST') return null;
     if (codeOf(error) === 'ENOENT') {
       throw new StoreUnavailableError(
         `cannot create ${path}: directory ${dirname(path)} does not exist; create it first (nothing is created outside the lease file's directory)`,
         { cause: error },
       );
     }
-    throw new StoreUnavailableError(`cannot create lock file ${path}: ${codeOf(error) ?? String(error)}`, { cause: error });
+    await unlink(temp).catch(() => undefined);
+    throw new StoreUnavailableError(`cannot write lock file ${temp}: ${codeOf(error) ?? String(error)}`, { cause: error });
   }
   held.add(owner.nonce);
   try {
-    await handle.writeFile(text);
+    await link(temp, path);
   } catch (error) {
-    await unlink(path).catch(() => undefined);
     held.delete(owner.nonce);
-    throw new StoreUnavailableError(`cannot write lock file ${path}: ${codeOf(error) ?? String(error)}`, { cause: error });
+    // ENOENT: a sweeper took our temp for an orphan (only after staleMs); just try again.
+    if (codeOf(error) === 'EEXIST' || codeOf(error) === 'ENOENT') return null;
+    throw new StoreUnavailableError(`cannot create lock file ${path}: ${codeOf(error) ?? String(error)}`, { cause: error });
   } finally {
-    await handle.close();
+    await unlink(temp).catch(() => undefined);
   }
   return { text, nonce: owner.nonce };
+}
+
+/**
+ * Run while holding the lock at `path` (content `mine`): removes what killed processes left beside
+ * it. Break markers for any other lock content are garbage — that lock is gone for good, since a
+ * lock's content (its nonce) never comes back — and temp files and moved-away locks whose pid is
+ * dead (or that are older than `staleMs`) will never be used.
+ */
+async function sweepLockLitter(path: string, mine: string, options: FileLockOptions): Promise<void> {
+  const now = options.clock.now();
+  if (now - (lastSweep.get(path) ?? -Infinity) < SWEEP_EVERY_MS) return;
+  lastSweep.set(path, now);
+  const ours = breakId(mine);
+  const base = basename(path);
+  await sweepDeadTemps(path, options, (name) => {
+    if (!name.startsWith(`${base}.break-`) || name.endsWith('.tmp')) return false; // a marker's temp: judged by its pid
+    const id = name.slice(base.length + '.break-'.length).split('-')[0];
+    return id !== ours;
+  });
+}
+
+/**
+ * Removes `<path>.<pid>.<x>.tmp` and `<path>.<pid>.<x>.stale` files (and any name `extra` accepts)
+ * in `path`'s directory whose pid is dead on this host or that are older than `staleMs`; at most
+ * {@link SWEEP_MAX_FILES} per call. Best effort: errors are ignored. Only call it while holding
+ * the lock that guards `path`.
+ */
+export async function sweepDeadTemps(path: string, options: FileLockOptions, extra: (name: string) => boolean = () => false): Promise<number> {
+  const directory = dirname(path);
+  const base = basename(path);
+  let names: string[];
+  try {
+    names = await readdir(directory);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    if (removed >= SWEEP_MAX_FILES || !name.startsWith(`${base}.`)) continue;
+    const temp = /\.(\d+)\.[0-9a-z]+\.(?:tmp|stale)$/.exec(name.slice(base.length));
+    const pid = temp === null ? undefined : Number(temp[1]);
+    const garbage = extra(name) || (temp !== null && (await orphaned(join(directory, name), pid as number, options)));
+    if (garbage && (await unlink(join(directory, name)).then(() => true, () => false))) removed++;
+  }
+  return removed;
+}
+
+/** A temp file nobody will finish: its pid is gone, or it is older than `staleMs`. */
+async function orphaned(file: string, pid: number, { clock, staleMs }: FileLockOptions): Promise<boolean> {
+  if (pid !== process.pid && !pidAlive(pid)) return true;
+  try {
+    return clock.wallNow() - (await stat(file)).mtimeMs > staleMs;
+  } catch {
+    return false;
+  }
+}
+
+function breakId(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 /** Reads a lock (content and mtime from one open file) and judges whether it is stale; `null` if absent. */
@@ -162,7 +235,7 @@ async function inspect(path: string, { clock, staleMs }: FileLockOptions): Promi
 
 /** Removes the lock at `path` only if its content is still `text`. Returns whether it did. */
 async function removeIf(path: string, text: string, options: FileLockOptions): Promise<boolean> {
-  const id = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  const id = breakId(text);
   const marker = (level: number): string => `${path}.break-${id}-${level}`;
   for (let level = 0; level < MAX_BREAK_LEVELS; level++) {
     const mine = await tryCreate(marker(level), options.clock);

@@ -2,7 +2,7 @@ import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { SystemClock, type Clock } from '../clock.js';
 import { ConfigError, formatValue, HeartbeatLabError, StoreCorruptError, StoreUnavailableError } from '../errors.js';
-import { acquireFileLock, codeOf, type FileLock, type FileLockStats } from './file-lock.js';
+import { acquireFileLock, codeOf, sweepDeadTemps, type FileLock, type FileLockStats } from './file-lock.js';
 import type {
   AcquireRequest,
   AcquireResult,
@@ -37,6 +37,7 @@ interface Entry {
 type Leases = Map<string, Entry>;
 
 let tempCounter = 0;
+const SWEEP_EVERY_MS = 1_000;
 
 /**
  * The embedded default store for one machine: every key lives in one JSON file
@@ -57,6 +58,7 @@ export class FileLeaseStore implements LeaseStore {
   readonly #lockTimeoutMs: number;
   readonly #staleLockMs: number;
   readonly #stats: FileLockStats = { acquired: 0, retries: 0, staleBroken: 0 };
+  #lastSweepAt = -Infinity;
   #closed = false;
 
   constructor(path: string, options: FileLeaseStoreOptions = {}) {
@@ -161,12 +163,14 @@ export class FileLeaseStore implements LeaseStore {
   /** Read-modify-write under the cross-process lock; writes only when `apply` changed something. */
   async #update<T>(apply: (leases: Leases, nowWallMs: number) => { changed: boolean; result: T }): Promise<T> {
     this.#assertOpen();
-    const lock = await acquireFileLock(
-      `${this.path}.lock`,
-      { clock: this.#clock, timeoutMs: this.#lockTimeoutMs, staleMs: this.#staleLockMs },
-      this.#stats,
-    );
+    const lockOptions = { clock: this.#clock, timeoutMs: this.#lockTimeoutMs, staleMs: this.#staleLockMs };
+    const lock = await acquireFileLock(`${this.path}.lock`, lockOptions, this.#stats);
     try {
+      // Temp files of writers killed before their rename: removed under the lock, now and then.
+      if (this.#clock.now() - this.#lastSweepAt >= SWEEP_EVERY_MS) {
+        this.#lastSweepAt = this.#clock.now();
+        await sweepDeadTemps(this.path, lockOptions);
+      }
       const existing = await this.#load();
       const leases = existing ?? new Map<string, Entry>();
       const { changed, result } = apply(leases, this.#clock.wallNow());

@@ -1,6 +1,6 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { SystemClock, type Clock, type TimerHandle } from '../clock.js';
-import { ConfigError, HeartbeatLabError, StoreCorruptError, StoreUnavailableError } from '../errors.js';
+import { ConfigError, HeartbeatLabError, StoreCorruptError, StoreNotDurableError, StoreUnavailableError } from '../errors.js';
 import type {
   AcquireRequest,
   AcquireResult,
@@ -28,6 +28,18 @@ export interface RedisLeaseStoreOptions {
   readonly closeClient?: boolean;
   /** Timers for the connection wait. @default new SystemClock({ unref: true }) */
   readonly clock?: Clock;
+  /**
+   * What to do when the server would forget the lease and its fencing token on a restart: with
+   * `appendonly no` a restarted Redis reissues tokens it already gave out (a Jepsen-style run saw
+   * token 1 issued twice and 86 writes accepted from the old holder). Checked with
+   * `CONFIG GET appendonly` on every (re)connection, before the first operation on it.
+   * - `'require'`: refuse every operation with `StoreNotDurableError` until the server runs with
+   *   `appendonly yes`; also when `CONFIG` is not permitted and persistence cannot be checked.
+   * - `'warn'`: go on, after a process warning (`HEARTBEAT_LAB_VOLATILE_STORE`) that says so.
+   * With `redis://…?durability=warn` in a store URL, {@link RedisLeaseStore.connect} sets `'warn'`.
+   * @default 'require'
+   */
+  readonly durability?: 'require' | 'warn';
 }
 
 /*
@@ -164,6 +176,9 @@ export class RedisLeaseStore implements LeaseStore {
   readonly #connectTimeoutMs: number;
   readonly #closeClient: boolean;
   readonly #clock: Clock;
+  readonly #durability: 'require' | 'warn';
+  /** The persistence check of the current connection; reset on every reconnection. */
+  #durable: Promise<void> | undefined;
   #lastError: unknown;
   #closed = false;
 
@@ -174,20 +189,29 @@ export class RedisLeaseStore implements LeaseStore {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
     this.#closeClient = options.closeClient ?? false;
     this.#clock = options.clock ?? new SystemClock({ unref: true });
+    this.#durability = options.durability ?? 'require';
+    if (this.#durability !== 'require' && this.#durability !== 'warn') {
+      throw new ConfigError('durability', "must be 'require' or 'warn'", this.#durability);
+    }
     for (const [name, lua] of Object.entries(SCRIPTS)) {
       if (!(name in client)) client.defineCommand(name, { numberOfKeys: 2, lua });
     }
     this.#redis.on('error', (error: unknown) => {
       this.#lastError = error;
     });
+    // A restarted server may have come back with another configuration: check it again.
+    this.#redis.on('ready', () => {
+      this.#durable = undefined;
+    });
   }
 
   /**
    * Connects to `url` (`redis://[user:password@]host:port/db` or `rediss://` for TLS), or to
-   * `REDIS_URL`, or to `redis://127.0.0.1:6379`. Loads `ioredis` on first use.
+   * `REDIS_URL`, or to `redis://127.0.0.1:6379`. Loads `ioredis` on first use. A `durability=warn`
+   * query parameter sets the {@link RedisLeaseStoreOptions.durability} option.
    */
   static async connect(url?: string, options: RedisLeaseStoreOptions = {}): Promise<RedisLeaseStore> {
-    const target = url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const { target, durability } = durabilityParam(url ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
     const { Redis: RedisClient } = await loadIoredis(target);
     const connectTimeoutMs = options.connectTimeoutMs ?? 1_000;
     const clientOptions: RedisOptions = {
@@ -199,7 +223,7 @@ export class RedisLeaseStore implements LeaseStore {
       commandTimeout: options.commandTimeoutMs ?? 2_000,
       retryStrategy: (attempt: number) => Math.min(50 * 2 ** attempt, 1_000),
     };
-    return new RedisLeaseStore(new RedisClient(target, clientOptions), { closeClient: true, ...options });
+    return new RedisLeaseStore(new RedisClient(target, clientOptions), { closeClient: true, ...durability, ...options });
   }
 
   async acquire(request: AcquireRequest): Promise<AcquireResult> {
@@ -257,6 +281,7 @@ export class RedisLeaseStore implements LeaseStore {
     let reply: Reply;
     try {
       await this.#ready();
+      await this.#checkDurable();
       const command = (this.#redis as unknown as Record<ScriptName, (...a: string[]) => Promise<Reply>>)[name];
       reply = await command.call(this.#redis, ...keys, ...args);
     } catch (error) {
@@ -264,6 +289,47 @@ export class RedisLeaseStore implements LeaseStore {
     }
     if (reply[0] === 'corrupt') throw new StoreCorruptError(`redis key ${hashKey}`, String(reply[1]));
     return reply;
+  }
+
+  /** Once per connection: is the server persisting what we write (see {@link RedisLeaseStoreOptions.durability})? */
+  #checkDurable(): Promise<void> {
+    this.#durable ??= this.#persistence().then(
+      (problem) => {
+        if (problem === null) return;
+        const what = `redis lease store: the server ${problem}, so after a restart it can issue a fencing token again to another holder`;
+        if (this.#durability === 'warn') {
+          process.emitWarning(`${what} (accepted with durability: 'warn')`, { code: 'HEARTBEAT_LAB_VOLATILE_STORE' });
+          return;
+        }
+        throw new StoreNotDurableError(
+          `${what}; run it with \`appendonly yes\` (CONFIG SET appendonly yes, and in redis.conf), or accept the risk with ` +
+            `the store option durability: 'warn' (in a URL: ?durability=warn)`,
+        );
+      },
+      (error: unknown) => {
+        this.#durable = undefined; // transient: check again on the next call
+        throw error;
+      },
+    );
+    return this.#durable;
+  }
+
+  /** `null` when the server keeps an append-only file, else what is wrong. */
+  async #persistence(): Promise<string | null> {
+    let reply: string[];
+    try {
+      reply = (await this.#redis.config('GET', 'appendonly')) as string[];
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ReplyError') {
+        return `does not let this client run CONFIG GET appendonly (${error.message}), so its persistence is unknown`;
+      }
+      throw error;
+    }
+    const appendonly = reply[1];
+    if (appendonly === 'yes') return null;
+    const save = ((await this.#redis.config('GET', 'save')) as string[])[1] ?? '';
+    const snapshots = save === '' ? 'no snapshots either' : `only snapshots (save "${save}") that lose what was written since the last one`;
+    return `keeps no append-only file (appendonly ${appendonly ?? '?'}; ${snapshots})`;
   }
 
   /** Waits (bounded) for the connection to be ready; the client keeps no offline queue. */
@@ -303,6 +369,16 @@ export class RedisLeaseStore implements LeaseStore {
       cause: error,
     });
   }
+}
+
+/** Takes our own `durability` query parameter out of a Redis URL (ioredis would not know it). */
+function durabilityParam(url: string): { target: string; durability: { durability?: 'require' | 'warn' } } {
+  const match = /([?&])durability=([^&#]*)&?/.exec(url);
+  if (match === null) return { target: url, durability: {} };
+  const value = decodeURIComponent(match[2] as string);
+  if (value !== 'require' && value !== 'warn') throw new ConfigError('durability', "must be 'require' or 'warn' in a redis:// URL", value);
+  const target = url.replace(match[0], match[0].endsWith('&') ? (match[1] as string) : '').replace(/\?$/, '');
+  return { target, durability: { durability: value } };
 }
 
 function ttlArg(ttlMs: number): string {

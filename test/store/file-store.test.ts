@@ -1,5 +1,5 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -218,6 +218,21 @@ describe('FileLeaseStore cross-process lock', () => {
     expect(await litter()).toEqual([]);
   });
 
+  it('sweeps what killed processes left: break markers of gone locks, dead-pid temps and moved-away locks', async () => {
+    const dead = await deadPid();
+    const live = sleeper.pid!;
+    const orphans = [
+      `${lockFile()}.break-0123456789abcdef-0`, // marker of a breaker whose lock is gone
+      `${lockFile()}.${dead}.00ff00ff00ff00ff.tmp`, // lock record of a creator killed before its link
+      `${lockFile()}.${dead}.3.stale`, // lock moved away by a breaker killed before it deleted it
+      `${file}.${dead}.7.tmp`, // lease file of a writer killed before its rename
+    ];
+    const kept = [`${lockFile()}.${live}.00aa00aa00aa00aa.tmp`, `${file}.${live}.8.tmp`]; // a live process's, mid-write
+    for (const f of [...orphans, ...kept]) await writeFile(f, 'x');
+    expect(await store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 })).toMatchObject({ ok: true });
+    expect((await litter()).sort()).toEqual(kept.map((f) => f.slice(dir.length + 1)).sort());
+  });
+
   it('breaks a lock left by an earlier process with our own pid', async () => {
     await writeFile(lockFile(), lockRecord(process.pid, 'not-ours'));
     expect(await store.acquire({ key: 'k', holder: 'a', ttlMs: 1000 })).toMatchObject({ ok: true });
@@ -295,6 +310,57 @@ describe('FileLeaseStore multi-process race', () => {
 
   afterAll(async () => {
     await rm(build, { recursive: true, force: true });
+  });
+
+  it('SIGKILLs at any moment of lock creation: no lock is ever seen empty, no blackout, no litter', async () => {
+    const KILLS = 40;
+    const looper = join(REPO, 'test/fixtures/file-lock-looper.mjs');
+    const spawnLooper = async (i: number): Promise<ChildProcess> => {
+      const child = spawn(process.execPath, [looper, moduleUrl, file, String(i)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((done) => createInterface({ input: child.stdout! }).once('line', () => done()));
+      return child;
+    };
+    const loopers = await Promise.all([0, 1, 2].map(spawnLooper));
+    const lock = `${file}.lock`;
+    let emptySeen = 0;
+    let reads = 0;
+    const probe = new FileLeaseStore(file, { clock: new SystemClock(), lockTimeoutMs: 3_000 });
+    const slowest: number[] = [];
+    try {
+      for (let kill = 0; kill < KILLS; kill++) {
+        // Watch the lock file for a while (sync reads: as close together as we can), then kill one looper.
+        const until = performance.now() + 20 + (kill % 7) * 5;
+        while (performance.now() < until) {
+          try {
+            reads++;
+            if (readFileSync(lock).length === 0) emptySeen++;
+          } catch {
+            // no lock right now
+          }
+          await new Promise((done) => setImmediate(done));
+        }
+        const victim = kill % loopers.length;
+        (loopers[victim] as ChildProcess).kill('SIGKILL');
+        await new Promise((done) => (loopers[victim] as ChildProcess).once('exit', done));
+        // Whatever it left, the lock is available to others at once (not after staleMs = 10 s).
+        const started = performance.now();
+        const got = await probe.acquire({ key: 'probe', holder: 'probe', ttlMs: 60_000 });
+        slowest.push(performance.now() - started);
+        if (got.ok) await probe.release(got.lease);
+        loopers[victim] = await spawnLooper(victim);
+      }
+    } finally {
+      for (const child of loopers) child.kill('SIGKILL');
+      await Promise.all(loopers.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((done) => c.once('exit', done)) : undefined)));
+    }
+    console.log(`[file-lock kills] ${KILLS} SIGKILLs, ${reads} lock reads, ${emptySeen} empty; slowest acquire after a kill ${Math.max(...slowest).toFixed(0)} ms`);
+    expect(emptySeen).toBe(0);
+    expect(Math.max(...slowest)).toBeLessThan(3_000);
+    // One more operation sweeps what the kills left (the sweep runs at most once a second).
+    await new Promise((done) => setTimeout(done, 1_100));
+    await probe.read('probe');
+    expect((await probe.acquire({ key: 'probe', holder: 'probe', ttlMs: 60_000 })).ok).toBe(true);
+    expect(await litter()).toEqual([]);
   });
 
   it(`${PROCESSES} processes x ${EPOCHS} epochs: one winner per token, tokens increase per process`, async () => {

@@ -22,6 +22,13 @@ export interface TestServer {
   /** Starts it again on the same port and data dir and waits until it answers. */
   start(): Promise<void>;
   restart(): Promise<void>;
+  /**
+   * Sends `signal` to the server process (a fault: `SIGKILL`, `SIGSTOP`, `SIGCONT`). After SIGKILL
+   * it waits for the exit; `start()` brings it back on the same port and data dir.
+   */
+  signal(signal: NodeJS.Signals): Promise<void>;
+  /** PID of the running server process, or undefined while it is stopped. */
+  readonly pid: number | undefined;
   /** Stops it and removes the data dir. */
   dispose(): Promise<void>;
 }
@@ -46,12 +53,16 @@ export function missingServer(kind: ServerKind): string | null {
   return message;
 }
 
-/** Redis with AOF (`appendfsync always`), so tokens survive restarts. */
-export async function startRedis(): Promise<TestServer> {
+/**
+ * Redis with AOF (`appendfsync always`), so tokens survive restarts; with `persistence: 'none'`,
+ * without AOF or snapshots (a restart forgets everything).
+ */
+export async function startRedis({ persistence = 'aof' }: { persistence?: 'aof' | 'none' } = {}): Promise<TestServer> {
   const file = need('redis', binary('redis-server'));
+  const aof = persistence === 'aof' ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   return launch('redis', 1, (dir, [port]) => ({
     file,
-    args: ['--port', `${port}`, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always',
+    args: ['--port', `${port}`, '--bind', '127.0.0.1', '--dir', dir, ...aof,
       '--save', '', '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
     url: `redis://127.0.0.1:${port}`,
     ready: () => redisPing(port as number),
@@ -185,9 +196,26 @@ async function launch(kind: ServerKind, portCount: number, specFor: (dir: string
     throw error;
   }
 
+  const signal = async (sig: NodeJS.Signals): Promise<void> => {
+    const proc = child;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+    if (sig !== 'SIGKILL') {
+      proc.kill(sig);
+      return;
+    }
+    child = undefined;
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    proc.kill('SIGKILL');
+    await exited;
+  };
+
   return {
     kind,
     url: spec.url,
+    get pid() {
+      return child?.pid;
+    },
+    signal,
     stop,
     start,
     restart: async () => {

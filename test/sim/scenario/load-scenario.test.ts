@@ -74,8 +74,10 @@ describe('scenarios/idle.yaml', () => {
         workArrivalsPerHour: 0,
         workDuration: { minMs: 1_000, maxMs: 10_000 },
         maxLifetime: undefined,
+        onIdle: 'none',
       },
-      watchdog: { intervalMs: 30_000, graceMs: 30_000, respawnDelay: { minMs: 5_000, maxMs: 30_000 } },
+      watchdog: { policy: 'kill-if-stale', intervalMs: 30_000, graceMs: 30_000, respawnDelay: { minMs: 5_000, maxMs: 30_000 }, startupDelayMs: 0 },
+      registry: { timeoutMs: 600_000, staleEntries: 0 },
       store: { latency: { minMs: 2, maxMs: 20 } },
       keeper: { renewIntervalMs: undefined, renewDeadlineMs: undefined, requestTimeoutMs: undefined },
       keepAwake: { intervalMs: 60_000 },
@@ -144,8 +146,9 @@ targets:
       workArrivalsPerHour: 12.5,
       workDuration: { minMs: 3_000, maxMs: 3_000 },
       maxLifetime: { minMs: 3_600_000, maxMs: 7_200_000 },
+      onIdle: 'none',
     });
-    expect(s.watchdog).toEqual({ intervalMs: 10_000, graceMs: 0, respawnDelay: { minMs: 1_000, maxMs: 1_000 } });
+    expect(s.watchdog).toEqual({ policy: 'kill-if-stale', intervalMs: 10_000, graceMs: 0, respawnDelay: { minMs: 1_000, maxMs: 1_000 }, startupDelayMs: 0 });
     expect(s.store.latency).toEqual({ minMs: 0, maxMs: 0 });
     expect(s.keeper).toEqual({ renewIntervalMs: 5_000, renewDeadlineMs: 10_000, requestTimeoutMs: 2_000 });
     expect(s.keepAwake.intervalMs).toBe(30_000);
@@ -235,7 +238,7 @@ targets:
       path: 'strategies[1]',
       expected:
         'one of baseline, worker, sidecar, watchdog-loop, keep-awake, naive-worker, watchdog-loop:never-stopped, ' +
-        'watchdog-loop:restarted, watchdog-loop:pid-checked (did you mean "worker"?)',
+        'watchdog-loop:restarted, watchdog-loop:pid-checked, watchdog-loop:first-registered (did you mean "worker"?)',
       got: '"wroker"',
     });
   });
@@ -304,6 +307,89 @@ targets:
       path: 'targets.baseline.respawnsPerHour.max',
       expected: 'a number',
     });
+  });
+});
+
+describe('parseScenario: the real mechanics (issue 11)', () => {
+  const REAL = BASE.replace('session: { idleAfter: 5m..8m }', 'session: { idleAfter: 5m..8m, idleEffect: exit, onIdle: release }').replace(
+    'watchdog: { interval: 30s }',
+    'watchdog: { policy: respawn-if-gone, interval: 60s, grace: 30s, respawnDelay: 4s..35s, startupDelay: 5s }\nregistry: { timeout: 5m, staleEntries: 2 }',
+  );
+
+  it('reads exit, the release hook, respawn-if-gone, its startup delay and the registry', () => {
+    const s = parseScenario(REAL.replace('[baseline, worker]', '[baseline, watchdog-loop:first-registered]'), FILE);
+    expect(s.session).toMatchObject({ idleEffect: 'exit', onIdle: 'release' });
+    expect(s.watchdog).toEqual({
+      policy: 'respawn-if-gone',
+      intervalMs: 60_000,
+      graceMs: 30_000,
+      respawnDelay: { minMs: 4_000, maxMs: 35_000 },
+      startupDelayMs: 5_000,
+    });
+    expect(s.registry).toEqual({ timeoutMs: 300_000, staleEntries: 2 });
+    expect(s.strategies[1]).toEqual({ name: 'watchdog-loop:first-registered', kind: 'watchdog-loop', variant: 'first-registered' });
+  });
+
+  it('reads the new target metrics, durations where they are times', () => {
+    const s = parseScenario(
+      REAL.replace(
+        '  baseline: { respawnsPerHour: { max: 1 } }',
+        '  baseline: { leaseAgeAtRespawnMin: { min: 210s }, leaderlessInPracticePerHour: { max: 1m }, sessionRestartsPerHour: { max: 6 }, loopRenewalsPerHour: { max: 0 } }',
+      ),
+      FILE,
+    );
+    expect(s.targets).toEqual([
+      { strategy: 'baseline', metric: 'leaseAgeAtRespawnMinMs', bound: { min: 210_000 } },
+      { strategy: 'baseline', metric: 'leaderlessInPracticeMsPerHour', bound: { max: 60_000 } },
+      { strategy: 'baseline', metric: 'sessionRestartsPerHour', bound: { max: 6 } },
+      { strategy: 'baseline', metric: 'loopRenewalsPerHour', bound: { max: 0 } },
+    ]);
+  });
+
+  it('rejects an unknown policy and idle effect with a suggestion', () => {
+    expectError(REAL.replace('policy: respawn-if-gone', 'policy: respawn-if-gon'), {
+      line: 8,
+      column: 21,
+      path: 'watchdog.policy',
+      expected: 'one of kill-if-stale, respawn-if-gone (did you mean "respawn-if-gone"?)',
+      got: '"respawn-if-gon"',
+    });
+    expectError(REAL.replace('idleEffect: exit', 'idleEffect: exits'), {
+      line: 7,
+      column: 43,
+      path: 'session.idleEffect',
+      expected: 'one of clear-timers, freeze, stall, exit (did you mean "exit"?)',
+    });
+  });
+
+  it('rejects a release hook on a session that does not exit', () => {
+    expectError(REAL.replace('idleEffect: exit', 'idleEffect: clear-timers'), {
+      line: 7,
+      column: 65,
+      path: 'session.onIdle',
+      expected: 'none (an idle hook runs only with idleEffect: exit, not clear-timers)',
+      got: '"release"',
+    });
+  });
+
+  it('rejects a startup delay under kill-if-stale, naming the policy', () => {
+    expectError(REAL.replace('policy: respawn-if-gone, ', ''), {
+      line: 8,
+      column: 77,
+      path: 'watchdog.startupDelay',
+      expected: 'no startupDelay (only policy respawn-if-gone sleeps after a spawn; policy is kill-if-stale)',
+      got: '"5s"',
+    });
+  });
+
+  it('rejects a bad registry', () => {
+    expectError(REAL.replace('staleEntries: 2', 'staleEntries: -1'), {
+      line: 9,
+      column: 40,
+      path: 'registry.staleEntries',
+      expected: 'an integer from 0 to 100',
+    });
+    expectError(REAL.replace('timeout: 5m', 'timeout: 0s'), { line: 9, column: 22, path: 'registry.timeout', expected: 'a duration > 0' });
   });
 });
 

@@ -1,0 +1,97 @@
+import { sleep, type TimerHandle } from '../../src/clock.js';
+import type { Rng } from '../rng.js';
+import type { World } from '../world.js';
+import type { Orchestrator } from './orchestrator.js';
+import { TERMINATE_GRACE_MS } from './watchdog.js';
+import type { WatchdogActor } from './watchdogs.js';
+
+/**
+ * The real system's watchdog (`policy: respawn-if-gone`), a shell loop:
+ *
+ * 1. `sleep interval` — the period runs from the end of the previous check, not on a grid.
+ * 2. If its tracked child is alive, go to 1: a live orchestrator is never judged by its lease.
+ * 3. The child is gone (never spawned, PID dead, or the PID now someone else's): read the lease.
+ *    An empty, released or unreadable lease counts as "no leader".
+ * 4. Healthy (`now − lastHeartbeat < ttl + grace`): log "healthy leader exists, skipping
+ *    respawn" and go to 1.
+ * 5. Otherwise spawn a new orchestrator at once, `sleep startupDelay`, go to 1.
+ *
+ * The new orchestrator's session starts up for `respawnDelay` before its first acquire attempt.
+ */
+export class ShellWatchdog implements WatchdogActor {
+  readonly #world: World;
+  readonly #startupRng: Rng;
+  #timer: TimerHandle | undefined;
+  child: Orchestrator | undefined;
+  polls = 0;
+  /** "healthy leader exists, skipping respawn" decisions. */
+  skips = 0;
+
+  constructor(world: World) {
+    this.#world = world;
+    this.#startupRng = world.rng.fork('respawn');
+  }
+
+  start(): void {
+    this.#spawn();
+    this.#next(this.#world.scenario.watchdog.startupDelayMs + this.#world.scenario.watchdog.intervalMs);
+  }
+
+  restartFor(forMs: number): void {
+    const world = this.#world;
+    if (world.trace.enabled) world.trace.emit('watchdog', 'watchdog-down', { forMs, orphan: this.child?.identity ?? null });
+    this.child = undefined;
+    // The script starts over when it comes back: sleep, then check.
+    this.#next(forMs + world.scenario.watchdog.intervalMs);
+  }
+
+  async restart(victim: Orchestrator): Promise<void> {
+    const world = this.#world;
+    world.metrics.counts.restarts += 1;
+    if (world.trace.enabled) world.trace.emit('watchdog', 'restart', { victim: victim.identity });
+    world.strategy.beforeWatchdogKill?.(victim, world);
+    await Promise.race([victim.leadership?.terminate(), sleep(world.clock, TERMINATE_GRACE_MS)]);
+    victim.proc.kill();
+    if (this.child === victim) {
+      world.strategy.onWatchdogRespawn?.(victim, world);
+      this.#spawn();
+    }
+  }
+
+  #next(delayMs: number): void {
+    if (this.#timer !== undefined) this.#world.clock.clearTimeout(this.#timer);
+    this.#timer = this.#world.clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#check();
+    }, delayMs);
+  }
+
+  #spawn(): void {
+    this.child = this.#world.spawnOrchestrator(this.#startupRng.uniformMs(this.#world.scenario.watchdog.respawnDelay));
+  }
+
+  #check(): void {
+    const world = this.#world;
+    const { intervalMs, graceMs, startupDelayMs } = world.scenario.watchdog;
+    this.polls += 1;
+    const child = this.child;
+    if (child !== undefined && child.proc.alive) return this.#next(intervalMs);
+    // An unreadable lease file is "no leader", like an empty one.
+    const readable = world.server.down === 0 && world.server.corrupt === 0;
+    const info = readable ? world.server.read(world.key) : null;
+    const ageMs = info === null || info.holder === null ? null : info.ttlMs - info.expiresInMs;
+    if (ageMs !== null && ageMs < world.scenario.lease.ttlMs + graceMs) {
+      this.skips += 1;
+      if (world.trace.enabled) world.trace.emit('watchdog', 'skip-healthy', { holder: info?.holder ?? null, leaseAgeMs: ageMs });
+      return this.#next(intervalMs);
+    }
+    world.metrics.counts.respawns += 1;
+    world.metrics.respawnDecided();
+    if (world.trace.enabled) {
+      world.trace.emit('watchdog', 'respawn', { holder: info?.holder ?? null, leaseAgeMs: ageMs, previous: child?.identity ?? null });
+    }
+    world.strategy.onWatchdogRespawn?.(child, world);
+    this.#spawn();
+    this.#next(startupDelayMs + intervalMs);
+  }
+}
