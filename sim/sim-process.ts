@@ -136,6 +136,8 @@ export class SimProcess {
   readonly startedAtMs: number;
   alive = true;
   frozen = false;
+  /** How the process ended (its exit code, or the signal that killed it); `undefined` while alive. */
+  exitStatus: { readonly code: number | null; readonly signal: string | null } | undefined;
   /** Rate of this process's clocks against real (simulated) time; 1 = exact. */
   clockRate = 1;
   #anchorBaseMs: number;
@@ -206,10 +208,20 @@ export class SimProcess {
     for (const thread of this.#threads) thread.flush();
   }
 
-  /** SIGKILL: nothing of this process runs again. */
-  kill(): void {
+  /** SIGKILL (or another fatal signal): nothing of this process runs again. */
+  kill(signal = 'SIGKILL'): void {
+    this.#end({ code: null, signal });
+  }
+
+  /** The process ends itself with exit `code` (e.g. 0 when its session idled). */
+  exit(code: number): void {
+    this.#end({ code, signal: null });
+  }
+
+  #end(status: { readonly code: number | null; readonly signal: string | null }): void {
     if (!this.alive) return;
     this.alive = false;
+    this.exitStatus = status;
     for (const clock of this.#clocks) clock.clearAll();
     for (const thread of this.#threads) thread.dropQueue();
     const hooks = this.#onExit.splice(0);

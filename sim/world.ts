@@ -8,7 +8,7 @@ import { SimClock } from './sim-clock.js';
 import { SimProcess } from './sim-process.js';
 import { SimStoreServer } from './sim-store.js';
 import { createStrategy } from './strategies/index.js';
-import type { Strategy } from './strategies/strategy.js';
+import type { Strategy, WatchdogChild } from './strategies/strategy.js';
 import { Trace } from './trace.js';
 
 export interface WorldOptions {
@@ -108,6 +108,14 @@ export class World {
     this.orchestrators.push(orchestrator);
     orchestrator.start(startupMs);
     return orchestrator;
+  }
+
+  /**
+   * What the watchdog spawns: an orchestrator, unless the strategy runs them under something of
+   * its own (a supervisor). `startupMs` as for {@link spawnOrchestrator}.
+   */
+  spawnWatchdogChild(startupMs?: number): WatchdogChild {
+    return this.strategy.spawnWatchdogChild?.(this, startupMs) ?? this.spawnOrchestrator(startupMs);
   }
 
   async run(): Promise<RunResult> {
