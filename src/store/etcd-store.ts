@@ -9,6 +9,8 @@ import type {
   ReleaseRequest,
   RenewRequest,
   RenewResult,
+  TransferRequest,
+  TransferResult,
 } from './lease-store.js';
 import { asDriver, type EtcdClient } from './driver-clients.js';
 import { importDriver, redactUrl } from './drivers.js';
@@ -197,6 +199,26 @@ export class EtcdLeaseStore implements LeaseStore {
    */
   expiryBoundMs(ttlMs: number): number {
     return Math.max(ttlSeconds(ttlMs), this.#minTtlSec) * 1000 + EXPIRY_SWEEP_MS + REVOKE_ROUND_MS;
+  }
+
+  async transfer(request: TransferRequest): Promise<TransferResult> {
+    if (typeof request.to !== 'string' || request.to === '') throw new ConfigError('to', 'must be a non-empty identity', request.to);
+    return this.#guard('transfer', async () => {
+      const ttlMs = ttlOf(request.ttlMs);
+      for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+        const snap = await this.#snapshot(request.key);
+        const live = snap.lease;
+        const mine = (r: TokenRecord | undefined): boolean => r !== undefined && isGrant(r, request);
+        if (live === null || !mine(live.record)) {
+          const reason = live === null && mine(snap.counter?.record) ? 'expired' : 'not-holder';
+          return { ok: false, reason, current: await this.#info(request.key, snap) };
+        }
+        const token = Math.max(snap.counter?.record.token ?? 0, live.record.token) + 1;
+        const record = { holder: request.to, token, version: nextVersion(snap), ttlMs };
+        if (await this.#refresh(request.key, live, record)) return { ok: true, lease: { key: request.key, ...record } };
+      }
+      throw new StoreUnavailableError(`etcd transfer of ${JSON.stringify(request.key)} kept racing; try again`);
+    });
   }
 
   async read(key: string): Promise<LeaseInfo | null> {
