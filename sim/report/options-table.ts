@@ -10,7 +10,7 @@ import { fmtMs, fmtNum } from './numbers.js';
 import { list, plural, rate, scenarioName, strategyRef } from './prose.js';
 import type { ReportInput } from './report-types.js';
 import { roleOf, rowByName, strategiesOf, type Row } from './scenario-rows.js';
-import { inOptionOrder, optionOf, SHIPPED } from './seed-options.js';
+import { inOptionOrder, optionOf } from './seed-options.js';
 
 interface Column {
   readonly head: string;
@@ -45,18 +45,20 @@ function cellIn(input: ReportInput, format: (row: Row) => string): (spec: Strate
 }
 
 function columns(inputs: readonly ReportInput[], sources: ColumnSources): Column[] {
-  const out: Column[] = sources.incidents.map(({ model, input }) => ({
-    head: sources.incidents.length === 1 ? 'respawns/h, incident' : `respawns/h, incident (${model.column})`,
-    cell: cellIn(input, (row) => rate(row.summary.respawnsPerHour)),
+  const modelled = (model: ModelIncident): string => (sources.incidents.length === 1 ? '' : `, ${model.model.column}`);
+  const out: Column[] = sources.incidents.map((incident) => ({
+    head: `respawns/h, incident${modelled(incident)}`,
+    cell: cellIn(incident.input, (row) => rate(row.summary.respawnsPerHour)),
   }));
+  const real = sources.incidents.find((i) => i.model.id === 'real');
+  if (real !== undefined) {
+    out.push({ head: `no working leader per hour, incident${modelled(real)}`, cell: cellIn(real.input, (row) => fmtMs(row.summary.leaderlessInPracticeMsPerHour)) });
+  }
   if (sources.freeze !== undefined) {
     out.push({ head: 'respawns/h, host freezes processes', cell: cellIn(sources.freeze, (row) => rate(row.summary.respawnsPerHour)) });
   }
   if (sources.crash !== undefined) {
-    out.push(
-      { head: 'failover after a crash, p50 / max', cell: cellIn(sources.crash, (row) => `${fmtMs(row.summary.failoverP50Ms)} / ${fmtMs(row.summary.failoverMaxMs)}`) },
-      { head: 'zombie lease per hour, crashes', cell: cellIn(sources.crash, (row) => fmtMs(row.summary.zombieLeaseMsPerHour)) },
-    );
+    out.push({ head: 'failover after a crash, p50 / max', cell: cellIn(sources.crash, (row) => `${fmtMs(row.summary.failoverP50Ms)} / ${fmtMs(row.summary.failoverMaxMs)}`) });
   }
   if (sources.faults.length > 0) {
     out.push({
@@ -89,7 +91,7 @@ export function strategiesByOption(inputs: readonly ReportInput[]): StrategySpec
 }
 
 /** The table and the line under it that says where each column comes from. */
-export function optionsTable(inputs: readonly ReportInput[]): string {
+export function optionsTable(inputs: readonly ReportInput[], shipped: string): string {
   const sources = columnSources(inputs);
   const cols = columns(inputs, sources);
   let previous: number | undefined = -1;
@@ -97,7 +99,7 @@ export function optionsTable(inputs: readonly ReportInput[]): string {
     const option = optionOf(spec);
     const label = option?.number === previous ? '' : option === undefined ? 'other' : option.number === 0 ? option.title : `${option.number}. ${option.title}`;
     previous = option?.number;
-    const name = spec.name === SHIPPED.strategy ? `**${strategyRef(spec.name)}** (shipped)` : strategyRef(spec.name);
+    const name = spec.name === shipped ? `**${strategyRef(spec.name)}** (shipped)` : strategyRef(spec.name);
     return [label, name, ...cols.map((c) => c.cell(spec))];
   });
   const head = ['option', 'variant', ...cols.map((c) => c.head)];
@@ -111,6 +113,8 @@ export function optionsTable(inputs: readonly ReportInput[]): string {
   return [
     table(head, body, align),
     '',
-    `Rates per simulated hour, means over all runs. Columns from: ${list(from)}; cost on the first incident that runs the variant. ${NOT_RUN}: not run there. Every figure of every scenario: [Appendix B](#appendix-b-every-figure-per-scenario).`,
+    `Rates per simulated hour, means over all runs. Columns from: ${list(from)}; cost on the first incident that runs the variant. ${NOT_RUN}: not run there.${
+      sources.incidents.some((i) => i.model.id === 'real') ? ' No working leader: no valid lease, or a lease whose holder has no live, started session (a zombie lease and start-up time count).' : ''
+    } Every figure of every scenario: [Appendix B](#appendix-b-every-figure-per-scenario).`,
   ].join('\n');
 }
