@@ -7,6 +7,8 @@ import type {
   ReleaseRequest,
   RenewRequest,
   RenewResult,
+  TransferRequest,
+  TransferResult,
 } from '../src/store/lease-store.js';
 import { MemoryLeaseStore } from '../src/store/memory-store.js';
 import type { Rng } from './rng.js';
@@ -111,6 +113,14 @@ export class SimStoreServer {
     return ok;
   }
 
+  /** A transfer is a grant to a new holder with a new token: the checkers see it as one (op `acquire`). */
+  transfer(client: string, request: TransferRequest): TransferResult {
+    const before = this.store.readNow(request.key);
+    const result = this.store.transferNow(request);
+    this.#observer.onApplied('acquire', client, result.ok, before, this.store.readNow(request.key));
+    return result;
+  }
+
   #oneWayMs(): number {
     return this.#rng.uniformMs(this.#latency) + this.extraLatencyMs;
   }
@@ -139,6 +149,10 @@ class SimStoreClient implements LeaseStore {
 
   release(request: ReleaseRequest): Promise<boolean> {
     return this.#server.call(this.#name, this.#thread, () => this.#server.release(this.#name, request));
+  }
+
+  transfer(request: TransferRequest): Promise<TransferResult> {
+    return this.#server.call(this.#name, this.#thread, () => this.#server.transfer(this.#name, request));
   }
 
   read(key: string): Promise<LeaseInfo | null> {

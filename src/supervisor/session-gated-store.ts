@@ -1,23 +1,5 @@
-import type { Clock } from '../clock.js';
-import { StoreTimeoutError } from '../errors.js';
+import { withTimeout, type Clock } from '../clock.js';
 import type { AcquireRequest, AcquireResult, LeaseGrant, LeaseInfo, LeaseStore, ReleaseRequest, RenewRequest, RenewResult } from '../store/lease-store.js';
-
-/** Rejects with `StoreTimeoutError` when `promise` does not settle within `timeoutMs` on `clock`. */
-export function withTimeout<T>(clock: Clock, operation: string, timeoutMs: number, promise: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const handle = clock.setTimeout(() => reject(new StoreTimeoutError(operation, timeoutMs)), timeoutMs);
-    promise.then(
-      (value) => {
-        clock.clearTimeout(handle);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clock.clearTimeout(handle);
-        reject(error);
-      },
-    );
-  });
-}
 
 /** What the gated store reports about releases (for logs). */
 export interface ReleaseReport {
@@ -89,8 +71,24 @@ export class SessionGatedStore implements LeaseStore {
     return release;
   }
 
+  /** Hands our grant on; once it landed there is nothing of ours left to release. */
+  transfer(request: Parameters<LeaseStore['transfer']>[0]): ReturnType<LeaseStore['transfer']> {
+    const transfer = this.#store.transfer(request);
+    this.#inFlight.add(transfer);
+    void transfer
+      .then((result) => {
+        if (result.ok && request.token === this.#lastGrant?.token) this.#released = true;
+      }, () => undefined)
+      .finally(() => this.#inFlight.delete(transfer));
+    return transfer;
+  }
+
   read(key: string): Promise<LeaseInfo | null> {
     return this.#store.read(key);
+  }
+
+  expiryBoundMs(ttlMs: number): number {
+    return this.#store.expiryBoundMs?.(ttlMs) ?? ttlMs;
   }
 
   /**
