@@ -5,9 +5,10 @@
 import { fmtMs, fmtNum } from './numbers.js';
 import { list, plural, rate, scenarioName, strategyRef, text, timeValue, unique } from './prose.js';
 import type { TargetResult } from '../targets.js';
+import type { ModelIncident } from './models.js';
 import type { ColumnSources } from './options-table.js';
 import type { ReportInput } from './report-types.js';
-import { rowByKey, rowByName, sightings, type Row } from './scenario-rows.js';
+import { rowByKey, rowByName, rowsOf, sightings, type Row } from './scenario-rows.js';
 import { optionOf, SHIP_CANDIDATES, type ShipChoice } from './seed-options.js';
 import { supported } from './ship-choice.js';
 import { expectedNote, faultTrouble, type Trap } from './traps.js';
@@ -35,33 +36,49 @@ function incidentBullets(ctx: DecisionContext): string[] {
   });
 }
 
-function crashBullet(crash: ReportInput, choice: ShipChoice): string | null {
-  const shipped = rowByName(crash, choice.strategy);
+function crashBullet({ model, input }: ModelIncident, choice: ShipChoice, models: number): string | null {
+  const shipped = rowByName(input, choice.strategy);
   if (shipped === undefined) return null;
-  const others = [...crash.report.results]
-    .map((s) => rowByName(crash, s.strategy) as Row)
-    .filter((r) => r !== shipped && r.spec.kind !== 'baseline' && timeValue(r.summary.failoverP50Ms) > timeValue(shipped.summary.failoverP50Ms));
+  const s = shipped.summary;
+  if (s.failoverP50Ms === null && s.crashes > 0 && s.sessionRestartsPerHour === 0) {
+    return `**After a crash**${models === 1 ? '' : ` under ${model.name}`} on ${scenarioName(input)}: ${plural(s.crashes, 'crash', 'crashes')}, but no failover and no session restart was measured for ${strategyRef(shipped.spec.name)}; these runs do not show how it recovers.`;
+  }
+  const inPlace = s.failoverP50Ms === null && s.crashes > 0;
+  const others = rowsOf(input).filter(
+    (r) => r !== shipped && r.spec.kind !== 'baseline' && (inPlace ? r.summary.failoverP50Ms !== null : timeValue(r.summary.failoverP50Ms) > timeValue(s.failoverP50Ms)),
+  );
   const never = others.filter((r) => r.summary.failoverP50Ms === 'never');
   const slower = others.filter((r) => r.summary.failoverP50Ms !== 'never');
-  const mine = `after ${plural(shipped.summary.crashes, 'crash', 'crashes')} on ${scenarioName(crash)}, failover p50 ${fmtMs(shipped.summary.failoverP50Ms)}, max ${fmtMs(shipped.summary.failoverMaxMs)}`;
+  const where = `${models === 1 ? '' : ` under ${model.name}`} on ${scenarioName(input)}`;
+  const mine = inPlace
+    ? `**A crashed session needs no failover**${where}: its ${plural(s.crashes, 'crash', 'crashes')} were restarted in place (${rate(s.sessionRestartsPerHour)} restarts per hour), ${fmtMs(s.leaderlessInPracticeMsPerHour)} per hour without a working leader`
+    : `**A dead owner hands over at once**${where}: after ${plural(s.crashes, 'crash', 'crashes')}, failover p50 ${fmtMs(s.failoverP50Ms)}, max ${fmtMs(s.failoverMaxMs)}`;
   const rest = [
-    ...(slower.length === 0 ? [] : [`${list(slower.map((r) => strategyRef(r.spec.name)))} wait out the TTL (p50 ${list(unique(slower.map((r) => fmtMs(r.summary.failoverP50Ms))))})`]),
+    ...(slower.length === 0 ? [] : [`${list(slower.map((r) => `${strategyRef(r.spec.name)} ${fmtMs(r.summary.failoverP50Ms)}`))} (p50)`]),
     ...(never.length === 0 ? [] : [`${list(never.map((r) => strategyRef(r.spec.name)))} never hand over`]),
   ];
-  return `**A dead owner hands over at once**: ${mine}${rest.length === 0 ? '; no other option is faster.' : `; ${rest.join(', and ')}.`}`;
+  return `${mine}${rest.length === 0 ? '; no other option does better.' : `; the others take longer: ${rest.join(', and ')}.`}`;
 }
 
 function freezeBullet(freeze: ReportInput, choice: ShipChoice): string | null {
   const shipped = rowByName(freeze, choice.strategy);
   if (shipped === undefined) return null;
   const alternative = rowByName(freeze, choice.alternative.strategy);
-  const against = alternative === undefined ? '' : `, where ${strategyRef(alternative.spec.name)} gets ${rate(alternative.summary.respawnsPerHour)}`;
+  const against =
+    alternative === undefined
+      ? ''
+      : alternative.summary.respawnsPerHour > shipped.summary.respawnsPerHour
+        ? `, where ${strategyRef(alternative.spec.name)} gets ${rate(alternative.summary.respawnsPerHour)}`
+        : ` (${strategyRef(alternative.spec.name)}: ${rate(alternative.summary.respawnsPerHour)})`;
   return `**A host that freezes processes**: ${rate(shipped.summary.respawnsPerHour)} respawns per hour on ${scenarioName(freeze)}${against}.`;
 }
 
 function faultBullets(ctx: DecisionContext): string[] {
   const own = ctx.sources.faults.flatMap((input) => rowByName(input, ctx.shipped.strategy) ?? []);
   const out: string[] = [];
+  if (own.length === 0 && ctx.sources.faults.length > 0) {
+    out.push(`**Injected faults**: none of the ${plural(ctx.sources.faults.length, 'scenario')} with faults runs ${strategyRef(ctx.shipped.strategy)}, so the checkers have not tried it under faults.`);
+  }
   if (own.length > 0) {
     const safety = own.reduce((a, r) => a + r.summary.safetyViolations, 0);
     const liveness = own.reduce((a, r) => a + r.summary.livenessViolations, 0);
@@ -108,11 +125,12 @@ function costBullet(ctx: DecisionContext): string | null {
 function rejectedLine(ctx: DecisionContext): string {
   const kept = [ctx.shipped.strategy, ctx.shipped.alternative.strategy].flatMap((name) => sightings(ctx.inputs, name).slice(0, 1).map((x) => x.row.spec.kind));
   const rejected = ctx.traps.filter((t) => !kept.includes(t.spec.kind));
-  const items = rejected.map((t) => {
-    const why = t.shown === true && t.worst !== null ? t.worst : t.shown === null ? 'its trap is not exercised here' : 'its trap did not show here; rejected on design grounds';
-    return `${strategyRef(t.spec.name)} (${why})`;
-  });
-  return items.length === 0 ? '' : `**Rejected**, for what the runs show (section 8): ${items.join('; ')}.`;
+  const shown = rejected.filter((t) => t.shown === true && t.worst !== null);
+  const rest = rejected.filter((t) => !shown.includes(t));
+  const lines: string[] = [];
+  if (shown.length > 0) lines.push(`**Rejected**, for what the runs show (section 8): ${shown.map((t) => `${strategyRef(t.spec.name)} (${t.worst})`).join('; ')}.`);
+  if (rest.length > 0) lines.push(`**Not chosen**, though the runs show no trap: ${list(rest.map((t) => strategyRef(t.spec.name)))}.`);
+  return lines.join(' ');
 }
 
 export function decisionSection(ctx: DecisionContext): string {
@@ -131,7 +149,7 @@ export function decisionSection(ctx: DecisionContext): string {
   out.push(`We ship **${option === undefined ? 'a strategy none of the options lists' : `option ${option.number}`} as ${strategyRef(ctx.shipped.strategy)}**: ${ctx.shipped.what}.${alternative}${caveat}`, '');
   const bullets = [
     ...incidentBullets(ctx),
-    ...(ctx.sources.crash === undefined ? [] : [crashBullet(ctx.sources.crash, ctx.shipped)]),
+    ...ctx.sources.crashes.map((crash) => crashBullet(crash, ctx.shipped, ctx.sources.crashes.length)),
     ...(ctx.sources.freeze === undefined ? [] : [freezeBullet(ctx.sources.freeze, ctx.shipped)]),
     ...faultBullets(ctx),
     targetBullet(ctx),

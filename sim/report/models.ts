@@ -15,6 +15,8 @@ export interface MechanicsModel {
   readonly name: string;
   /** As a table column names it. */
   readonly column: string;
+  /** One word, for `seed / real` cells. */
+  readonly short: string;
   /** Whether a scenario's session and watchdog behave as this model says. */
   readonly describes: (scenario: Scenario) => boolean;
 }
@@ -32,12 +34,14 @@ export const MODELS: readonly MechanicsModel[] = [
     id: 'seed',
     name: "the seed's description",
     column: "seed's model",
+    short: 'seed',
     describes: (scenario) => !runsRealMechanics(scenario),
   },
   {
     id: 'real',
     name: 'the real mechanics',
     column: 'real mechanics',
+    short: 'real',
     describes: runsRealMechanics,
   },
 ];
