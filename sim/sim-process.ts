@@ -17,6 +17,7 @@ export class SimThread {
   #stalled = false;
   #dead = false;
   #queue: Array<() => void> = [];
+  readonly #onExit: Array<() => void> = [];
 
   constructor(process: SimProcess, name: string) {
     this.process = process;
@@ -59,11 +60,18 @@ export class SimThread {
     return this.process.alive && !this.#dead;
   }
 
+  /** Registers a callback run (at once) when this thread dies alone; a dying process does not run it. */
+  onExit(fn: () => void): void {
+    if (this.alive) this.#onExit.push(fn);
+  }
+
   /** The thread dies alone (e.g. a worker thread crashes); the process lives on. */
   kill(): void {
+    if (!this.alive) return;
     this.#dead = true;
     this.#queue = [];
     this.process.clearThreadClocks(this);
+    for (const hook of this.#onExit.splice(0)) hook();
   }
 }
 

@@ -7,6 +7,8 @@ import type {
   ReleaseRequest,
   RenewRequest,
   RenewResult,
+  TransferRequest,
+  TransferResult,
 } from '../src/store/lease-store.js';
 import { MemoryLeaseStore } from '../src/store/memory-store.js';
 import type { Rng } from './rng.js';
@@ -32,10 +34,11 @@ export class SimStoreServer {
   readonly #observer: StoreObserver;
   /** Extra one-way latency while a spike is on. */
   extraLatencyMs = 0;
-  /** While > 0, requests fail with "connection refused" (a count, so outages may overlap). */
-  down = 0;
-  /** While > 0, the lease data reads as corrupt: requests fail and nothing is written. */
-  corrupt = 0;
+  #down = 0;
+  #corrupt = 0;
+  /** Store time spent unusable (down or corrupt) before `#unusableSince`. */
+  #unusableMs = 0;
+  #unusableSince: number | undefined;
   /** Client names cut off from the store, with how many partitions cut each: their requests vanish. */
   readonly #partitioned = new Map<string, number>();
 
@@ -45,6 +48,40 @@ export class SimStoreServer {
     this.#rng = rng;
     this.#latency = latency;
     this.#observer = observer;
+  }
+
+  /** While > 0, requests fail with "connection refused" (a count, so outages may overlap). */
+  get down(): number {
+    return this.#down;
+  }
+
+  set down(count: number) {
+    this.#down = count;
+    this.#noteUsable();
+  }
+
+  /** While > 0, the lease data reads as corrupt: requests fail and nothing is written. */
+  get corrupt(): number {
+    return this.#corrupt;
+  }
+
+  set corrupt(count: number) {
+    this.#corrupt = count;
+    this.#noteUsable();
+  }
+
+  /** Simulated time so far during which nobody could take the lease (store down or corrupt). */
+  unusableMs(): number {
+    return this.#unusableMs + (this.#unusableSince === undefined ? 0 : this.#clock.now() - this.#unusableSince);
+  }
+
+  #noteUsable(): void {
+    const unusable = this.#down > 0 || this.#corrupt > 0;
+    if (unusable && this.#unusableSince === undefined) this.#unusableSince = this.#clock.now();
+    if (!unusable && this.#unusableSince !== undefined) {
+      this.#unusableMs += this.#clock.now() - this.#unusableSince;
+      this.#unusableSince = undefined;
+    }
   }
 
   isPartitioned(client: string): boolean {
@@ -111,6 +148,14 @@ export class SimStoreServer {
     return ok;
   }
 
+  /** A transfer is a grant to a new holder with a new token: the checkers see it as one (op `acquire`). */
+  transfer(client: string, request: TransferRequest): TransferResult {
+    const before = this.store.readNow(request.key);
+    const result = this.store.transferNow(request);
+    this.#observer.onApplied('acquire', client, result.ok, before, this.store.readNow(request.key));
+    return result;
+  }
+
   #oneWayMs(): number {
     return this.#rng.uniformMs(this.#latency) + this.extraLatencyMs;
   }
@@ -139,6 +184,10 @@ class SimStoreClient implements LeaseStore {
 
   release(request: ReleaseRequest): Promise<boolean> {
     return this.#server.call(this.#name, this.#thread, () => this.#server.release(this.#name, request));
+  }
+
+  transfer(request: TransferRequest): Promise<TransferResult> {
+    return this.#server.call(this.#name, this.#thread, () => this.#server.transfer(this.#name, request));
   }
 
   read(key: string): Promise<LeaseInfo | null> {

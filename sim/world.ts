@@ -17,6 +17,8 @@ export interface WorldOptions {
   /** Index of the independent run; with the scenario seed it fixes every random draw. */
   readonly run: number;
   readonly trace?: boolean;
+  /** Builds the strategy from its spec. @default createStrategy (tests pass a deliberately broken one) */
+  readonly createStrategy?: (spec: StrategySpec) => Strategy;
 }
 
 /** Lease key the orchestrators contend for. */
@@ -63,7 +65,7 @@ export class World {
         }
       },
     });
-    this.strategy = createStrategy(options.strategy);
+    this.strategy = (options.createStrategy ?? createStrategy)(options.strategy);
     this.watchdog = WATCHDOGS[options.scenario.watchdog.policy](this);
   }
 

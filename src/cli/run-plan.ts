@@ -120,12 +120,12 @@ function resolveKeeperFlags(flags: RunFlags, holder: string): ResolvedKeeperOpti
  * before ttl after the last renewal, so the command must be dead within that margin.
  */
 function killGrace(flags: RunFlags, keeper: ResolvedKeeperOptions): number {
-  const marginMs = Math.floor(keeper.ttlMs - keeper.renewDeadlineMs - keeper.requestTimeoutMs - keeper.driftMarginMs);
+  const marginMs = Math.floor(keeper.stepDownMarginMs);
   const killGraceMs = flags.killGrace === undefined ? Math.min(10_000, marginMs) : parseDurationFlag('--kill-grace', flags.killGrace);
   if (killGraceMs > marginMs) {
     throw new ConfigError(
       '--kill-grace',
-      `must be at most ttl − renew deadline − request timeout − drift = ${formatDurationMs(marginMs)}, so a command stopped on lease loss is dead before the lease can pass to a successor`,
+      `must be at most ttl − drift − clock uncertainty − renew deadline − request timeout = ${formatDurationMs(marginMs)}, so a command stopped on lease loss is dead before the lease can pass to a successor`,
       flags.killGrace,
     );
   }

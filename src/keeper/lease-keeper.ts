@@ -40,7 +40,7 @@ export interface LeaseKeeperEvents {
  * 1. If leading and local validity has run out (we were paused), step down before anything else.
  * 2. Ask the owner seam whether the owner lives; if not, release and stop.
  * 3. Leading: send a renewal and remember when it was *sent*. On success the lease is trusted
- *    locally until sentAt + ttl × (1 − drift). Refused: step down. Transient failure: retry
+ *    locally until sentAt + ttl × (1 − drift) − clockUncertainty (`options.validityMs`). Refused: step down. Transient failure: retry
  *    until the renew deadline (sentAt of the last success + renewDeadline), then step down.
  * 4. Following: try to acquire; on success start leading, else note the leader and retry.
  * A separate deadline timer steps down at the renew deadline even while a request hangs.
@@ -111,9 +111,9 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     await this.stop();
   }
 
-  /** Worst-case failover times for these options. */
+  /** Worst-case failover times for these options on this store (etcd's whole-second TTLs included). */
   failoverWindow(): FailoverWindow {
-    return failoverWindow(this.options);
+    return failoverWindow(this.options, this.#store.expiryBoundMs?.(this.options.ttlMs) ?? this.options.ttlMs);
   }
 
   stats(): KeeperStatsSnapshot {
@@ -160,10 +160,16 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
    * Graceful handoff. 1. Emits `handoff` so the owner stops taking new work. 2. Keeps renewing
    * while the owner drains: until it reports no pending work, or `drainMs` passes. 3. Steps down
    * (`stopped-leading('handoff')`, the owner is told first) and releases, so any follower takes
-   * the lease at its next acquire attempt instead of waiting for the TTL. Resolves once released.
+   * the lease at its next acquire attempt instead of waiting for the TTL. With `to`, step 3
+   * transfers the lease to that identity instead (the store's `transfer`: it holds the lease with
+   * a new fencing token, and its keeper takes it up at its next acquire attempt; if the transfer
+   * is refused or fails, the lease is released as without `to`). Resolves once done.
    */
-  async handoff({ drainMs = 0 }: { drainMs?: number } = {}): Promise<void> {
+  async handoff({ drainMs = 0, to }: { drainMs?: number; to?: string } = {}): Promise<void> {
     if (!Number.isFinite(drainMs) || drainMs < 0) throw new ConfigError('drainMs', 'must be a finite number >= 0', drainMs);
+    if (to !== undefined && (typeof to !== 'string' || to === '' || to === this.options.identity)) {
+      throw new ConfigError('to', "must be another contender's identity", to);
+    }
     if (this.#state === 'leading') {
       this.emit('handoff', { drainMs, pending: this.#pendingWork });
       if (this.#pendingWork > 0 && drainMs > 0) {
@@ -174,7 +180,27 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
         this.#drained = undefined;
       }
     }
+    if (to !== undefined && this.#state === 'leading') await this.#transferTo(to);
     await this.stop('handoff');
+  }
+
+  /** Steps down (the owner is told first), then moves the grant to `to`; true when the store did. */
+  async #transferTo(to: string): Promise<boolean> {
+    const lease = this.#lease as LeaseGrant;
+    this.#stepDown('handoff', { release: false });
+    this.#state = 'stopped';
+    this.#clearTimers();
+    this.#stats.storeOps += 1;
+    try {
+      const result = await this.#withTimeout('transfer', this.#store.transfer({ ...lease, to, ttlMs: this.options.ttlMs }));
+      if (result.ok) this.#noteLeader({ holder: result.lease.holder, token: result.lease.token });
+      else if (this.options.releaseOnStop) await this.#tryRelease(lease);
+      return result.ok;
+    } catch (error) {
+      this.emit('renew-failed', error);
+      if (this.options.releaseOnStop) await this.#tryRelease(lease);
+      return false;
+    }
   }
 
   #armProgressCheck(): void {
@@ -452,7 +478,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   }
 
   #trustedTtlMs(): number {
-    return this.options.ttlMs - this.options.driftMarginMs;
+    return this.options.validityMs;
   }
 
   #jittered(intervalMs: number): number {

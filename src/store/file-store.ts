@@ -11,6 +11,8 @@ import type {
   ReleaseRequest,
   RenewRequest,
   RenewResult,
+  TransferRequest,
+  TransferResult,
 } from './lease-store.js';
 
 /** Options of {@link FileLeaseStore}. */
@@ -117,6 +119,24 @@ export class FileLeaseStore implements LeaseStore {
     });
   }
 
+  async transfer(request: TransferRequest): Promise<TransferResult> {
+    checkRequest(request, true);
+    checkRecipient(request);
+    return this.#update<TransferResult>((leases, now) => {
+      const entry = leases.get(request.key);
+      if (entry === undefined || !isGrant(entry, request)) {
+        return { changed: false, result: { ok: false, reason: 'not-holder', current: entry ? info(request.key, entry, now) : null } };
+      }
+      if (entry.expiresAtWallMs <= now) {
+        return { changed: false, result: { ok: false, reason: 'expired', current: info(request.key, entry, now) } };
+      }
+      const next = { holder: request.to, token: entry.token + 1, version: entry.version + 1, ttlMs: request.ttlMs, expiresAtWallMs: now + request.ttlMs };
+      leases.set(request.key, next);
+      const lease = { key: request.key, holder: request.to, token: next.token, version: next.version, ttlMs: request.ttlMs };
+      return { changed: true, result: { ok: true, lease } };
+    });
+  }
+
   /** Reads without the lock: the file is only ever replaced atomically. `null` if the file or key is absent. */
   async read(key: string): Promise<LeaseInfo | null> {
     this.#assertOpen();
@@ -130,12 +150,12 @@ export class FileLeaseStore implements LeaseStore {
     return entry === undefined ? null : info(key, entry, this.#clock.wallNow());
   }
 
-  /** Marks the store closed; the lease file and any leases in it are left as they are. */
   /** `await using store = ...`: closes the store on scope exit (leases are not released). */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
 
+  /** Marks the store closed; the lease file and any leases in it are left as they are. */
   async close(): Promise<void> {
     this.#closed = true;
   }
@@ -272,6 +292,10 @@ function checkRequest(request: { key: string; holder: string; ttlMs?: number; to
   if (hasToken && !(Number.isSafeInteger(request.version) && (request.version as number) >= 0)) {
     throw inputError('version', 'must be a non-negative integer (the version of the grant)', request.version);
   }
+}
+
+function checkRecipient(request: TransferRequest): void {
+  if (typeof request.to !== 'string' || request.to === '') throw inputError('to', 'must be a non-empty identity', request.to);
 }
 
 function inputError(field: string, rule: string, value: unknown): HeartbeatLabError {

@@ -16,6 +16,11 @@
  * 5. TTLs are enforced on the store's clock, never on the client's.
  * 6. Transient trouble (unreachable, timeout) is thrown as `StoreUnavailableError`; data the
  *    store cannot read is `StoreCorruptError` and is never overwritten.
+ * 7. `transfer` hands the current, unexpired grant (same holder, token and version) to another
+ *    identity in one atomic step: the recipient holds it with a new token (a change of holder,
+ *    rule 3) and a new version, for `ttlMs`. The old grant is gone, so the old holder's renewals
+ *    and releases are refused and its fenced writes lose to the recipient's. The recipient's
+ *    keeper takes it up with an ordinary `acquire`, which for its own holder keeps the token.
  */
 
 /** A lease as the store sees it. */
@@ -73,6 +78,18 @@ export interface ReleaseRequest {
   readonly version: number;
 }
 
+export interface TransferRequest {
+  readonly key: string;
+  /** The current grant, as for `renew`. */
+  readonly holder: string;
+  readonly token: number;
+  readonly version: number;
+  /** Identity that receives the lease. */
+  readonly to: string;
+  /** TTL of the recipient's grant. */
+  readonly ttlMs: number;
+}
+
 export type RefusalReason = 'held' | 'not-holder' | 'expired';
 
 export type AcquireResult =
@@ -83,6 +100,9 @@ export type RenewResult =
   | { readonly ok: true; readonly lease: LeaseGrant }
   | { readonly ok: false; readonly reason: 'not-holder' | 'expired'; readonly current: LeaseInfo | null };
 
+/** Like a renewal's: the recipient's grant, or why the caller's grant could not be handed on. */
+export type TransferResult = RenewResult;
+
 export interface LeaseStore {
   /** Short name of the implementation (`memory`, `file`, `redis`, `postgres`, `etcd`). */
   readonly kind: string;
@@ -90,6 +110,15 @@ export interface LeaseStore {
   renew(request: RenewRequest): Promise<RenewResult>;
   /** Frees the key if the grant (`holder`, `token`, `version`) is still the current one. Returns whether it did. */
   release(request: ReleaseRequest): Promise<boolean>;
+  /**
+   * The longest a lease acquired or renewed with `ttlMs` can still count as held on this store
+   * after that request was applied, if nothing renews it: what a crashed holder costs a successor.
+   * Stores with millisecond TTLs judged at each request omit it (it is `ttlMs`); etcd rounds TTLs
+   * up to whole seconds (and to its minimum TTL) and deletes expired leases in a periodic sweep.
+   */
+  expiryBoundMs?(ttlMs: number): number;
+  /** Hands the caller's current grant to `to` (rule 7). */
+  transfer(request: TransferRequest): Promise<TransferResult>;
   /** The current state of the key, or `null` when the store has never seen it. */
   read(key: string): Promise<LeaseInfo | null>;
   /** Releases connections and file handles. Leases are not released. */

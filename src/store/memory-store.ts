@@ -7,6 +7,8 @@ import type {
   ReleaseRequest,
   RenewRequest,
   RenewResult,
+  TransferRequest,
+  TransferResult,
 } from './lease-store.js';
 
 interface Entry {
@@ -49,12 +51,8 @@ export class MemoryLeaseStore implements LeaseStore {
   renewNow(request: RenewRequest): RenewResult {
     const now = this.#clock.now();
     const entry = this.#entries.get(request.key);
-    if (entry === undefined || !isGrant(entry, request)) {
-      return { ok: false, reason: 'not-holder', current: entry ? this.#info(request.key, entry, now) : null };
-    }
-    if (entry.expiresAt <= now) {
-      return { ok: false, reason: 'expired', current: this.#info(request.key, entry, now) };
-    }
+    const refused = this.#refusal(request, entry, now);
+    if (refused !== undefined || entry === undefined) return refused as RenewResult;
     entry.ttlMs = request.ttlMs;
     entry.expiresAt = now + request.ttlMs;
     return { ok: true, lease: { key: request.key, holder: request.holder, token: entry.token, version: entry.version, ttlMs: request.ttlMs } };
@@ -66,6 +64,16 @@ export class MemoryLeaseStore implements LeaseStore {
     entry.holder = null;
     entry.expiresAt = this.#clock.now();
     return true;
+  }
+
+  transferNow(request: TransferRequest): TransferResult {
+    const now = this.#clock.now();
+    const entry = this.#entries.get(request.key);
+    const refused = this.#refusal(request, entry, now);
+    if (refused !== undefined || entry === undefined) return refused as TransferResult;
+    const next: Entry = { holder: request.to, token: entry.token + 1, version: entry.version + 1, ttlMs: request.ttlMs, expiresAt: now + request.ttlMs };
+    this.#entries.set(request.key, next);
+    return { ok: true, lease: { key: request.key, holder: request.to, token: next.token, version: next.version, ttlMs: request.ttlMs } };
   }
 
   readNow(key: string): LeaseInfo | null {
@@ -85,6 +93,10 @@ export class MemoryLeaseStore implements LeaseStore {
     return this.releaseNow(request);
   }
 
+  async transfer(request: TransferRequest): Promise<TransferResult> {
+    return this.transferNow(request);
+  }
+
   async read(key: string): Promise<LeaseInfo | null> {
     return this.readNow(key);
   }
@@ -95,6 +107,15 @@ export class MemoryLeaseStore implements LeaseStore {
   }
 
   async close(): Promise<void> {}
+
+  /** Why a renew or transfer of `request`'s grant is refused, or `undefined` when it is the live current grant. */
+  #refusal(request: RenewRequest | TransferRequest, entry: Entry | undefined, now: number): RenewResult | undefined {
+    if (entry === undefined || !isGrant(entry, request)) {
+      return { ok: false, reason: 'not-holder', current: entry ? this.#info(request.key, entry, now) : null };
+    }
+    if (entry.expiresAt <= now) return { ok: false, reason: 'expired', current: this.#info(request.key, entry, now) };
+    return undefined;
+  }
 
   #info(key: string, entry: Entry, now: number): LeaseInfo {
     return {

@@ -8,6 +8,8 @@ import type {
   ReleaseRequest,
   RenewRequest,
   RenewResult,
+  TransferRequest,
+  TransferResult,
 } from './lease-store.js';
 import { asDriver, type PgPool } from './driver-clients.js';
 import { importDriver, redactUrl } from './drivers.js';
@@ -136,6 +138,26 @@ export class PostgresLeaseStore implements LeaseStore {
       [request.key, request.holder, request.token, request.version],
     );
     return rows.length > 0;
+  }
+
+  async transfer(request: TransferRequest): Promise<TransferResult> {
+    const ttlMs = ttlOf(request.ttlMs);
+    if (typeof request.to !== 'string' || request.to === '') throw new ConfigError('to', 'must be a non-empty identity', request.to);
+    const rows = await this.#query<{ token: string; version: string }>(
+      'transfer',
+      `UPDATE ${this.#table} SET holder = $6, token = token + 1, version = version + 1, ttl_ms = $4::integer,
+         expires_at = now() + $4::integer * interval '1 millisecond'
+       WHERE key = $1 AND holder = $2 AND token = $3 AND version = $5 AND expires_at > now()
+       RETURNING token, version`,
+      [request.key, request.holder, request.token, ttlMs, request.version, request.to],
+    );
+    const row = rows[0];
+    if (row) {
+      return { ok: true, lease: { key: request.key, holder: request.to, token: this.#token(row.token), version: this.#integer('version', row.version), ttlMs } };
+    }
+    const current = await this.read(request.key);
+    const mine = current !== null && current.holder === request.holder && current.token === request.token && current.version === request.version;
+    return { ok: false, reason: mine ? 'expired' : 'not-holder', current };
   }
 
   async read(key: string): Promise<LeaseInfo | null> {

@@ -10,6 +10,8 @@ import type {
   ReleaseRequest,
   RenewRequest,
   RenewResult,
+  TransferRequest,
+  TransferResult,
 } from './lease-store.js';
 import { asDriver, type RedisClient } from './driver-clients.js';
 import { importDriver } from './drivers.js';
@@ -123,6 +125,23 @@ redis.call('HSET', KEYS[1], 'exp', now_ms())
 return { 'ok' }
 `;
 
+const TRANSFER = `${PRELUDE}
+local now = now_ms()
+local e = load(KEYS[1])
+if type(e) == 'string' then return { 'corrupt', e } end
+local c, cerr = counter(KEYS[2])
+if cerr then return { 'corrupt', cerr } end
+if not is_grant(e, ARGV[1], ARGV[2], ARGV[4]) then return info('not-holder', e, now) end
+if e.exp <= now then return info('expired', e, now) end
+local to, ttl = ARGV[5], tonumber(ARGV[3])
+local last = c
+if e.token > last then last = e.token end
+local token = last + 1
+redis.call('SET', KEYS[2], token)
+redis.call('HSET', KEYS[1], 'holder', to, 'token', token, 'ttl', ttl, 'exp', now + ttl, 'ver', e.ver + 1)
+return { 'ok', to, token, ttl, ttl, 1, e.ver + 1 }
+`;
+
 const READ = `${PRELUDE}
 local now = now_ms()
 local e = load(KEYS[1])
@@ -134,7 +153,13 @@ if c == 0 then return { 'none' } end
 return { 'ok', false, c, 0, 0, 1, 0 }
 `;
 
-const SCRIPTS = { heartbeatLabAcquire: ACQUIRE, heartbeatLabRenew: RENEW, heartbeatLabRelease: RELEASE, heartbeatLabRead: READ };
+const SCRIPTS = {
+  heartbeatLabAcquire: ACQUIRE,
+  heartbeatLabRenew: RENEW,
+  heartbeatLabRelease: RELEASE,
+  heartbeatLabTransfer: TRANSFER,
+  heartbeatLabRead: READ,
+};
 type ScriptName = keyof typeof SCRIPTS;
 type Reply = [string, string | null, number, number, number, number, number] | [string, string];
 
@@ -218,6 +243,15 @@ export class RedisLeaseStore implements LeaseStore {
   async release(request: ReleaseRequest): Promise<boolean> {
     const reply = await this.#run('heartbeatLabRelease', request.key, [request.holder, String(request.token), String(request.version)]);
     return reply[0] === 'ok';
+  }
+
+  async transfer(request: TransferRequest): Promise<TransferResult> {
+    if (typeof request.to !== 'string' || request.to === '') throw new ConfigError('to', 'must be a non-empty identity', request.to);
+    const args = [request.holder, String(request.token), ttlArg(request.ttlMs), String(request.version), request.to];
+    const reply = await this.#run('heartbeatLabTransfer', request.key, args);
+    if (reply[0] === 'ok') return { ok: true, lease: grantOf(request.key, reply) };
+    const reason = reply[0] === 'expired' ? 'expired' : 'not-holder';
+    return { ok: false, reason, current: infoOf(request.key, reply) };
   }
 
   async read(key: string): Promise<LeaseInfo | null> {

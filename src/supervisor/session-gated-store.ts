@@ -71,8 +71,24 @@ export class SessionGatedStore implements LeaseStore {
     return release;
   }
 
+  /** Hands our grant on; once it landed there is nothing of ours left to release. */
+  transfer(request: Parameters<LeaseStore['transfer']>[0]): ReturnType<LeaseStore['transfer']> {
+    const transfer = this.#store.transfer(request);
+    this.#inFlight.add(transfer);
+    void transfer
+      .then((result) => {
+        if (result.ok && request.token === this.#lastGrant?.token) this.#released = true;
+      }, () => undefined)
+      .finally(() => this.#inFlight.delete(transfer));
+    return transfer;
+  }
+
   read(key: string): Promise<LeaseInfo | null> {
     return this.#store.read(key);
+  }
+
+  expiryBoundMs(ttlMs: number): number {
+    return this.#store.expiryBoundMs?.(ttlMs) ?? ttlMs;
   }
 
   /**

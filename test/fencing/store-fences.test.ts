@@ -45,6 +45,7 @@ function cuttable(store: LeaseStore): LeaseStore & { cut: boolean } {
     acquire: (r: Parameters<LeaseStore['acquire']>[0]) => (wrapper.cut ? hang : store.acquire(r)),
     renew: (r: Parameters<LeaseStore['renew']>[0]) => (wrapper.cut ? hang : store.renew(r)),
     release: (r: Parameters<LeaseStore['release']>[0]) => (wrapper.cut ? hang : store.release(r)),
+    transfer: (r: Parameters<LeaseStore['transfer']>[0]) => (wrapper.cut ? hang : store.transfer(r)),
     read: (key: string) => (wrapper.cut ? hang : store.read(key)),
     close: () => store.close(),
   };

@@ -134,3 +134,40 @@ describe('keeper logs', () => {
     await b.stop();
   });
 });
+
+describe('keeper.handoff({ to })', () => {
+  it('hands the lease to the chosen follower, not to whichever asks first', async () => {
+    const { clock, store, keeper } = world();
+    const a = keeper('a');
+    await Promise.all([a.campaign(), clock.runUntil(1_000)]);
+    const b = keeper('b');
+    const c = keeper('c');
+    const leaders: string[] = [];
+    for (const k of [b, c]) k.on('started-leading', (lease) => leaders.push(`${lease.holder}:${lease.token}`));
+    b.start();
+    c.start();
+    await clock.runUntil(20_000);
+    await a.handoff({ to: 'c' });
+    expect(a.state).toBe('stopped');
+    expect(await store.read('k')).toMatchObject({ holder: 'c', token: 2 });
+    await clock.runUntil(60_000);
+    expect(leaders).toEqual(['c:2']);
+    expect(c.isLeading()).toBe(true);
+    await b.stop();
+    await c.stop();
+  });
+
+  it('refuses its own identity or an empty one, and releases when the store refuses the transfer', async () => {
+    const { clock, store, keeper } = world();
+    const a = keeper('a');
+    await Promise.all([a.campaign(), clock.runUntil(1_000)]);
+    await expect(a.handoff({ to: 'a' })).rejects.toThrow(/invalid option to/);
+    await expect(a.handoff({ to: '' })).rejects.toThrow(/invalid option to/);
+    // Someone took the key from under a: the transfer is refused, nothing is handed on.
+    const lease = await store.read('k');
+    await store.release({ key: 'k', holder: 'a', token: lease?.token ?? 0, version: lease?.version ?? 0 });
+    await store.acquire({ key: 'k', holder: 'x', ttlMs: TTL });
+    await a.handoff({ to: 'c' });
+    expect(await store.read('k')).toMatchObject({ holder: 'x' });
+  });
+});

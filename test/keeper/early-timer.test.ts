@@ -26,7 +26,7 @@ describe('renew deadline with timers that fire early', () => {
     const base = new SimClock();
     const store = new MemoryLeaseStore(base);
     const keeper = new LeaseKeeper(
-      { kind: 'hanging', acquire: (r) => store.acquire(r), renew: () => new Promise(() => {}), release: () => new Promise(() => {}), read: (k) => store.read(k), close: async () => {} },
+      { kind: 'hanging', acquire: (r) => store.acquire(r), renew: () => new Promise(() => {}), release: () => new Promise(() => {}), transfer: () => new Promise(() => {}), read: (k) => store.read(k), close: async () => {} },
       { key: 'k', identity: 'a', ttlMs: 30_000, clock: new EarlyClock(base), random: () => 0, requestTimeoutMs: 3_000 },
     );
     let steppedDownAt = -1;

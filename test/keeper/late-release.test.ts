@@ -43,6 +43,7 @@ function deliveredOn(clock: Clock, store: LeaseStore): LeaseStore {
     acquire: (r) => deliver(store.acquire(r)),
     renew: (r) => deliver(store.renew(r)),
     release: (r) => deliver(store.release(r)),
+    transfer: (r) => deliver(store.transfer(r)),
     read: (k) => deliver(store.read(k)),
     close: () => store.close(),
   };

@@ -213,6 +213,53 @@ export function describeLeaseStoreConformance(
       if (b.ok) expect(b.lease.token).toBeGreaterThan(token);
     });
 
+    test('transfer hands the current grant to a chosen identity with a higher token; the old grant is dead', async () => {
+      const store = await open();
+      const k = key('transfer');
+      const a = await store.acquire({ key: k, holder: 'a', ttlMs: LONG_TTL_MS });
+      if (!a.ok) throw new Error('acquire failed');
+      const moved = await store.transfer({ ...a.lease, to: 'b', ttlMs: LONG_TTL_MS });
+      if (!moved.ok) throw new Error(`transfer refused: ${JSON.stringify(moved)}`);
+      expect(moved.lease).toMatchObject({ key: k, holder: 'b', ttlMs: LONG_TTL_MS });
+      expect(moved.lease.token).toBeGreaterThan(a.lease.token);
+      expect(moved.lease.version).toBeGreaterThan(a.lease.version);
+      const info = (await store.read(k)) as LeaseInfo;
+      expect(info).toMatchObject({ holder: 'b', token: moved.lease.token, version: moved.lease.version });
+      expect(info.expiresInMs).toBeGreaterThan(0);
+      // The old grant can neither renew, release nor transfer again.
+      expect(await store.renew({ ...a.lease, ttlMs: LONG_TTL_MS })).toMatchObject({ ok: false, reason: 'not-holder', current: { holder: 'b' } });
+      expect(await store.release(a.lease)).toBe(false);
+      expect(await store.transfer({ ...a.lease, to: 'c', ttlMs: LONG_TTL_MS })).toMatchObject({ ok: false, reason: 'not-holder' });
+      // Others are still held off; the recipient takes it up with an ordinary acquire, keeping the token.
+      expect(await store.acquire({ key: k, holder: 'c', ttlMs: LONG_TTL_MS })).toMatchObject({ ok: false, reason: 'held', current: { holder: 'b' } });
+      const taken = await store.acquire({ key: k, holder: 'b', ttlMs: LONG_TTL_MS });
+      expect(taken).toMatchObject({ ok: true, lease: { holder: 'b', token: moved.lease.token } });
+      if (!taken.ok) return;
+      expect(await store.renew({ ...taken.lease, ttlMs: LONG_TTL_MS })).toMatchObject({ ok: true });
+      expect(await store.release(taken.lease)).toBe(true);
+      const next = await store.acquire({ key: k, holder: 'a', ttlMs: LONG_TTL_MS });
+      if (next.ok) expect(next.lease.token).toBeGreaterThan(moved.lease.token);
+      else throw new Error('acquire after release failed');
+    });
+
+    test('transfer is refused for a wrong grant and for an expired lease', async () => {
+      const store = await open();
+      const k = key('transfer-refused');
+      const ttl = shortTtl();
+      const a = await store.acquire({ key: k, holder: 'a', ttlMs: ttl });
+      if (!a.ok) throw new Error('acquire failed');
+      const { token, version } = a.lease;
+      expect(await store.transfer({ key: k, holder: 'x', token, version, to: 'b', ttlMs: ttl })).toMatchObject({ ok: false, reason: 'not-holder' });
+      expect(await store.transfer({ key: k, holder: 'a', token: token + 1, version, to: 'b', ttlMs: ttl })).toMatchObject({ ok: false, reason: 'not-holder' });
+      expect(await store.transfer({ key: k, holder: 'a', token, version: version + 1, to: 'b', ttlMs: ttl })).toMatchObject({ ok: false, reason: 'not-holder' });
+      expect(await store.read(k)).toMatchObject({ holder: 'a', token, version });
+      await expire(store, k, 'a', ttl);
+      const late = await store.transfer({ ...a.lease, to: 'b', ttlMs: LONG_TTL_MS });
+      expect(late.ok).toBe(false);
+      if (!late.ok) expect(['expired', 'not-holder']).toContain(late.reason);
+      expect((await store.read(k))?.holder ?? null).not.toBe('b');
+    });
+
     test('tokens strictly increase across holders and across a store restart', async () => {
       const k = key('tokens');
       const tokens: number[] = [];

@@ -19,10 +19,12 @@ import type {
   ReleaseRequest,
   RenewRequest,
   RenewResult,
+  TransferRequest,
+  TransferResult,
 } from '../../src/store/lease-store.js';
 import { MemoryLeaseStore } from '../../src/store/memory-store.js';
 
-export type StoreOp = 'acquire' | 'renew' | 'release' | 'read';
+export type StoreOp = 'acquire' | 'renew' | 'release' | 'transfer' | 'read';
 
 /** Milliseconds, or a function of the operation and the call's sequence number (0-based). */
 export type LatencySpec = number | ((op: StoreOp, call: number) => number);
@@ -133,6 +135,10 @@ export class FakeLeaseStore implements LeaseStore {
 
   release(request: ReleaseRequest): Promise<boolean> {
     return this.#call('release', request, () => this.inner.releaseNow(request));
+  }
+
+  transfer(request: TransferRequest): Promise<TransferResult> {
+    return this.#call('transfer', request, () => this.inner.transferNow(request));
   }
 
   read(key: string): Promise<LeaseInfo | null> {
