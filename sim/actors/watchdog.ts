@@ -1,8 +1,7 @@
 import { sleep } from '../../src/clock.js';
 import type { WatchdogChild } from '../strategies/strategy.js';
 import type { Rng } from '../rng.js';
-import type { World } from '../world.js';
-import type { WatchdogActor } from './watchdogs.js';
+import type { WatchdogActor, WatchdogWorld } from './watchdog-world.js';
 
 /** How long a planned restart waits for a graceful shutdown before killing. */
 export const TERMINATE_GRACE_MS = 10_000;
@@ -14,7 +13,7 @@ export const TERMINATE_GRACE_MS = 10_000;
  * until the new orchestrator holds the lease (or one TTL passed since it was spawned).
  */
 export class Watchdog implements WatchdogActor {
-  readonly #world: World;
+  readonly #world: WatchdogWorld;
   #pendingSince: number | undefined;
   #pendingIdentity: string | undefined;
   /** The orchestrator this watchdog spawned and would kill; forgotten when the watchdog restarts. */
@@ -23,7 +22,7 @@ export class Watchdog implements WatchdogActor {
   polls = 0;
   readonly #respawnRng: Rng;
 
-  constructor(world: World) {
+  constructor(world: WatchdogWorld) {
     this.#world = world;
     this.#respawnRng = world.rng.fork('respawn');
   }
@@ -54,7 +53,7 @@ export class Watchdog implements WatchdogActor {
     const world = this.#world;
     if (world.clock.now() < this.#downUntil) return;
     // The watchdog reads the store too: while it is unreachable, there is nothing to judge.
-    if (world.server.down > 0 || world.server.corrupt > 0) return;
+    if (!world.server.readable) return;
     this.polls += 1;
     const info = world.server.read(world.key);
     if (this.#pendingSince !== undefined) {
@@ -68,9 +67,9 @@ export class Watchdog implements WatchdogActor {
     if (!dead) return;
     const victim = this.child;
     const spurious = victim !== undefined && victim.proc.alive;
-    world.metrics.counts.respawns += 1;
+    world.metrics.count('respawns');
     world.metrics.respawnDecided();
-    if (spurious) world.metrics.counts.spuriousRespawns += 1;
+    if (spurious) world.metrics.count('spuriousRespawns');
     if (spurious && !victim.faulted) world.metrics.spuriousRespawn(victim.identity);
     if (world.trace.enabled) {
       world.trace.emit('watchdog', 'respawn', {
@@ -104,7 +103,7 @@ export class Watchdog implements WatchdogActor {
   /** A planned restart: graceful terminate, then replace. */
   async restart(victim: WatchdogChild): Promise<void> {
     const world = this.#world;
-    world.metrics.counts.restarts += 1;
+    world.metrics.count('restarts');
     if (world.trace.enabled) world.trace.emit('watchdog', 'restart', { victim: victim.identity });
     this.#pendingSince = world.clock.now();
     world.strategy.beforeWatchdogKill?.(victim, world);
