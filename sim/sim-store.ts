@@ -38,6 +38,9 @@ export class SimStoreServer {
   #down = 0;
   /** While > 0, the lease data reads as corrupt: requests fail and nothing is written. */
   #corrupt = 0;
+  /** Store time spent unusable (down or corrupt) before `#unusableSince`. */
+  #unusableMs = 0;
+  #unusableSince: number | undefined;
   /** Client names cut off from the store, with how many partitions cut each: their requests vanish. */
   readonly #partitioned = new Map<string, number>();
 
@@ -47,6 +50,20 @@ export class SimStoreServer {
     this.#rng = rng;
     this.#latency = latency;
     this.#observer = observer;
+  }
+
+  /** Simulated time so far during which nobody could take the lease (store down or corrupt). */
+  unusableMs(): number {
+    return this.#unusableMs + (this.#unusableSince === undefined ? 0 : this.#clock.now() - this.#unusableSince);
+  }
+
+  #noteUsable(): void {
+    const unusable = this.#down > 0 || this.#corrupt > 0;
+    if (unusable && this.#unusableSince === undefined) this.#unusableSince = this.#clock.now();
+    if (!unusable && this.#unusableSince !== undefined) {
+      this.#unusableMs += this.#clock.now() - this.#unusableSince;
+      this.#unusableSince = undefined;
+    }
   }
 
   isPartitioned(client: string): boolean {
@@ -61,13 +78,21 @@ export class SimStoreServer {
   /** An outage: requests fail with "connection refused" until the returned function ends it. Outages may overlap. */
   outage(): () => void {
     this.#down += 1;
-    return () => void (this.#down -= 1);
+    this.#noteUsable();
+    return () => {
+      this.#down -= 1;
+      this.#noteUsable();
+    };
   }
 
   /** The lease data reads as corrupt (requests fail, nothing is written) until the returned function repairs it. */
   corruptLease(): () => void {
     this.#corrupt += 1;
-    return () => void (this.#corrupt -= 1);
+    this.#noteUsable();
+    return () => {
+      this.#corrupt -= 1;
+      this.#noteUsable();
+    };
   }
 
   /** Every one-way trip takes `extraMs` longer until the returned function ends the spike. */

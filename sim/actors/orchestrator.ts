@@ -22,6 +22,8 @@ export class Orchestrator {
   believes = false;
   #faulted = false;
   #wedged = false;
+  /** Called once, when work first waits on the wedged loop (see {@link wedge}). */
+  #onStuck: (() => void) | undefined;
   /** Work arrived and not finished yet. */
   pending = 0;
   /** Its session is starting up (respawn-if-gone): busy, not yet serving, until it first leads. */
@@ -50,10 +52,6 @@ export class Orchestrator {
   /** A wedged main loop takes work in but never finishes any. */
   get wedged(): boolean {
     return this.#wedged;
-  }
-
-  wedge(): void {
-    this.#wedged = true;
   }
 
   get leadership(): Leadership | undefined {
@@ -112,8 +110,25 @@ export class Orchestrator {
   work(busyMs: number): void {
     this.host.activity(busyMs);
     this.pending += 1;
+    this.#stuckNow();
     this.#leadership?.reportWork?.(this.pending, false);
     this.#world.clock.setTimeout(() => this.proc.main.deliver(() => this.#finish()), busyMs);
+  }
+
+  /**
+   * The main loop wedges. `onStuck` runs once work waits on it — at once if work is pending, else
+   * at the next arrival: until then a wedged leader is indistinguishable from an idle one.
+   */
+  wedge(onStuck: () => void): void {
+    this.#wedged = true;
+    this.#onStuck = onStuck;
+    if (this.pending > 0) this.#stuckNow();
+  }
+
+  #stuckNow(): void {
+    const onStuck = this.wedged ? this.#onStuck : undefined;
+    this.#onStuck = undefined;
+    onStuck?.();
   }
 
   #finish(): void {

@@ -45,7 +45,7 @@ type Column = readonly [head: string, cell: (s: StrategySummary) => string];
  * names up to {@link COMPACT_NAME} characters (split brains count among the safety violations).
  */
 const COMPACT = new Set(['strategy', 'respawns/h\nmean', 'failover\np50', 'failover\nmax', 'zombie\nlease/h', 'leader-\nless/h', 'violations\nsafe/live']);
-const COMPACT_NAME = 30;
+const COMPACT_NAME = 28;
 
 function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
