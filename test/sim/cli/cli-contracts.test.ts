@@ -128,15 +128,15 @@ describe('--trace-run', () => {
 
 describe('the size guard', () => {
   it('refuses a run far above the budget at once, saying how to override', async () => {
-    refused(await runCli(['run', 'scenarios/idle.yaml', '--duration', '400000h']), /^sim: scenario idle: 20 runs × 9 strategies × 400000h is 72000000 simulated run-hours, above the budget of 50000 .* --budget 72000000$/m);
+    refused(await runCli(['run', 'scenarios/idle.yaml', '--duration', '400000h']), /^sim: scenario idle: 20 runs × 10 strategies × 400000h is 80000000 simulated run-hours, above the budget of 50000 .* --budget 80000000$/m);
     refused(await runCli(['run', 'scenarios/idle.yaml', '--duration', `${'9'.repeat(300)}h`]), /above the budget of 50000/);
     refused(await runCli(['explore', 'scenarios/chaos-partition.yaml', '--runs', '100000']), /100000 runs × 1 strategies × 12h is 1200000 simulated run-hours/);
     refused(await runCli(['run', 'scenarios/idle.yaml', ...SHORT, '--budget', '0']), /^sim: --budget: expected a positive integer/);
   });
 
   it('--budget lets a run through, and every shipped scenario fits the default', async () => {
-    refused(await runCli(['run', 'scenarios/idle.yaml', ...SHORT, '--budget', '35']), /is 36 simulated run-hours, above the budget of 35/);
-    expect((await runCli(['run', 'scenarios/idle.yaml', ...SHORT, '--budget', '36'])).code).toBe(0);
+    refused(await runCli(['run', 'scenarios/idle.yaml', ...SHORT, '--budget', '39']), /is 40 simulated run-hours, above the budget of 39/);
+    expect((await runCli(['run', 'scenarios/idle.yaml', ...SHORT, '--budget', '40'])).code).toBe(0);
   });
 });
 
