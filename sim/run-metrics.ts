@@ -77,6 +77,8 @@ export class RunMetrics implements StoreObserver {
   readonly #alive = new Map<string, boolean>();
   /** Holders whose session can do leader work now (alive and started); see {@link serving}. */
   readonly #serving = new Map<string, boolean>();
+  /** Supervised sessions → the lease holder they work for. */
+  readonly #servedBy = new Map<string, string>();
   /** Last successful acquire or renew (the lease's last heartbeat); -1 before the first. */
   #lastBeatAt = -1;
   #leaseAges: AgeStats = NO_AGES;
@@ -154,6 +156,25 @@ export class RunMetrics implements StoreObserver {
   serving(identity: string, serving: boolean): void {
     this.#integrate();
     this.#serving.set(identity, serving && this.#alive.get(identity) === true);
+    if (serving && this.#alive.get(identity) === true) this.#resolveInPlace(identity);
+  }
+
+  /** The holder's session serves again after its crash: a failover in place. */
+  #resolveInPlace(holder: string): void {
+    const now = this.#clock.now();
+    for (let i = this.#pendingCrashes.length - 1; i >= 0; i--) {
+      const crash = this.#pendingCrashes[i] as { identity: string; atMs: number };
+      if (crash.identity !== holder || crash.atMs >= now) continue;
+      this.#failoverDone(crash, now);
+      this.#pendingCrashes.splice(i, 1);
+    }
+  }
+
+  #failoverDone(crash: { identity: string; atMs: number }, now: number): void {
+    this.#failovers.push(now - crash.atMs);
+    if (now - crash.atMs > this.#failoverBoundMs) {
+      this.#violation('liveness', 'slow-failover', `failover after ${crash.identity} crashed took ${now - crash.atMs} ms, bound ${this.#failoverBoundMs} ms`, crash.atMs);
+    }
   }
 
   /** A supervisor restarted a session in place (counted apart from watchdog respawns). */
@@ -173,8 +194,19 @@ export class RunMetrics implements StoreObserver {
   crashed(identity: string): void {
     this.#counts.crashes += 1;
     const now = this.#clock.now();
-    const otherLeads = this.#holder !== null && this.#holder !== identity && this.#alive.get(this.#holder) === true && this.#expiresAt > now;
-    if (!otherLeads) this.#pendingCrashes.push({ identity, atMs: now });
+    // A supervised session's crash is its supervisor's leadership failing (see servedBy).
+    const leader = this.#servedBy.get(identity) ?? identity;
+    const otherLeads = this.#holder !== null && this.#holder !== leader && this.#alive.get(this.#holder) === true && this.#expiresAt > now;
+    if (!otherLeads) this.#pendingCrashes.push({ identity: leader, atMs: now });
+  }
+
+  /**
+   * The session `session` does the leader work of the lease holder `holder` (a supervisor's
+   * session). Its crash or wedge then owes a failover too: another holder taking the lease, or
+   * the holder's session serving again (restarted in place), ends it.
+   */
+  servedBy(session: string, holder: string): void {
+    this.#servedBy.set(session, holder);
   }
 
   onApplied(op: 'acquire' | 'renew' | 'release', _client: string, ok: boolean, before: LeaseInfo | null, after: LeaseInfo | null): void {
@@ -284,10 +316,7 @@ export class RunMetrics implements StoreObserver {
     for (let i = this.#pendingCrashes.length - 1; i >= 0; i--) {
       const crash = this.#pendingCrashes[i] as { identity: string; atMs: number };
       if (crash.identity === newHolder) continue;
-      this.#failovers.push(now - crash.atMs);
-      if (now - crash.atMs > this.#failoverBoundMs) {
-        this.#violation('liveness', 'slow-failover', `failover after ${crash.identity} crashed took ${now - crash.atMs} ms, bound ${this.#failoverBoundMs} ms`, crash.atMs);
-      }
+      this.#failoverDone(crash, now);
       this.#pendingCrashes.splice(i, 1);
     }
   }

@@ -44,6 +44,7 @@ export function supervisorStrategy(spec: StrategySpec): Strategy {
       const supervisor = new SimSupervisor(world, spec, `sup-${supervisors.length + 1}`, startupMs ?? 0, (session) => {
         // Start-up runs on the world's timers, so the session's strategy starts after this returns.
         const orchestrator = world.spawnOrchestrator(session.startupMs);
+        world.metrics.servedBy(orchestrator.identity, supervisor.identity);
         parents.set(orchestrator, supervisor);
         return orchestrator;
       });
