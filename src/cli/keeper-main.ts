@@ -32,8 +32,12 @@ It inherits stdin/stdout/stderr and runs in its own process group (POSIX only; i
 interactive terminal); signals go to the whole group. SIGTERM, SIGINT and SIGHUP to keeper are
 forwarded; keeper keeps the lease until the command exits, then releases it and exits with the
 command's code. The lease is never released while a process of the command's group lives. If
-keeper itself dies (even SIGKILL), a small reaper process stops the command's group (SIGTERM,
-SIGKILL after --kill-grace), so no command runs without a keeper.
+keeper itself dies (even SIGKILL) or stops checking in (frozen: SIGSTOP, a stalled VM, a blocked
+event loop), a small reaper process stops the command's group (SIGTERM, SIGKILL after
+--kill-grace): on death at once, on a freeze at the renew deadline of the last renewal, as keeper
+itself would have. So no command runs without a keeper, and a frozen keeper's command is dead
+before its lease can expire on the store. The command does not read its validity: the reaper
+enforces it; fence every write with HEARTBEAT_LAB_TOKEN.
 
 Durations: 250ms, 30s, 5m, 1h30m. Defaults follow the keeper: renew interval ttl/3, renew deadline
 ttl*2/3, request timeout min(ttl/10, 10s); --kill-grace defaults to min(10s, the lease's margin

@@ -1,4 +1,4 @@
-/** Starts the reaper process (`reaper-main.ts`) that stops a command's process group if keeper dies. */
+/** Starts the reaper process (`reaper-main.ts`) that stops a command's process group if keeper dies or freezes. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { compiledEntryPath } from '../entry-path.js';
 import type { Logger } from '../logger.js';
@@ -6,6 +6,11 @@ import type { Logger } from '../logger.js';
 /** The running reaper: `done()` tells it keeper finished on purpose, so it exits without acting. */
 export interface Reaper {
   done(): void;
+  /**
+   * Keeper checks in: the command may run until `deadlineMs` on the machine clock (`machineNow()`);
+   * if no later check-in comes by then, the reaper stops the command's group.
+   */
+  checkIn(deadlineMs: number): void;
 }
 
 /**
@@ -28,11 +33,17 @@ export function startReaper(pgid: number, killGraceMs: number, log: Logger, main
   reaper.on('error', (error) => log.warn({ err: error }, 'reaper process failed; the command is not protected against keeper crashes'));
   reaper.stdin?.on('error', () => undefined);
   reaper.unref();
+  let ended = false;
   return {
     done: () => {
-      if (!reaper.stdin) return;
+      if (!reaper.stdin || ended) return;
+      ended = true;
       reaper.stdin.write('done\n');
       reaper.stdin.end();
+    },
+    checkIn: (deadlineMs) => {
+      if (!reaper.stdin || ended) return;
+      reaper.stdin.write(`deadline ${deadlineMs}\n`);
     },
   };
 }
