@@ -3,6 +3,7 @@
  * Programmer errors are plain assertions. Every error here carries a stable `code`,
  * an optional `cause`, and a message that says what to do.
  */
+import { formatDurationMs } from './duration.js';
 
 export type ErrorCode =
   | 'E_CONFIG'
@@ -46,7 +47,7 @@ export class StoreUnavailableError extends HeartbeatLabError {
 /** The store did not answer within the request timeout. The request may or may not have applied. */
 export class StoreTimeoutError extends HeartbeatLabError {
   constructor(operation: string, timeoutMs: number) {
-    super('E_STORE_TIMEOUT', `lease store ${operation} did not answer within ${timeoutMs} ms`);
+    super('E_STORE_TIMEOUT', `lease store ${operation} did not answer within ${formatDurationMs(timeoutMs)}`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { formatDurationMs } from '../duration.js';
 import { MachineClock } from './host-protocol.js';
 import type { KeeperHandle } from './keeper-handle.js';
 
@@ -10,7 +11,7 @@ const clock = new MachineClock();
 export async function awaitReady(handle: KeeperHandle, timeoutMs = 10_000, kill: () => void): Promise<void> {
   let timer: ReturnType<typeof clock.setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = clock.setTimeout(() => reject(new Error(`lease keeper host did not start within ${timeoutMs} ms`)), timeoutMs);
+    timer = clock.setTimeout(() => reject(new Error(`lease keeper host did not start within ${formatDurationMs(timeoutMs)}`)), timeoutMs);
   });
   try {
     await Promise.race([handle.ready(), timeout]);

@@ -1,4 +1,5 @@
 import { SystemClock, type Clock } from '../clock.js';
+import { formatDurationMs as d } from '../duration.js';
 import { ConfigError } from '../errors.js';
 import type { OwnerLiveness } from '../owner/owner-liveness.js';
 import type { LeaseGrant } from '../store/lease-store.js';
@@ -123,7 +124,7 @@ function positive(option: string, value: number): void {
 
 function atLeast(option: string, value: number, min: number, why: string): void {
   positive(option, value);
-  if (value < min) throw new ConfigError(option, `must be at least ${min} ms (${why})`, value);
+  if (value < min) throw new ConfigError(option, `must be at least ${d(min)} (${why})`, value);
 }
 
 function ratio(option: string, value: number, maxExclusive: number): void {
@@ -171,22 +172,22 @@ export function resolveKeeperOptions(options: LeaseKeeperOptions): ResolvedKeepe
   const driftMarginMs = ttlMs * maxClockDriftRatio;
   const validityMs = ttlMs - driftMarginMs - clockUncertaintyMs;
   if (renewIntervalMs >= renewDeadlineMs) {
-    throw new ConfigError('renewIntervalMs', `must be shorter than renewDeadlineMs (${renewDeadlineMs} ms)`, renewIntervalMs);
+    throw new ConfigError('renewIntervalMs', `must be shorter than renewDeadlineMs (${d(renewDeadlineMs)})`, renewIntervalMs);
   }
   const stepDownMarginMs = validityMs - renewDeadlineMs - requestTimeoutMs;
   if (stepDownMarginMs < LIMITS.minStepDownMarginMs) {
     const limit = validityMs - requestTimeoutMs - LIMITS.minStepDownMarginMs;
     throw new ConfigError(
       'renewDeadlineMs',
-      `must be at most ttlMs − driftMargin − clockUncertainty − requestTimeoutMs − ${LIMITS.minStepDownMarginMs} ms step-down margin = ` +
-        `${ttlMs} − ${driftMarginMs} − ${clockUncertaintyMs} − ${requestTimeoutMs} − ${LIMITS.minStepDownMarginMs} = ${limit} ms`,
+      `must be at most ttlMs − driftMargin − clockUncertainty − requestTimeoutMs − ${d(LIMITS.minStepDownMarginMs)} step-down margin = ` +
+        `${d(ttlMs)} − ${d(driftMarginMs)} − ${d(clockUncertaintyMs)} − ${d(requestTimeoutMs)} − ${d(LIMITS.minStepDownMarginMs)} = ${d(limit)}`,
       renewDeadlineMs,
     );
   }
   if (retryIntervalMs >= renewDeadlineMs - renewIntervalMs) {
     throw new ConfigError(
       'retryIntervalMs',
-      `must be shorter than renewDeadlineMs − renewIntervalMs = ${renewDeadlineMs - renewIntervalMs} ms so that at least one retry fits`,
+      `must be shorter than renewDeadlineMs − renewIntervalMs = ${d(renewDeadlineMs - renewIntervalMs)} so that at least one retry fits`,
       retryIntervalMs,
     );
   }

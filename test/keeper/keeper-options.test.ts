@@ -113,35 +113,39 @@ describe('resolveKeeperOptions: rules', () => {
   it('rule 3: renewIntervalMs < renewDeadlineMs, naming both values', () => {
     const error = configError({ renewIntervalMs: 120_000 });
     expect(error.option).toBe('renewIntervalMs');
-    expect(error.message).toBe('invalid option renewIntervalMs: must be shorter than renewDeadlineMs (120000 ms) (got 120000)');
+    expect(error.message).toBe('invalid option renewIntervalMs: must be shorter than renewDeadlineMs (2m) (got 120000)');
+    // A derived deadline (ttl × 2/3) is a duration in the message, never a raw float like 6666.666666666667 ms.
+    const derived = configError({ ttlMs: 10_000, renewIntervalMs: 7_000 });
+    expect(derived.message).toContain('must be shorter than renewDeadlineMs (6s667ms)');
+    expect(derived.message).not.toMatch(/\d\.\d{3,}/);
   });
 
   it('rule 4: a renew deadline leaving less than a 20 ms step-down margin is refused, with the arithmetic', () => {
     const error = configError({ renewDeadlineMs: 167_181 });
     expect(error.option).toBe('renewDeadlineMs');
     expect(error.message).toBe(
-      'invalid option renewDeadlineMs: must be at most ttlMs − driftMargin − clockUncertainty − requestTimeoutMs − 20 ms step-down margin = ' +
-        '180000 − 1800 − 1000 − 10000 − 20 = 167180 ms (got 167181)',
+      'invalid option renewDeadlineMs: must be at most ttlMs − driftMargin − clockUncertainty − requestTimeoutMs − 20ms step-down margin = ' +
+        '3m − 1s800ms − 1s − 10s − 20ms = 2m47s180ms (got 167181)',
     );
     // An explicit request timeout and clock uncertainty enter the sum.
     const withTimeout = configError({ requestTimeoutMs: 60_000, maxClockDriftRatio: 0, clockUncertaintyMs: 0 });
-    expect(withTimeout.message).toContain('180000 − 0 − 0 − 60000 − 20 = 119980 ms (got 120000)');
+    expect(withTimeout.message).toContain('3m − 0s − 0s − 1m − 20ms = 1m59s980ms (got 120000)');
     const withUncertainty = configError({ clockUncertaintyMs: 49_000 });
-    expect(withUncertainty.message).toContain('180000 − 1800 − 49000 − 10000 − 20 = 119180 ms');
+    expect(withUncertainty.message).toContain('3m − 1s800ms − 49s − 10s − 20ms = 1m59s180ms');
   });
 
   it('lower bounds from timer and network resolution, named in the error (issue 13 item 8)', () => {
     // --ttl 1ms used to pass with a 0.1 ms request timeout and loop on ~500 warnings/s.
     expect(configError({ ttlMs: 1 }).message).toBe(
-      'invalid option ttlMs: must be at least 200 ms (a shorter lease leaves no room for timer lateness and a store round trip) (got 1)',
+      'invalid option ttlMs: must be at least 200ms (a shorter lease leaves no room for timer lateness and a store round trip) (got 1)',
     );
-    expect(configError({ ttlMs: 1_000, requestTimeoutMs: 5 }).message).toMatch(/requestTimeoutMs: must be at least 10 ms \(one store round trip with an fsync/);
-    expect(configError({ ttlMs: 1_000, retryIntervalMs: 1 }).message).toMatch(/retryIntervalMs: must be at least 10 ms \(timers fire that late/);
+    expect(configError({ ttlMs: 1_000, requestTimeoutMs: 5 }).message).toMatch(/requestTimeoutMs: must be at least 10ms \(one store round trip with an fsync/);
+    expect(configError({ ttlMs: 1_000, retryIntervalMs: 1 }).message).toMatch(/retryIntervalMs: must be at least 10ms \(timers fire that late/);
     expect(configError({ ttlMs: 1_000, renewIntervalMs: 5 }).option).toBe('renewIntervalMs');
     expect(configError({ maxProgressSilenceMs: 1 }).option).toBe('maxProgressSilenceMs');
     // --ttl 1s --renew-deadline 889ms used to leave a 1 ms kill grace.
     const thin = configError({ ttlMs: 1_000, renewDeadlineMs: 889 });
-    expect(thin.message).toContain('1000 − 10 − 50 − 100 − 20 = 820 ms (got 889)');
+    expect(thin.message).toContain('1s − 10ms − 50ms − 100ms − 20ms = 820ms (got 889)');
     expect(resolveKeeperOptions({ ...base, ttlMs: 1_000, renewDeadlineMs: 820 }).stepDownMarginMs).toBe(20);
     expect(resolveKeeperOptions({ ...base, ttlMs: 200 })).toMatchObject({ requestTimeoutMs: 20, clockUncertaintyMs: 10 });
   });
@@ -158,12 +162,12 @@ describe('resolveKeeperOptions: rules', () => {
     const error = configError({ retryIntervalMs: 60_000 });
     expect(error.option).toBe('retryIntervalMs');
     expect(error.message).toBe(
-      'invalid option retryIntervalMs: must be shorter than renewDeadlineMs − renewIntervalMs = 60000 ms so that at least one retry fits (got 60000)',
+      'invalid option retryIntervalMs: must be shorter than renewDeadlineMs − renewIntervalMs = 1m so that at least one retry fits (got 60000)',
     );
     // The default retry (renewInterval / 4) can break the rule too when the renew interval is long.
     const derived = configError({ renewIntervalMs: 100_000 });
     expect(derived.option).toBe('retryIntervalMs');
-    expect(derived.message).toContain('= 20000 ms');
+    expect(derived.message).toContain('= 20s so that');
     expect(derived.message).toContain('(got 25000)');
   });
 
