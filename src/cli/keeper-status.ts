@@ -5,6 +5,7 @@ import { HeartbeatLabError } from '../errors.js';
 import { redactUrl } from '../store/drivers.js';
 import type { LeaseInfo } from '../store/lease-store.js';
 import { parseDurationFlag } from './common.js';
+import { escapeControl } from './escape.js';
 import type { MainIo } from './io.js';
 import { EXIT } from './keeper-errors.js';
 import { isStoreFailure, openStore } from './keeper-store.js';
@@ -75,9 +76,9 @@ export function formatStatus(doc: StatusDocument): string {
         ? ['time left', formatDurationMs(doc.expiresInMs)]
         : ['expired for', formatDurationMs(-doc.expiresInMs)];
   table.push(
-    { key: doc.key },
+    { key: escapeControl(doc.key) },
     { state: doc.state },
-    { holder: doc.holder ?? '(none)' },
+    { holder: doc.holder === null ? '(none)' : escapeControl(doc.holder) },
     { token: String(doc.token) },
     { ttl: doc.ttlMs === null ? '—' : formatDurationMs(doc.ttlMs) },
     { [time[0] as string]: time[1] as string },
