@@ -17,6 +17,7 @@ export class SimThread {
   #stalled = false;
   #dead = false;
   #queue: Array<() => void> = [];
+  readonly #onExit: Array<() => void> = [];
 
   constructor(process: SimProcess, name: string) {
     this.process = process;
@@ -59,11 +60,18 @@ export class SimThread {
     return this.process.alive && !this.#dead;
   }
 
+  /** Registers a callback run (at once) when this thread dies alone; a dying process does not run it. */
+  onExit(fn: () => void): void {
+    if (this.alive) this.#onExit.push(fn);
+  }
+
   /** The thread dies alone (e.g. a worker thread crashes); the process lives on. */
   kill(): void {
+    if (!this.alive) return;
     this.#dead = true;
     this.#queue = [];
     this.process.clearThreadClocks(this);
+    for (const hook of this.#onExit.splice(0)) hook();
   }
 }
 
@@ -136,6 +144,8 @@ export class SimProcess {
   readonly startedAtMs: number;
   alive = true;
   frozen = false;
+  /** How the process ended (its exit code, or the signal that killed it); `undefined` while alive. */
+  exitStatus: { readonly code: number | null; readonly signal: string | null } | undefined;
   /** Rate of this process's clocks against real (simulated) time; 1 = exact. */
   clockRate = 1;
   #anchorBaseMs: number;
@@ -206,10 +216,20 @@ export class SimProcess {
     for (const thread of this.#threads) thread.flush();
   }
 
-  /** SIGKILL: nothing of this process runs again. */
-  kill(): void {
+  /** SIGKILL (or another fatal signal): nothing of this process runs again. */
+  kill(signal = 'SIGKILL'): void {
+    this.#end({ code: null, signal });
+  }
+
+  /** The process ends itself with exit `code` (e.g. 0 when its session idled). */
+  exit(code: number): void {
+    this.#end({ code, signal: null });
+  }
+
+  #end(status: { readonly code: number | null; readonly signal: string | null }): void {
     if (!this.alive) return;
     this.alive = false;
+    this.exitStatus = status;
     for (const clock of this.#clocks) clock.clearAll();
     for (const thread of this.#threads) thread.dropQueue();
     const hooks = this.#onExit.splice(0);

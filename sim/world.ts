@@ -8,7 +8,7 @@ import { SimClock } from './sim-clock.js';
 import { SimProcess } from './sim-process.js';
 import { SimStoreServer } from './sim-store.js';
 import { createStrategy } from './strategies/index.js';
-import type { Strategy } from './strategies/strategy.js';
+import type { Strategy, WatchdogChild } from './strategies/strategy.js';
 import { Trace } from './trace.js';
 
 export interface WorldOptions {
@@ -17,6 +17,8 @@ export interface WorldOptions {
   /** Index of the independent run; with the scenario seed it fixes every random draw. */
   readonly run: number;
   readonly trace?: boolean;
+  /** Builds the strategy from its spec. @default createStrategy (tests pass a deliberately broken one) */
+  readonly createStrategy?: (spec: StrategySpec) => Strategy;
 }
 
 /** Lease key the orchestrators contend for. */
@@ -63,7 +65,7 @@ export class World {
         }
       },
     });
-    this.strategy = createStrategy(options.strategy);
+    this.strategy = (options.createStrategy ?? createStrategy)(options.strategy);
     this.watchdog = WATCHDOGS[options.scenario.watchdog.policy](this);
   }
 
@@ -108,6 +110,14 @@ export class World {
     this.orchestrators.push(orchestrator);
     orchestrator.start(startupMs);
     return orchestrator;
+  }
+
+  /**
+   * What the watchdog spawns: an orchestrator, unless the strategy runs them under something of
+   * its own (a supervisor). `startupMs` as for {@link spawnOrchestrator}.
+   */
+  spawnWatchdogChild(startupMs?: number): WatchdogChild {
+    return this.strategy.spawnWatchdogChild?.(this, startupMs) ?? this.spawnOrchestrator(startupMs);
   }
 
   async run(): Promise<RunResult> {

@@ -103,7 +103,7 @@ export class SessionHost {
   #exit(): void {
     const world = this.#world;
     const identity = this.#proc.name;
-    const end = (): void => this.#proc.kill();
+    const end = (): void => this.#proc.exit(0); // a clean exit: the session ended itself
     this.#exiting = true;
     const info = world.scenario.session.onIdle === 'release' ? world.server.read(world.key) : null;
     if (info === null || info.holder !== identity || info.expiresInMs <= 0) return end();

@@ -1,7 +1,7 @@
 import { sleep, type TimerHandle } from '../../src/clock.js';
 import type { Rng } from '../rng.js';
 import type { World } from '../world.js';
-import type { Orchestrator } from './orchestrator.js';
+import type { WatchdogChild } from '../strategies/strategy.js';
 import { TERMINATE_GRACE_MS } from './watchdog.js';
 import type { WatchdogActor } from './watchdogs.js';
 
@@ -22,7 +22,7 @@ export class ShellWatchdog implements WatchdogActor {
   readonly #world: World;
   readonly #startupRng: Rng;
   #timer: TimerHandle | undefined;
-  child: Orchestrator | undefined;
+  child: WatchdogChild | undefined;
   polls = 0;
   /** "healthy leader exists, skipping respawn" decisions. */
   skips = 0;
@@ -45,7 +45,7 @@ export class ShellWatchdog implements WatchdogActor {
     this.#next(forMs + world.scenario.watchdog.intervalMs);
   }
 
-  async restart(victim: Orchestrator): Promise<void> {
+  async restart(victim: WatchdogChild): Promise<void> {
     const world = this.#world;
     world.metrics.counts.restarts += 1;
     if (world.trace.enabled) world.trace.emit('watchdog', 'restart', { victim: victim.identity });
@@ -67,7 +67,7 @@ export class ShellWatchdog implements WatchdogActor {
   }
 
   #spawn(): void {
-    this.child = this.#world.spawnOrchestrator(this.#startupRng.uniformMs(this.#world.scenario.watchdog.respawnDelay));
+    this.child = this.#world.spawnWatchdogChild(this.#startupRng.uniformMs(this.#world.scenario.watchdog.respawnDelay));
   }
 
   #check(): void {

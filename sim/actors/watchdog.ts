@@ -1,5 +1,5 @@
 import { sleep } from '../../src/clock.js';
-import type { Orchestrator } from './orchestrator.js';
+import type { WatchdogChild } from '../strategies/strategy.js';
 import type { Rng } from '../rng.js';
 import type { World } from '../world.js';
 import type { WatchdogActor } from './watchdogs.js';
@@ -18,7 +18,7 @@ export class Watchdog implements WatchdogActor {
   #pendingSince: number | undefined;
   #pendingIdentity: string | undefined;
   /** The orchestrator this watchdog spawned and would kill; forgotten when the watchdog restarts. */
-  child: Orchestrator | undefined;
+  child: WatchdogChild | undefined;
   #downUntil = -1;
   polls = 0;
   readonly #respawnRng: Rng;
@@ -30,7 +30,7 @@ export class Watchdog implements WatchdogActor {
 
   /** Spawns the first orchestrator at once, then polls on the grid. */
   start(): void {
-    this.child = this.#world.spawnOrchestrator();
+    this.child = this.#world.spawnWatchdogChild();
     const { intervalMs } = this.#world.scenario.watchdog;
     const tick = (k: number): void => {
       this.#world.clock.setTimeout(() => {
@@ -85,7 +85,7 @@ export class Watchdog implements WatchdogActor {
   }
 
   /** Kills `victim` (if alive) and spawns its successor after the respawn delay. */
-  replace(victim: Orchestrator | undefined): void {
+  replace(victim: WatchdogChild | undefined): void {
     const world = this.#world;
     if (victim !== undefined && victim.proc.alive) {
       world.strategy.beforeWatchdogKill?.(victim, world);
@@ -97,12 +97,12 @@ export class Watchdog implements WatchdogActor {
     const downUntil = this.#downUntil;
     world.clock.setTimeout(() => {
       // A watchdog that went down meanwhile never spawns (its child process died with it).
-      if (this.#downUntil === downUntil) this.child = world.spawnOrchestrator();
+      if (this.#downUntil === downUntil) this.child = world.spawnWatchdogChild();
     }, this.#respawnRng.uniformMs(world.scenario.watchdog.respawnDelay));
   }
 
   /** A planned restart: graceful terminate, then replace. */
-  async restart(victim: Orchestrator): Promise<void> {
+  async restart(victim: WatchdogChild): Promise<void> {
     const world = this.#world;
     world.metrics.counts.restarts += 1;
     if (world.trace.enabled) world.trace.emit('watchdog', 'restart', { victim: victim.identity });

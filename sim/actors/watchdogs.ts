@@ -1,13 +1,13 @@
 import type { WatchdogPolicy } from '../scenario/types.js';
 import type { World } from '../world.js';
-import type { Orchestrator } from './orchestrator.js';
+import type { WatchdogChild } from '../strategies/strategy.js';
 import { ShellWatchdog } from './shell-watchdog.js';
 import { Watchdog } from './watchdog.js';
 
 /** What the world and the faults need of a watchdog, whichever policy it follows. */
 export interface WatchdogActor {
   /** The orchestrator it spawned and tracks (its PID file); forgotten when the watchdog restarts. */
-  child: Orchestrator | undefined;
+  child: WatchdogChild | undefined;
   /** Checks made (a check while the store is unreachable counts only for respawn-if-gone). */
   readonly polls: number;
   /** Spawns the first orchestrator and starts the loop. */
@@ -15,7 +15,7 @@ export interface WatchdogActor {
   /** The watchdog process is down for `forMs` and comes back knowing nothing of its old child. */
   restartFor(forMs: number): void;
   /** A planned restart of `victim`: graceful terminate, then kill and replace. */
-  restart(victim: Orchestrator): Promise<void>;
+  restart(victim: WatchdogChild): Promise<void>;
 }
 
 /** One small constructor per policy. */

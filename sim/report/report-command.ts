@@ -8,9 +8,10 @@ import { loadAll, type Output } from '../cli/run-command.js';
 import { runScenario } from '../run-scenario.js';
 import { explore } from '../explore/explore.js';
 import type { Scenario } from '../scenario/types.js';
-import { buildReport, type BuiltReport, type ExploreSummary, type ReportInput, type ValidationExtras } from './build-report.js';
+import { buildReport } from './build-report.js';
+import type { BuiltReport, ExploreSummary, ReportInput, ValidationExtras } from './report-types.js';
 
-export type { ExploreSummary, ValidationExtras } from './build-report.js';
+export type { ExploreSummary, ValidationExtras } from './report-types.js';
 
 /** Where `sim report` writes unless told otherwise. */
 export const DEFAULT_REPORT = 'reports/root-cause.md';

@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, Scalar, isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { parseDurationMs } from '../../src/duration.js';
-import { HeartbeatLabError, formatValue } from '../../src/errors.js';
+import { ConfigError, HeartbeatLabError, formatValue } from '../../src/errors.js';
+import { RESTART_POLICIES, parseRestartLimit } from '../../src/supervisor/supervisor-options.js';
 import { ScenarioError } from './scenario-error.js';
 import type {
   Bound,
@@ -32,7 +33,7 @@ export const SCENARIO_KEYS = [
 ] as const;
 
 /** Strategy kinds, as written in `strategies`. */
-export const STRATEGY_KINDS: readonly StrategyName[] = ['baseline', 'worker', 'sidecar', 'watchdog-loop', 'keep-awake', 'naive-worker'];
+export const STRATEGY_KINDS: readonly StrategyName[] = ['baseline', 'worker', 'sidecar', 'watchdog-loop', 'keep-awake', 'naive-worker', 'supervisor'];
 
 /** Variants of `watchdog-loop`, written `watchdog-loop:<variant>`. */
 export const WATCHDOG_LOOP_VARIANTS: readonly WatchdogLoopVariant[] = ['never-stopped', 'restarted', 'pid-checked', 'first-registered'];
@@ -242,7 +243,7 @@ function readStrategies(r: Reader, node: unknown): StrategySpec[] {
     let spec: StrategySpec;
     let nameNode = item;
     if (isMap(item)) {
-      const f = r.fields(item, path, ['kind', 'variant', 'name', 'maxProgressSilence']);
+      const f = r.fields(item, path, ['kind', 'variant', 'name', 'maxProgressSilence', 'restart', 'maxRestarts']);
       const kind = r.choice(f.need('kind'), `${path}.kind`, STRATEGY_KINDS);
       let variant: WatchdogLoopVariant | undefined;
       if (f.has('variant')) {
@@ -253,11 +254,12 @@ function readStrategies(r: Reader, node: unknown): StrategySpec[] {
       const name = f.has('name') ? r.name(nameNode, `${path}.name`) : variant === undefined ? kind : `${kind}:${variant}`;
       spec = makeStrategy(name, kind, variant);
       if (f.has('maxProgressSilence')) {
-        if (kind !== 'worker' && kind !== 'sidecar') {
-          r.fail(f.need('maxProgressSilence'), `${path}.maxProgressSilence`, 'no progress check (only worker and sidecar run the keeper)');
+        if (kind !== 'worker' && kind !== 'sidecar' && kind !== 'supervisor') {
+          r.fail(f.need('maxProgressSilence'), `${path}.maxProgressSilence`, 'no progress check (only worker, sidecar and supervisor run the keeper)');
         }
         spec = { ...spec, maxProgressSilenceMs: r.duration(f.need('maxProgressSilence'), `${path}.maxProgressSilence`, true) };
       }
+      spec = readSupervisorFields(r, f, path, kind, spec);
     } else {
       const form = r.choice(item, path, forms);
       const [kind, variant] = form.split(':') as [StrategyName, WatchdogLoopVariant | undefined];
@@ -270,6 +272,25 @@ function readStrategies(r: Reader, node: unknown): StrategySpec[] {
     seen.set(spec.name, i);
     return spec;
   });
+}
+
+/** `restart` and `maxRestarts` (supervisor only). */
+function readSupervisorFields(r: Reader, f: Fields, path: string, kind: StrategyName, spec: StrategySpec): StrategySpec {
+  for (const key of ['restart', 'maxRestarts']) {
+    if (f.has(key) && kind !== 'supervisor') r.fail(f.need(key), `${path}.${key}`, `no ${key} (only supervisor restarts sessions)`);
+  }
+  let out = spec;
+  if (f.has('restart')) out = { ...out, restart: r.choice(f.need('restart'), `${path}.restart`, RESTART_POLICIES) };
+  if (f.has('maxRestarts')) {
+    const node = f.need('maxRestarts');
+    try {
+      out = { ...out, maxRestarts: parseRestartLimit(`${path}.maxRestarts`, formatScalar(node)) };
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      r.fail(node, `${path}.maxRestarts`, 'COUNT/DURATION such as 30/1h');
+    }
+  }
+  return out;
 }
 
 /** Builds a strategy; a `watchdog-loop` without a variant gets the documented default `restarted`. */

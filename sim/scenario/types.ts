@@ -25,7 +25,7 @@ export type IdleHook = 'none' | 'release';
  */
 export type WatchdogPolicy = 'kill-if-stale' | 'respawn-if-gone';
 
-export type StrategyName = 'baseline' | 'worker' | 'sidecar' | 'watchdog-loop' | 'keep-awake' | 'naive-worker';
+export type StrategyName = 'baseline' | 'worker' | 'sidecar' | 'watchdog-loop' | 'keep-awake' | 'naive-worker' | 'supervisor';
 
 /** Variants of option 2 (watchdog renews the lease in its own loop). */
 export type WatchdogLoopVariant =
@@ -40,8 +40,12 @@ export interface StrategySpec {
   readonly kind: StrategyName;
   /** Only for `watchdog-loop`. @default 'restarted' */
   readonly variant?: WatchdogLoopVariant;
-  /** Only for `worker` and `sidecar`: the keeper's progress check (off when absent). */
+  /** Only for `worker`, `sidecar` and `supervisor`: the keeper's progress check (off when absent). */
   readonly maxProgressSilenceMs?: number;
+  /** Only for `supervisor`: when a session that ended is started again. @default 'on-exit' */
+  readonly restart?: 'never' | 'on-exit' | 'always';
+  /** Only for `supervisor`: at most `count` restarts in any window of `windowMs`. @default 30/1h */
+  readonly maxRestarts?: { readonly count: number; readonly windowMs: number };
 }
 
 export type MetricName =

@@ -4,6 +4,7 @@ import { keepAwakeStrategy } from './keep-awake.js';
 import { sidecarStrategy, workerStrategy } from './keeper.js';
 import type { Strategy } from './strategy.js';
 import { naiveWorkerStrategy } from './naive-worker.js';
+import { supervisorStrategy } from './supervisor.js';
 import { watchdogLoopStrategy } from './watchdog-loop.js';
 
 /** A fresh strategy instance for one run. */
@@ -21,5 +22,7 @@ export function createStrategy(spec: StrategySpec): Strategy {
       return watchdogLoopStrategy(spec.variant ?? 'restarted', spec.name);
     case 'naive-worker':
       return naiveWorkerStrategy();
+    case 'supervisor':
+      return supervisorStrategy(spec);
   }
 }

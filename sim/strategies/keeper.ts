@@ -1,113 +1,83 @@
-import { LeaseKeeper } from '../../src/keeper/lease-keeper.js';
-import { ALIVE, type OwnerLiveness, type OwnerStatus } from '../../src/owner/owner-liveness.js';
+import { agentConfig, type AgentConfig } from '../../src/hosts/host-protocol.js';
+import { runKeeperAgent, type AgentSeams } from '../../src/hosts/keeper-agent.js';
+import type { KeeperHandle, KeeperHandleOptions } from '../../src/hosts/keeper-handle.js';
+import { runSidecarAgent } from '../../src/hosts/sidecar-agent.js';
+import { SidecarKeeperHandle } from '../../src/hosts/sidecar-host.js';
+import { WorkerKeeperHandle } from '../../src/hosts/worker-host.js';
+import type { LeaseKeeper } from '../../src/keeper/lease-keeper.js';
+import type { ProcessTable } from '../../src/owner/process-owner.js';
 import type { LeaseStore } from '../../src/store/lease-store.js';
 import type { Orchestrator } from '../actors/orchestrator.js';
 import type { StrategySpec } from '../scenario/types.js';
+import { machineClock, SimChannel, type SimHost } from '../sim-channel.js';
 import type { SimProcess, SimThread, ThreadClock } from '../sim-process.js';
 import type { World } from '../world.js';
 import type { Leadership, Strategy } from './strategy.js';
 
 /**
- * Option 1, the shipped fix: the real `LeaseKeeper` from `src/`, on a simulated clock.
- * Two hosts: `worker` runs it on a worker thread of the orchestrator's process (immune to the
- * session's timers being cleared, frozen with the process); `sidecar` runs it in a child process
- * bound to the orchestrator by an IPC channel (immune to both; releases when the owner dies).
+ * Option 1, the shipped fix, as shipped: the `KeeperHandle` of `src/hosts/` in the orchestrator and
+ * the keeper agent (`runKeeperAgent`, `runSidecarAgent`) in its host, talking over a simulated
+ * channel, on simulated clocks and the simulated store. `worker` runs the agent on a thread of the
+ * orchestrator's process (immune to the session's timers being cleared, frozen with the process);
+ * `sidecar` runs it in a process of its own bound to the orchestrator by the channel and its PID
+ * (immune to both; releases when the owner dies). Only the seams are simulated.
  */
-/**
- * The orchestrator's side of the keeper: what the keeper last told it over its channel (token
- * and validity left), judged on the orchestrator's own clock. The orchestrator never calls into
- * the keeper's thread, as with the real hosts: a stalled keeper cannot answer.
- */
-class LeaseView {
-  #token: number | null = null;
-  #validUntil = -Infinity;
-  readonly #orchestrator: Orchestrator;
-  readonly #world: World;
-  /** Where the keeper runs: its monotonic clock is the machine's, which the orchestrator shares. */
-  readonly #keeperProc: SimProcess;
 
-  constructor(orchestrator: Orchestrator, world: World, keeperProc: SimProcess) {
-    this.#orchestrator = orchestrator;
-    this.#world = world;
-    this.#keeperProc = keeperProc;
-  }
-
-  /**
-   * A message from the keeper: leading with `token` until `validUntil`, an absolute instant on
-   * the machine's monotonic clock, so a message read late is not trusted for longer.
-   */
-  leading(token: number, validUntil: number): void {
-    this.#token = token;
-    this.#validUntil = validUntil;
-    const leftMs = validUntil - this.#keeperProc.localNow();
-    this.#orchestrator.believe(true, this.#world.clock.now() + leftMs / this.#keeperProc.clockRate);
-  }
-
-  notLeading(): void {
-    this.#token = null;
-    this.#validUntil = -Infinity;
-    this.#orchestrator.believe(false);
-  }
-
-  token(): number | null {
-    if (this.#token === null) return null;
-    if (this.#keeperProc.localNow() < this.#validUntil) return this.#token;
-    this.notLeading();
-    return null;
-  }
-}
-
-function runKeeper(
-  orchestrator: Orchestrator,
-  world: World,
-  clock: ThreadClock,
-  store: LeaseStore,
-  maxProgressSilenceMs: number | undefined,
-  owner?: OwnerLiveness,
-): { keeper: LeaseKeeper; view: LeaseView } {
+/** What the hosts are started with: the scenario's keeper timing, the orchestrator's identity. */
+function hostConfig(orchestrator: Orchestrator, world: World, spec: StrategySpec, owner?: AgentConfig['owner']): AgentConfig {
   const { scenario } = world;
-  const rng = world.rng.fork(`keeper:${orchestrator.identity}`);
-  const view = new LeaseView(orchestrator, world, clock.thread.process);
-  const post = (fn: () => void): void => orchestrator.proc.main.deliver(fn);
-  const keeper = new LeaseKeeper(store, {
-    key: world.key,
-    identity: orchestrator.identity,
-    ttlMs: scenario.lease.ttlMs,
-    renewIntervalMs: scenario.keeper.renewIntervalMs,
-    renewDeadlineMs: scenario.keeper.renewDeadlineMs,
-    requestTimeoutMs: scenario.keeper.requestTimeoutMs,
-    clock,
-    random: () => rng.next(),
+  return agentConfig(
+    {
+      storeUrl: 'sim:',
+      keeper: {
+        key: world.key,
+        identity: orchestrator.identity,
+        ttlMs: scenario.lease.ttlMs,
+        renewIntervalMs: scenario.keeper.renewIntervalMs,
+        renewDeadlineMs: scenario.keeper.renewDeadlineMs,
+        requestTimeoutMs: scenario.keeper.requestTimeoutMs,
+        maxProgressSilenceMs: spec.maxProgressSilenceMs,
+      },
+    },
     owner,
-    maxProgressSilenceMs,
-  });
-  // Messages to the orchestrator carry the validity left; they arrive when its thread runs.
-  const tell = (): void => {
-    const token = keeper.token;
-    const validUntil = clock.now() + keeper.validityLeftMs();
-    post(() => (token === null ? view.notLeading() : view.leading(token, validUntil)));
-  };
-  keeper.on('started-leading', tell);
-  keeper.on('renewed', tell);
-  keeper.on('stopped-leading', () => post(() => view.notLeading()));
-  if (world.trace.enabled) {
-    keeper.on('stopped-leading', (reason) => world.trace.emit(`${orchestrator.identity}/keeper`, 'step-down', { reason }));
-    keeper.on('pause', ({ lateMs }) => world.trace.emit(`${orchestrator.identity}/keeper`, 'pause', { lateMs }));
-    keeper.on('stuck', (info) => world.trace.emit(`${orchestrator.identity}/keeper`, 'stuck', info));
-  }
-  keeper.start();
-  return { keeper, view };
+  );
 }
 
-function leadershipOf({ keeper, view }: { keeper: LeaseKeeper; view: LeaseView }, clock: ThreadClock, client: string): Leadership {
+/** The agent's seams: the keeper's thread clock, its store client, a seeded jitter stream, the trace. */
+function agentSeams(orchestrator: Orchestrator, world: World, clock: ThreadClock, store: LeaseStore): AgentSeams {
+  const rng = world.rng.fork(`keeper:${orchestrator.identity}`);
   return {
-    leaderToken: () => view.token(),
+    clock,
+    openStore: () => Promise.resolve(store),
+    random: () => rng.next(),
+    ...(world.trace.enabled ? { observe: (keeper: LeaseKeeper) => traceKeeper(world, `${orchestrator.identity}/keeper`, keeper) } : {}),
+  };
+}
+
+function traceKeeper(world: World, actor: string, keeper: LeaseKeeper): void {
+  keeper.on('stopped-leading', (reason) => world.trace.emit(actor, 'step-down', { reason }));
+  keeper.on('pause', ({ lateMs }) => world.trace.emit(actor, 'pause', { lateMs }));
+  keeper.on('stuck', (info) => world.trace.emit(actor, 'stuck', info));
+}
+
+/** The handle's clocks: the machine's, read on the orchestrator's own thread (not its session's timers). */
+function handleOptions(orchestrator: Orchestrator, machine: SimProcess): KeeperHandleOptions {
+  const clock = machineClock(orchestrator.proc.clock(orchestrator.proc.main), machine);
+  return { clock, stopClock: clock };
+}
+
+/** The orchestrator acts on what its handle believes; the metrics see the belief and until when it holds. */
+function leadershipOf(handle: KeeperHandle, orchestrator: Orchestrator, world: World, machine: SimProcess, clock: ThreadClock, client: string): Leadership {
+  const believe = (): void => orchestrator.believe(true, world.clock.now() + handle.validityLeftMs() / machine.clockRate);
+  handle.on('started-leading', believe);
+  handle.on('renewed', believe);
+  handle.on('stopped-leading', () => orchestrator.believe(false));
+  return {
+    leaderToken: () => handle.token,
     // A planned restart is a graceful handoff: drain up to 5 s of pending work, then release.
-    terminate: () => keeper.handoff({ drainMs: 5_000 }),
+    terminate: () => handle.handoff({ drainMs: 5_000 }),
     wakeups: () => clock.wakeups,
-    // Work reports travel to the keeper's thread (or sidecar) like any message.
-    reportWork: (pending, progressed) =>
-      clock.thread.deliver(() => (progressed ? keeper.progress(pending) : keeper.setPendingWork(pending))),
+    reportWork: (pending, progressed) => (progressed ? handle.progress(pending) : handle.setPendingWork(pending)),
     keeper: { thread: clock.thread, client },
   };
 }
@@ -116,48 +86,41 @@ export function workerStrategy(spec: StrategySpec): Strategy {
   return {
     name: 'worker',
     startOrchestrator(orchestrator, world) {
-      const thread = orchestrator.proc.thread('keeper');
-      const clock = orchestrator.proc.clock(thread);
+      const proc = orchestrator.proc;
+      const thread = proc.thread('keeper');
+      const clock = proc.clock(thread);
       const client = `${orchestrator.identity}/keeper`;
       const store = world.server.client(client, thread);
-      return leadershipOf(runKeeper(orchestrator, world, clock, store, spec.maxProgressSilenceMs), clock, client);
+      // A worker ends with its thread: terminated, or its loop drained once the agent returned.
+      const host: SimHost = { thread, onExit: (fn) => thread.onExit(fn), finish: () => thread.kill(), kill: () => thread.kill() };
+      const channel = new SimChannel(proc.main, host);
+      const config = hostConfig(orchestrator, world, spec);
+      const handle = new WorkerKeeperHandle(channel.ownerEnd(), config, handleOptions(orchestrator, proc), 0);
+      const end = (): void => thread.kill();
+      void runKeeperAgent(config, channel.hostEnd(), [], agentSeams(orchestrator, world, clock, store)).then(end, end);
+      return leadershipOf(handle, orchestrator, world, proc, clock, client);
     },
   };
 }
 
-/** The owner seen from a sidecar: death arrives over the IPC channel; `check` is PID + start time. */
-class SimProcessOwner implements OwnerLiveness {
-  readonly #world: World;
-  readonly #pid: number;
-  readonly #startedAtMs: number;
-  readonly #owner: SimProcess;
-  readonly #thread: SimThread;
-
-  constructor(world: World, owner: SimProcess, observer: SimThread) {
-    this.#world = world;
-    this.#pid = owner.pid;
-    this.#startedAtMs = owner.startedAtMs;
-    this.#owner = owner;
-    this.#thread = observer;
-  }
-
-  check(): OwnerStatus {
-    const proc = this.#world.processByPid(this.#pid);
-    if (proc === undefined) return { alive: false, reason: `owner pid ${this.#pid} exited` };
-    if (proc.startedAtMs !== this.#startedAtMs) return { alive: false, reason: `pid ${this.#pid} now belongs to another process` };
-    return ALIVE;
-  }
-
-  watch(onDead: (reason: string) => void): () => void {
-    let active = true;
-    this.#owner.onExit(() => this.#thread.deliver(() => active && onDead('ipc channel closed')));
-    return () => {
-      active = false;
-    };
-  }
+/** The simulated machine's processes, as the sidecar's `ProcessOwner` looks them up. */
+function simProcesses(world: World): ProcessTable {
+  return {
+    exists: (pid) => world.pidAlive(pid),
+    stat: (pid) => {
+      const proc = world.processByPid(pid);
+      return proc === undefined ? null : { state: proc.frozen ? 'T' : 'S', startTime: proc.startedAtMs };
+    },
+    hasStat: true,
+  };
 }
 
-export function sidecarStrategy(spec: StrategySpec): Strategy {
+/** Builds the channel between an orchestrator and its sidecar (tests swap in a broken one). */
+export type ChannelFactory = (owner: SimThread, host: SimHost) => SimChannel;
+
+const shippedChannel: ChannelFactory = (owner, host) => new SimChannel(owner, host);
+
+export function sidecarStrategy(spec: StrategySpec, makeChannel: ChannelFactory = shippedChannel): Strategy {
   return {
     name: 'sidecar',
     startOrchestrator(orchestrator, world) {
@@ -165,12 +128,14 @@ export function sidecarStrategy(spec: StrategySpec): Strategy {
       const clock = sidecar.clock(sidecar.main);
       const client = `${orchestrator.identity}/sidecar`;
       const store = world.server.client(client, sidecar.main);
-      const owner = new SimProcessOwner(world, orchestrator.proc, sidecar.main);
-      const running = runKeeper(orchestrator, world, clock, store, spec.maxProgressSilenceMs, owner);
-      running.keeper.on('stopped', () => sidecar.kill());
-      // The orchestrator learns of its sidecar's death over the IPC channel and stops leading.
-      sidecar.onExit(() => orchestrator.proc.main.deliver(() => running.view.notLeading()));
-      return leadershipOf(running, clock, client);
+      // The sidecar exits once its agent returns (sidecar-main.ts); `finish` only disconnects.
+      const host: SimHost = { thread: sidecar.main, onExit: (fn) => sidecar.onExit(fn), finish: () => undefined, kill: () => sidecar.kill() };
+      const channel = makeChannel(orchestrator.proc.main, host);
+      const config = hostConfig(orchestrator, world, spec, { pid: orchestrator.proc.pid, startTime: orchestrator.proc.startedAtMs });
+      const handle = new SidecarKeeperHandle(channel.ownerEnd(), config, handleOptions(orchestrator, sidecar), sidecar.pid);
+      const exit = (): void => sidecar.kill();
+      void runSidecarAgent(channel.hostEnd(), { ...agentSeams(orchestrator, world, clock, store), processes: simProcesses(world) }).then(exit, exit);
+      return leadershipOf(handle, orchestrator, world, sidecar, clock, client);
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { Orchestrator } from '../actors/orchestrator.js';
-import type { SimThread } from '../sim-process.js';
+import type { SimProcess, SimThread } from '../sim-process.js';
 import type { World } from '../world.js';
 
 /** How one orchestrator incarnation holds leadership under a strategy. */
@@ -16,17 +16,27 @@ export interface Leadership {
   readonly keeper?: { readonly thread: SimThread; readonly client: string };
 }
 
+/** What the watchdog spawns and tracks: an orchestrator, or a process that runs orchestrators (a supervisor). */
+export interface WatchdogChild {
+  readonly identity: string;
+  readonly proc: SimProcess;
+  faulted: boolean;
+  readonly leadership: Leadership | undefined;
+}
+
 /** A heartbeat strategy: plugs into the world once per run and into each orchestrator it spawns. */
 export interface Strategy {
   readonly name: string;
+  /** Spawns what the watchdog tracks instead of an orchestrator (default: `world.spawnOrchestrator()`). */
+  spawnWatchdogChild?(world: World, startupMs?: number): WatchdogChild;
   /** Once per run, before the first orchestrator starts. */
   setupWorld?(world: World): void;
   /** In each new orchestrator, inside its session. */
   startOrchestrator(orchestrator: Orchestrator, world: World): Leadership;
   /** The watchdog is about to kill `orchestrator` (respawn or planned restart). */
-  beforeWatchdogKill?(orchestrator: Orchestrator, world: World): void;
+  beforeWatchdogKill?(child: WatchdogChild, world: World): void;
   /** The watchdog is about to spawn a successor of `previous` (alive or not), whatever its policy. */
-  onWatchdogRespawn?(previous: Orchestrator | undefined, world: World): void;
+  onWatchdogRespawn?(previous: WatchdogChild | undefined, world: World): void;
   /** Wake-ups spent outside orchestrators (e.g. a loop in the watchdog). */
   worldWakeups?(): number;
 }

@@ -21,6 +21,8 @@ export const EXIT = {
   leaseLost: 75,
   /** run: the command made no progress for --max-progress-silence; it was stopped. */
   stuck: 76,
+  /** run --restart: the command exited once more than --max-restarts allows; the lease was released. */
+  restartLimit: 77,
   /** run: the command could not be executed (permission, not a program). */
   cannotExecute: 126,
   /** run: the command was not found. */

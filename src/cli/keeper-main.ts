@@ -14,6 +14,7 @@ Exit codes:
   run     the command's own exit code (128 + signal number if it was killed by a signal), or
           ${EXIT.leaseLost}   the lease was lost while the command ran (it got SIGTERM, then SIGKILL after --kill-grace)
           ${EXIT.stuck}   the command made no progress for --max-progress-silence (stopped the same way)
+          ${EXIT.restartLimit}   --restart: the command exited once more than --max-restarts allows (lease released)
           ${EXIT.notFound}  the command was not found, ${EXIT.cannotExecute} it could not be executed
           128+n  keeper got signal n before the command started
   both    ${EXIT.badInput}    bad input (options, store URL, durations, timing rules)
@@ -40,8 +41,18 @@ ttl - renew deadline - request timeout - 1% drift) and may not exceed that margi
 stopped at the renew deadline is dead before its lease can expire on the store.
 The progress window starts when the command starts: it must show its first progress in time too.
 
+Restarts (--restart): keeper keeps the lease, and renews it, while the command is down, and starts
+it again with the same lease and token: on-exit after a clean exit (code 0, e.g. a session that
+ends itself when idle), always after any exit. A command keeper stopped (lease lost, stuck, a
+forwarded SIGTERM/SIGINT) is never restarted. Each restart waits --restart-delay, doubled after
+every command that ran shorter than 2 x --restart-delay-max, up to --restart-delay-max; past
+--max-restarts within its window keeper releases the lease and exits ${EXIT.restartLimit}. The command sees
+HEARTBEAT_LAB_RESTARTS (0 for the first run). A watchdog watching keeper sees a live process and a
+healthy lease the whole time.
+
 Example:
   keeper run --store file:///var/lib/orch/lease.json --id orch-a --ttl 180s -- node orchestrator.js
+  keeper run --store file:///var/lib/orch/lease.json --id orch-a --ttl 180s --restart on-exit --max-restarts 30/1h -- node orchestrator.js
 ${EXIT_CODES_HELP}`;
 
 /** Builds the `keeper` program. Heavy modules load only inside actions, so `--help` is fast. */
@@ -77,6 +88,10 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void, comman
     .addOption(new Option('--kill-grace <duration>', 'SIGTERM to SIGKILL delay when keeper stops the command (default min(10s, lease margin))'))
     .option('--progress-file <path>', 'file the command touches or writes to report progress')
     .option('--max-progress-silence <duration>', 'stop the command (exit 76) when --progress-file has not changed for this long')
+    .addOption(new Option('--restart <when>', 'restart the command in place, keeping the lease: after a clean exit, or after any exit').choices(['on-exit', 'always']))
+    .option('--max-restarts <count/duration>', 'with --restart: at most this many restarts in any sliding window, else release and exit 77 (default 30/1h)')
+    .option('--restart-delay <duration>', 'with --restart: delay before a restart, doubled after each short-lived run (default 1s)')
+    .option('--restart-delay-max <duration>', 'with --restart: cap of the restart delay (default 30s)')
     .addOption(logLevelOption('pino JSON logs on stderr', 'warn'))
     .addHelpText('after', RUN_HELP)
     .action(async (options, cmd: Command) => {

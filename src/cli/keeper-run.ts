@@ -12,8 +12,12 @@
  * - signals are forwarded to the command's process group, and a reaper process stops that group
  *   if keeper itself dies, so no command outlives its keeper.
  *
- * The parts: `run-plan.ts` checks the flags into a plan, `command-gated-store.ts` holds releases
- * back while the command lives, `run-session.ts` runs one session, `reaper-main.ts` is the reaper.
+ * - with --restart, the command is restarted in place (same lease, same token) when it exits; the
+ *   lease is kept, and renewed, meanwhile, within a bounded restart rate.
+ *
+ * The parts: `run-plan.ts` checks the flags into a plan, `run-session.ts` runs the shipped
+ * `Supervisor` (src/supervisor: the keeper, releases held back while the command lives, restarts)
+ * with `command-spawner.ts` starting the command, and `reaper-main.ts` is the reaper.
  */
 import { SystemClock, withTimeout } from '../clock.js';
 import { createLogger } from '../logger.js';

@@ -5,6 +5,7 @@ import { formatDurationMs } from '../duration.js';
 import { ConfigError, HeartbeatLabError } from '../errors.js';
 import { resolveKeeperOptions, type ResolvedKeeperOptions } from '../keeper/keeper-options.js';
 import type { LogLevel } from '../log-levels.js';
+import { DEFAULT_MAX_RESTARTS, parseRestartLimit, type RestartLimit, type RestartPolicy } from '../supervisor/supervisor-options.js';
 import { parseDurationFlag } from './common.js';
 
 /** Options of `keeper run` as commander parses them. */
@@ -19,6 +20,10 @@ export interface RunFlags {
   readonly killGrace?: string;
   readonly progressFile?: string;
   readonly maxProgressSilence?: string;
+  readonly restart?: string;
+  readonly maxRestarts?: string;
+  readonly restartDelay?: string;
+  readonly restartDelayMax?: string;
   readonly logLevel?: LogLevel;
 }
 
@@ -33,7 +38,16 @@ export interface RunPlan {
   readonly keeper: ResolvedKeeperOptions;
   readonly killGraceMs: number;
   readonly progress: ProgressWatch | undefined;
+  readonly restart: RestartPlan;
   readonly logLevel: LogLevel;
+}
+
+/** `--restart`, `--max-restarts`, `--restart-delay`, `--restart-delay-max`, resolved. */
+export interface RestartPlan {
+  readonly policy: RestartPolicy;
+  readonly maxRestarts: RestartLimit;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
 }
 
 /** `--progress-file` and `--max-progress-silence`, resolved. */
@@ -66,6 +80,7 @@ export function planRun(command: readonly string[] | undefined, flags: RunFlags)
   const keeper = resolveKeeperFlags(flags, holder);
   const killGraceMs = killGrace(flags, keeper);
   const progress = progressWatch(flags);
+  const restart = restartPlan(flags);
   if (/^memory:/i.test(flags.store)) {
     throw new ConfigError(
       '--store',
@@ -82,6 +97,7 @@ export function planRun(command: readonly string[] | undefined, flags: RunFlags)
     keeper,
     killGraceMs,
     progress,
+    restart,
     logLevel: flags.logLevel ?? 'warn',
   };
 }
@@ -114,12 +130,12 @@ function resolveKeeperFlags(flags: RunFlags, holder: string): ResolvedKeeperOpti
  * before ttl after the last renewal, so the command must be dead within that margin.
  */
 function killGrace(flags: RunFlags, keeper: ResolvedKeeperOptions): number {
-  const marginMs = Math.floor(keeper.ttlMs - keeper.renewDeadlineMs - keeper.requestTimeoutMs - keeper.driftMarginMs);
+  const marginMs = Math.floor(keeper.stepDownMarginMs);
   const killGraceMs = flags.killGrace === undefined ? Math.min(10_000, marginMs) : parseDurationFlag('--kill-grace', flags.killGrace);
   if (killGraceMs > marginMs) {
     throw new ConfigError(
       '--kill-grace',
-      `must be at most ttl − renew deadline − request timeout − drift = ${formatDurationMs(marginMs)}, so a command stopped on lease loss is dead before the lease can pass to a successor`,
+      `must be at most ttl − drift − clock uncertainty − renew deadline − request timeout = ${formatDurationMs(marginMs)}, so a command stopped on lease loss is dead before the lease can pass to a successor`,
       flags.killGrace,
     );
   }
@@ -139,4 +155,27 @@ function progressWatch(flags: RunFlags): ProgressWatch | undefined {
   const silenceMs = parseDurationFlag('--max-progress-silence', flags.maxProgressSilence);
   const path = isAbsolute(flags.progressFile) ? flags.progressFile : resolvePath(flags.progressFile);
   return { path, silenceMs, pollMs: Math.min(1_000, Math.max(10, Math.floor(silenceMs / 5))) };
+}
+
+const RESTART_FLAGS = ['on-exit', 'always'] as const;
+
+/** Without `--restart` the command is never restarted, and the other restart flags are refused. */
+function restartPlan(flags: RunFlags): RestartPlan {
+  if (flags.restart === undefined) {
+    const stray = (['maxRestarts', 'restartDelay', 'restartDelayMax'] as const).find((k) => flags[k] !== undefined);
+    if (stray !== undefined) {
+      const flag = `--${stray.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      throw new ConfigError(flag, 'needs --restart on-exit or --restart always', flags[stray]);
+    }
+    return { policy: 'never', maxRestarts: DEFAULT_MAX_RESTARTS, initialDelayMs: 1_000, maxDelayMs: 30_000 };
+  }
+  const policy = RESTART_FLAGS.find((p) => p === flags.restart);
+  if (policy === undefined) throw new ConfigError('--restart', `must be one of ${RESTART_FLAGS.join(', ')}`, flags.restart);
+  const maxRestarts = flags.maxRestarts === undefined ? DEFAULT_MAX_RESTARTS : parseRestartLimit('--max-restarts', flags.maxRestarts);
+  const initialDelayMs = flags.restartDelay === undefined ? 1_000 : parseDurationFlag('--restart-delay', flags.restartDelay);
+  const maxDelayMs = flags.restartDelayMax === undefined ? Math.max(30_000, initialDelayMs) : parseDurationFlag('--restart-delay-max', flags.restartDelayMax);
+  if (maxDelayMs < initialDelayMs) {
+    throw new ConfigError('--restart-delay-max', `must be at least --restart-delay (${formatDurationMs(initialDelayMs)})`, flags.restartDelayMax);
+  }
+  return { policy, maxRestarts, initialDelayMs, maxDelayMs };
 }

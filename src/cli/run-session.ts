@@ -1,18 +1,16 @@
 /** One `keeper run`, from contending for the lease to exit: the command's life bound to the lease's. */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import { sleep, type Clock, type TimerHandle } from '../clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
 import { formatDurationMs } from '../duration.js';
 import type { StepDownReason } from '../keeper/keeper-options.js';
-import { LeaseKeeper } from '../keeper/lease-keeper.js';
 import type { Logger } from '../logger.js';
-import type { OwnerLiveness } from '../owner/owner-liveness.js';
-import type { LeaseGrant, LeaseStore } from '../store/lease-store.js';
-import { CommandGatedStore } from './command-gated-store.js';
+import type { LeaseStore } from '../store/lease-store.js';
+import type { SessionExit } from '../supervisor/session.js';
+import { Supervisor, type SupervisorOutcome } from '../supervisor/supervisor.js';
+import { CommandSpawner } from './command-spawner.js';
 import type { MainIo } from './io.js';
 import { EXIT } from './keeper-errors.js';
-import { startReaper, type Reaper } from './reaper.js';
 import type { ProgressWatch, RunPlan } from './run-plan.js';
 
 const FORWARDED = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
@@ -27,26 +25,20 @@ const STEP_DOWN_WHY: Readonly<Partial<Record<StepDownReason, string>>> = {
   handoff: 'handed off',
 };
 
-type Cause = { readonly kind: 'lost'; readonly reason: StepDownReason } | { readonly kind: 'stuck' } | { readonly kind: 'spawn-failed'; readonly code: number };
-
-/** One `keeper run`, from contending to exit. */
+/**
+ * One `keeper run`: the shipped {@link Supervisor} with the command as its sessions
+ * ({@link CommandSpawner}), signals forwarded to it, the progress file watched per session, and
+ * each way the supervisor can finish turned into a message and an exit code.
+ */
 export class RunSession {
   readonly #plan: RunPlan;
   readonly #clock: Clock;
   readonly #io: MainIo;
   readonly #log: Logger;
-  readonly #keeper: LeaseKeeper;
-  readonly #store: CommandGatedStore;
-  #phase: 'contending' | 'running' | 'finishing' = 'contending';
-  #child: ChildProcess | undefined;
-  #pgid: number | undefined;
-  #reaper: Reaper | undefined;
-  #childGone = false;
-  #cause: Cause | undefined;
-  #terminating = false;
-  #killTimer: TimerHandle | undefined;
+  readonly #supervisor: Supervisor;
+  /** Bumped per session; a progress watch of an older session stops by itself. */
+  #sessionSeq = 0;
   #progressTimer: TimerHandle | undefined;
-  #finish!: (code: number) => void;
   readonly #signalHandlers = new Map<Forwarded, () => void>();
 
   constructor(plan: RunPlan, store: LeaseStore, clock: Clock, io: MainIo, log: Logger) {
@@ -54,145 +46,123 @@ export class RunSession {
     this.#clock = clock;
     this.#io = io;
     this.#log = log;
-    // Belt and braces: the keeper asks before every renewal whether the command still lives.
-    const owner: OwnerLiveness = {
-      check: () => (this.#childGone ? { alive: false, reason: 'the command exited' } : { alive: true }),
-    };
     const k = plan.keeper;
-    this.#store = new CommandGatedStore(store, log);
-    this.#keeper = new LeaseKeeper(this.#store, {
-      key: k.key,
-      identity: k.identity,
-      ttlMs: k.ttlMs,
-      renewIntervalMs: k.renewIntervalMs,
-      renewDeadlineMs: k.renewDeadlineMs,
-      requestTimeoutMs: k.requestTimeoutMs,
+    const r = plan.restart;
+    this.#supervisor = new Supervisor(store, new CommandSpawner(plan, clock, log), {
+      keeper: { key: k.key, identity: k.identity, ttlMs: k.ttlMs, renewIntervalMs: k.renewIntervalMs, renewDeadlineMs: k.renewDeadlineMs, requestTimeoutMs: k.requestTimeoutMs },
       clock,
-      owner,
+      restart: r.policy,
+      maxRestarts: r.maxRestarts,
+      backoff: { initialMs: r.initialDelayMs, maxMs: r.maxDelayMs },
+      killGraceMs: plan.killGraceMs,
     });
   }
 
   async run(): Promise<number> {
-    const finished = new Promise<number>((resolve) => {
-      this.#finish = resolve;
-    });
-    const keeper = this.#keeper;
-    keeper.on('started-leading', (lease) => this.#onStartedLeading(lease));
-    keeper.on('stopped-leading', (reason) => this.#onStepDown(reason));
+    const supervisor = this.#supervisor;
+    const keeper = supervisor.keeper;
     keeper.on('new-leader', (holder, token) => this.#log.info({ holder, token }, 'lease holder changed'));
     keeper.on('renewed', (info) => this.#log.debug(info, 'renewed'));
     keeper.on('renew-failed', (error) => this.#log.warn({ err: error }, 'lease store request failed'));
     keeper.on('pause', ({ lateMs }) => this.#log.warn({ lateMs }, 'keeper was paused (a timer fired late)'));
+    supervisor.on('session-started', (info) => this.#onSessionStarted(info));
+    supervisor.on('session-exited', (info) => this.#onSessionExited(info));
+    supervisor.on('stopping-session', ({ why, detail }) => {
+      if (why === 'lease-lost') this.#onLeaseLost(detail as StepDownReason);
+    });
+    supervisor.on('killing-session', ({ graceMs }) => this.#io.err(`keeper: the command did not exit within ${formatDurationMs(graceMs)} of SIGTERM — sending SIGKILL\n`));
+    supervisor.on('release', ({ released, token, held, error }) => {
+      if (error !== undefined) this.#log.warn({ err: error, token, held }, 'release failed; the lease expires on the store by itself');
+      else this.#log.info({ released, token, held }, released === true ? 'lease released' : 'lease was no longer ours to release');
+    });
     for (const signal of FORWARDED) {
       const handler = (): void => this.#onSignal(signal);
       this.#signalHandlers.set(signal, handler);
       process.on(signal, handler);
     }
-    this.#log.info({ key: this.#plan.keeper.key, holder: this.#plan.holder }, 'contending for the lease');
-    keeper.start();
+    this.#log.info({ key: this.#plan.keeper.key, holder: this.#plan.holder, restart: this.#plan.restart.policy }, 'contending for the lease');
     try {
-      return await finished;
+      const outcome = await supervisor.run();
+      this.#stopProgressWatch();
+      const code = this.#exitCode(outcome);
+      this.#log.info({ code, outcome: outcome.kind }, 'exiting');
+      return code;
     } finally {
       for (const [signal, handler] of this.#signalHandlers) process.off(signal, handler);
     }
   }
 
-  #onStartedLeading(lease: LeaseGrant): void {
-    if (this.#phase !== 'contending') return;
-    this.#phase = 'running';
-    const plan = this.#plan;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      HEARTBEAT_LAB_TOKEN: String(lease.token),
-      HEARTBEAT_LAB_LEASE_KEY: lease.key,
-      HEARTBEAT_LAB_HOLDER: lease.holder,
-    };
-    delete env.HEARTBEAT_LAB_STORE; // the store URL may carry a password; the command does not need it
-    if (plan.progress !== undefined) env.HEARTBEAT_LAB_PROGRESS_FILE = plan.progress.path;
-    else delete env.HEARTBEAT_LAB_PROGRESS_FILE;
-    let child: ChildProcess;
-    try {
-      // Own process group: signals reach the whole command tree, and a terminal's ^C reaches it once (via us).
-      child = spawn(plan.file, [...plan.args], { stdio: 'inherit', detached: true, env });
-    } catch (error) {
-      this.#onSpawnError(error);
-      return;
-    }
-    this.#child = child;
-    if (child.pid !== undefined) this.#store.commandStarted();
-    child.once('error', (error) => {
-      if (child.pid === undefined) this.#onSpawnError(error);
-      else this.#log.warn({ err: error }, 'command process error');
-    });
-    child.once('exit', (code, signal) => void this.#onChildExit(code, signal));
-    if (child.pid === undefined) return; // 'error' follows
-    this.#pgid = child.pid;
-    this.#reaper = startReaper(child.pid, plan.killGraceMs, this.#log);
-    this.#log.info({ token: lease.token, pid: child.pid, command: plan.file }, 'leading: started the command');
-    if (plan.progress !== undefined) void this.#watchProgress(plan.progress);
+  #onSessionStarted({ attempt, id, token }: { attempt: number; id: string; token: number }): void {
+    this.#log.info({ token, pid: id, command: this.#plan.file, attempt }, attempt === 0 ? 'leading: started the command' : 'restarted the command');
+    const seq = ++this.#sessionSeq;
+    if (this.#plan.progress !== undefined) void this.#watchProgress(this.#plan.progress, seq);
   }
 
-  #onSpawnError(error: unknown): void {
-    if (this.#cause !== undefined || this.#childGone) return;
-    const code = (error as { code?: unknown } | null)?.code;
-    const exit = code === 'ENOENT' ? EXIT.notFound : EXIT.cannotExecute;
-    this.#cause = { kind: 'spawn-failed', code: exit };
-    const why = code === 'ENOENT' ? 'not found (ENOENT)' : code === 'EACCES' ? 'permission denied (EACCES)' : typeof code === 'string' ? code : String(error);
-    this.#io.err(`keeper: cannot run ${JSON.stringify(this.#plan.file)}: ${why}; releasing the lease\n`);
-    this.#childGone = true;
-    this.#store.commandGone();
-    void this.#end(exit);
+  #onSessionExited({ exit, restartInMs }: { exit: SessionExit; restartInMs: number | undefined }): void {
+    this.#stopProgressWatch();
+    this.#sessionSeq += 1;
+    this.#log.info({ code: exit.code, signal: exit.signal }, 'the command exited');
+    if (restartInMs === undefined) return;
+    const { policy, maxRestarts } = this.#plan.restart;
+    const used = this.#supervisor.stats().restartsInWindow;
+    this.#io.err(
+      `keeper: the command exited (${describeExit(exit)}); restarting it in ${formatDurationMs(restartInMs)} with the same lease (--restart ${policy}; restart ${used} of at most ${maxRestarts.count} per ${formatDurationMs(maxRestarts.windowMs)})\n`,
+    );
   }
 
   #onSignal(signal: Forwarded): void {
-    if (this.#phase === 'running' && !this.#childGone) {
-      this.#log.info({ signal }, 'forwarding signal to the command');
-      this.#signalGroup(signal);
-      return;
-    }
-    if (this.#phase === 'contending') {
-      if (signal === 'SIGHUP') return; // nothing to reload yet
-      this.#log.info({ signal }, 'signal before leading: stopping');
-      this.#phase = 'finishing';
-      void this.#end(128 + signalNumber(signal));
-    }
+    const phase = this.#supervisor.phase;
+    if (phase === 'running') this.#log.info({ signal }, 'forwarding signal to the command');
+    else if (phase !== 'finishing' && phase !== 'done' && signal !== 'SIGHUP') this.#log.info({ signal }, 'signal while no command runs: stopping');
+    this.#supervisor.signal(signal);
   }
 
-  #onStepDown(reason: StepDownReason): void {
-    if (this.#phase === 'contending') return;
-    // Never contend again: once its command started, this run ends with it.
-    void this.#keeper.stop(reason);
-    if (this.#childGone || this.#phase !== 'running' || this.#cause !== undefined) return; // our own stop, or already stopping
-    this.#cause = { kind: 'lost', reason };
+  #onLeaseLost(reason: StepDownReason): void {
     this.#io.err(
       `keeper: lost the lease ${JSON.stringify(this.#plan.keeper.key)} (${reason}: ${STEP_DOWN_WHY[reason] ?? 'the keeper stepped down'}) — stopping the command (SIGTERM, SIGKILL after ${formatDurationMs(this.#plan.killGraceMs)}), then releasing; will exit ${EXIT.leaseLost}\n`,
     );
-    this.#terminate();
   }
 
-  /** SIGTERM to the command's group now, SIGKILL after the kill grace. */
-  #terminate(): void {
-    if (this.#terminating || this.#childGone) return;
-    this.#terminating = true;
-    this.#signalGroup('SIGTERM');
-    this.#killTimer = this.#clock.setTimeout(() => {
-      if (this.#childGone) return;
-      this.#io.err(`keeper: the command did not exit within ${formatDurationMs(this.#plan.killGraceMs)} of SIGTERM — sending SIGKILL\n`);
-      this.#signalGroup('SIGKILL');
-    }, this.#plan.killGraceMs);
+  #exitCode(outcome: SupervisorOutcome): number {
+    switch (outcome.kind) {
+      case 'exited':
+        return outcome.exit.code ?? 128 + signalNumber(outcome.exit.signal ?? 'SIGKILL');
+      case 'lease-lost':
+        return EXIT.leaseLost;
+      case 'stuck':
+        return EXIT.stuck;
+      case 'stopped':
+        return 128 + signalNumber(outcome.signal);
+      case 'restart-limit': {
+        const { count, windowMs } = this.#plan.restart.maxRestarts;
+        this.#io.err(
+          `keeper: the command exited (${describeExit(outcome.exit)}) after ${outcome.restarts} restarts within ${formatDurationMs(windowMs)} — --max-restarts ${count}/${formatDurationMs(windowMs)} reached: not restarting it; released the lease; exit ${EXIT.restartLimit}\n`,
+        );
+        return EXIT.restartLimit;
+      }
+      case 'spawn-failed': {
+        const code = (outcome.error as { code?: unknown } | null)?.code;
+        const why = code === 'ENOENT' ? 'not found (ENOENT)' : code === 'EACCES' ? 'permission denied (EACCES)' : typeof code === 'string' ? code : String(outcome.error);
+        this.#io.err(`keeper: cannot run ${JSON.stringify(this.#plan.file)}: ${why}; releasing the lease\n`);
+        return code === 'ENOENT' ? EXIT.notFound : EXIT.cannotExecute;
+      }
+    }
   }
 
-  async #watchProgress(progress: ProgressWatch): Promise<void> {
+  async #watchProgress(progress: ProgressWatch, seq: number): Promise<void> {
     // Silence is measured on keeper's monotonic clock between successive stat results; the file's
-    // timestamps are only compared for change, never against our clock.
+    // timestamps are only compared for change, never against our clock. Each session gets a
+    // fresh window from its start.
     let last = await fileSignature(progress.path);
     let lastChangeAt = this.#clock.now();
     let lastPollAt = lastChangeAt;
+    const current = (): boolean => seq === this.#sessionSeq && this.#supervisor.phase === 'running';
     const poll = async (): Promise<void> => {
       this.#progressTimer = undefined;
-      if (this.#phase !== 'running' || this.#cause !== undefined) return;
+      if (!current()) return;
       const now = this.#clock.now();
       const signature = await fileSignature(progress.path);
+      if (!current()) return;
       if (signature !== last) {
         last = signature;
         lastChangeAt = now;
@@ -206,90 +176,28 @@ export class RunSession {
       lastPollAt = now;
       this.#progressTimer = this.#clock.setTimeout(() => void poll(), progress.pollMs);
     };
-    if (this.#phase !== 'running') return;
+    if (!current()) return;
     this.#progressTimer = this.#clock.setTimeout(() => void poll(), progress.pollMs);
   }
 
-  #onStuck(progress: ProgressWatch, silentMs: number): void {
-    if (this.#cause !== undefined || this.#phase !== 'running') return;
-    this.#cause = { kind: 'stuck' };
-    this.#io.err(
-      `keeper: the command made no progress for ${formatDurationMs(silentMs)} (${progress.path} unchanged; limit ${formatDurationMs(progress.silenceMs)}) — declared stuck: stopping it (SIGTERM, SIGKILL after ${formatDurationMs(this.#plan.killGraceMs)}) and releasing the lease; will exit ${EXIT.stuck}\n`,
-    );
-    this.#terminate();
-  }
-
-  async #onChildExit(code: number | null, signal: NodeJS.Signals | null): Promise<void> {
-    if (this.#childGone && this.#cause?.kind === 'spawn-failed') return;
-    this.#clearTimers();
-    const childCode = code ?? 128 + signalNumber(signal ?? 'SIGKILL');
-    this.#log.info({ code, signal }, 'the command exited');
-    this.#phase = 'finishing';
-    await this.#reapGroup();
-    this.#childGone = true; // from here on the owner check fails: no renewal for a dead command
-    this.#store.commandGone();
-    const cause = this.#cause;
-    const exit = cause === undefined ? childCode : cause.kind === 'lost' ? EXIT.leaseLost : cause.kind === 'stuck' ? EXIT.stuck : cause.code;
-    await this.#end(exit);
-  }
-
-  /** Stragglers left in the command's process group must not outlive the lease either. */
-  async #reapGroup(): Promise<void> {
-    if (!this.#groupAlive()) return;
-    this.#log.warn({ pgid: this.#pgid }, 'the command exited but left processes in its group: SIGTERM');
-    this.#signalGroup('SIGTERM');
-    const deadline = this.#clock.now() + this.#plan.killGraceMs;
-    while (this.#groupAlive() && this.#clock.now() < deadline) await sleep(this.#clock, 20);
-    if (!this.#groupAlive()) return;
-    this.#signalGroup('SIGKILL');
-    const killDeadline = this.#clock.now() + 1_000;
-    while (this.#groupAlive() && this.#clock.now() < killDeadline) await sleep(this.#clock, 20);
-  }
-
-  /** Releases the lease (if still held), tells the reaper all is well, and finishes with `code`. */
-  async #end(code: number): Promise<void> {
-    this.#phase = 'finishing';
-    this.#clearTimers();
-    await this.#keeper.stop(this.#childGone ? 'owner-dead' : 'stopped');
-    await this.#store.finalRelease(this.#clock, Math.max(1_000, this.#plan.keeper.requestTimeoutMs));
-    this.#reaper?.done();
-    this.#log.info({ code }, 'exiting');
-    this.#finish(code);
-  }
-
-  #clearTimers(): void {
-    if (this.#killTimer !== undefined) this.#clock.clearTimeout(this.#killTimer);
+  #stopProgressWatch(): void {
     if (this.#progressTimer !== undefined) this.#clock.clearTimeout(this.#progressTimer);
-    this.#killTimer = undefined;
     this.#progressTimer = undefined;
   }
 
-  #signalGroup(signal: NodeJS.Signals): void {
-    const pgid = this.#pgid;
-    if (pgid === undefined) return;
-    try {
-      process.kill(-pgid, signal);
-    } catch {
-      try {
-        this.#child?.kill(signal);
-      } catch {
-        // already gone
-      }
-    }
-  }
-
-  #groupAlive(): boolean {
-    if (this.#pgid === undefined) return false;
-    try {
-      process.kill(-this.#pgid, 0);
-      return true;
-    } catch (error) {
-      return (error as { code?: unknown }).code === 'EPERM';
-    }
+  #onStuck(progress: ProgressWatch, silentMs: number): void {
+    this.#io.err(
+      `keeper: the command made no progress for ${formatDurationMs(silentMs)} (${progress.path} unchanged; limit ${formatDurationMs(progress.silenceMs)}) — declared stuck: stopping it (SIGTERM, SIGKILL after ${formatDurationMs(this.#plan.killGraceMs)}) and releasing the lease; will exit ${EXIT.stuck}\n`,
+    );
+    this.#supervisor.declareStuck(`${progress.path} unchanged for ${formatDurationMs(silentMs)}`);
   }
 }
 
-function signalNumber(signal: NodeJS.Signals): number {
+function describeExit(exit: SessionExit): string {
+  return exit.signal !== null ? `killed by ${exit.signal}` : `code ${exit.code ?? '?'}`;
+}
+
+function signalNumber(signal: string): number {
   return (osConstants.signals as Record<string, number | undefined>)[signal] ?? 0;
 }
 

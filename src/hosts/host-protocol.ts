@@ -21,6 +21,7 @@ export type KeeperSettings = Pick<
   | 'retryIntervalMs'
   | 'jitterRatio'
   | 'maxClockDriftRatio'
+  | 'clockUncertaintyMs'
   | 'contend'
   | 'releaseOnStop'
   | 'watchdog'
@@ -32,7 +33,7 @@ export type KeeperSettings = Pick<
 
 const SETTING_KEYS = [
   'key', 'identity', 'ttlMs', 'renewIntervalMs', 'renewDeadlineMs', 'requestTimeoutMs', 'retryIntervalMs',
-  'jitterRatio', 'maxClockDriftRatio', 'contend', 'releaseOnStop', 'watchdog', 'maxProgressSilenceMs',
+  'jitterRatio', 'maxClockDriftRatio', 'clockUncertaintyMs', 'contend', 'releaseOnStop', 'watchdog', 'maxProgressSilenceMs',
 ] as const;
 
 /** Options shared by `startSidecarKeeper` and `startWorkerKeeper`. */

@@ -8,26 +8,41 @@ import type { LeaseStore } from '../store/lease-store.js';
 import { openLeaseStore } from '../store/open-store.js';
 import { MachineClock, type AgentConfig, type FromKeeper, type ToKeeper } from './host-protocol.js';
 
-/** The keeper host's side of the channel to the owner. */
+/**
+ * The keeper host's end of the channel to the owner: the IPC channel to the parent process, a
+ * worker's `parentPort`, or (in the simulator) a simulated channel.
+ */
 export interface AgentChannel {
   /** Best effort; resolves once handed to the channel, or at once when the owner is gone. */
   send(message: FromKeeper): Promise<void>;
   onMessage(listener: (message: ToKeeper) => void): void;
+  /** The owner as the channel sees it: dead once the channel closes (the owner died or let go). */
+  readonly owner: OwnerLiveness;
+}
+
+/** The agent's seams; the real ones are the defaults. */
+export interface AgentSeams {
+  /** The keeper's clock; the `validUntil` it reports is on it. @default new MachineClock() */
+  readonly clock?: Clock;
+  /** Opens the store the config names. @default openLeaseStore */
+  readonly openStore?: (url: string) => Promise<LeaseStore>;
+  /** The keeper's jitter source, in [0, 1). @default Math.random */
+  readonly random?: () => number;
+  /** Sees the keeper once it is built, before it starts (to trace its events). */
+  readonly observe?: (keeper: LeaseKeeper) => void;
+  /** Stops the keeper gracefully (release first) when aborted. */
+  readonly signal?: AbortSignal;
 }
 
 /**
  * Runs a `LeaseKeeper` for the owner at the other end of `channel` until it stops (the owner
  * died, the owner sent `stop`, or `signal` aborted), then closes the store and sends `stopped`.
- * The keeper is bound to `owners` plus, with `maxOwnerSilenceMs`, a `CheckInOwner` fed by the
- * owner's `check-in` messages. Start errors are sent as `failed`, then thrown.
+ * The keeper is bound to the channel's owner, to `owners`, and, with `maxOwnerSilenceMs`, to a
+ * `CheckInOwner` fed by the owner's `check-in` messages. Start errors are sent as `failed`, then thrown.
  */
-export async function runKeeperAgent(
-  config: AgentConfig,
-  channel: AgentChannel,
-  owners: OwnerLiveness[],
-  signal?: AbortSignal,
-): Promise<StepDownReason> {
-  const clock = new MachineClock();
+export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel, owners: readonly OwnerLiveness[], seams: AgentSeams = {}): Promise<StepDownReason> {
+  const clock = seams.clock ?? new MachineClock();
+  const { signal } = seams;
   const stop = new AbortController();
   const checkIns = config.maxOwnerSilenceMs === undefined ? undefined : new CheckInOwner({ maxOwnerSilenceMs: config.maxOwnerSilenceMs, clock });
   let store: LeaseStore | undefined;
@@ -40,10 +55,10 @@ export async function runKeeperAgent(
     else if (message.type === 'stop') stop.abort();
   });
   try {
-    store = await openLeaseStore(config.storeUrl);
-    const owner = allOwners(...owners, ...(checkIns ? [checkIns] : []));
+    store = await (seams.openStore ?? openLeaseStore)(config.storeUrl);
+    const owner = allOwners(channel.owner, ...owners, ...(checkIns ? [checkIns] : []));
     const stopSignal = signal === undefined ? stop.signal : AbortSignal.any([stop.signal, signal]);
-    keeper = new LeaseKeeper(store, { ...config.keeper, owner, clock, signal: stopSignal });
+    keeper = new LeaseKeeper(store, { ...config.keeper, owner, clock, signal: stopSignal, ...(seams.random ? { random: seams.random } : {}) });
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
     await sendBounded(channel, clock, { type: 'failed', message: error instanceof Error ? error.message : String(error), ...(typeof code === 'string' ? { code } : {}) });
@@ -59,6 +74,7 @@ export async function runKeeperAgent(
   running.on('new-leader', (identity, token) => send({ type: 'new-leader', identity, token }));
   running.on('renew-failed', (error) => send({ type: 'renew-failed', message: error instanceof Error ? error.message : String(error) }));
   const stopped = new Promise<StepDownReason>((done) => running.once('stopped', done));
+  seams.observe?.(running);
   send({ type: 'ready' }); // queued ahead of anything the keeper will say
   running.start();
   const reason = await stopped;

@@ -1,6 +1,6 @@
-import { ConfigError } from '../errors.js';
 import { EventEmitter } from 'node:events';
-import type { TimerHandle } from '../clock.js';
+import type { Clock, TimerHandle } from '../clock.js';
+import { ConfigError } from '../errors.js';
 import type { StepDownReason } from '../keeper/keeper-options.js';
 import type { KeeperStatsSnapshot } from '../keeper/keeper-stats.js';
 import type { LeaseGrant } from '../store/lease-store.js';
@@ -24,26 +24,42 @@ export interface KeeperHandleEvents {
   exit: [info: { reason: string; stats: KeeperStatsSnapshot | undefined }];
 }
 
-/** The owner's side of the channel to a keeper host, built by the host module. */
-export interface KeeperLink {
+/**
+ * The owner's end of the channel to a keeper host: a forked sidecar's IPC channel, a worker's
+ * port, or (in the simulator) a simulated channel. Built by the host module.
+ */
+export interface OwnerChannel {
   /** Best effort: a host that is gone drops it. */
   send(message: ToKeeper): void;
+  /** Wires the host's messages and its end (exit, crash or failed start: reported once). */
+  listen(events: LinkEvents): void;
   /** The host said `stopped`: let it end now. */
   finish(): void;
   /** Ends the host forcefully (a graceful stop timed out, or start failed). */
   kill(): void;
 }
 
-/** Callbacks a host module wires to its process or worker. */
+/** What the channel reports to the handle. */
 export interface LinkEvents {
   onMessage(message: FromKeeper): void;
   onExit(reason: string): void;
 }
 
-/** Belief deadlines and action timers: they never keep the owner's process alive. */
-const clock = new MachineClock({ unref: true });
-/** The graceful-stop timer: the owner's process stays up until the release is done. */
-const stopClock = new MachineClock();
+/** The handle's seams and options. */
+export interface KeeperHandleOptions {
+  /** How long `stop()` waits for the graceful release before killing the host. @default 5000 */
+  readonly stopTimeoutMs?: number;
+  /**
+   * The machine's monotonic clock as the owner reads it: belief deadlines and action timers. It
+   * must be the clock the host's `validUntil` is on. @default a `MachineClock` whose timers never keep the process alive
+   */
+  readonly clock?: Clock;
+  /** The graceful-stop timer's clock: the owner's process stays up until the release is done. @default a `MachineClock` */
+  readonly stopClock?: Clock;
+}
+
+const defaultClock = new MachineClock({ unref: true });
+const defaultStopClock = new MachineClock();
 
 interface Deferred {
   readonly promise: Promise<void>;
@@ -78,8 +94,10 @@ function deferred(): Deferred {
 export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
   /** The identity the keeper holds the lease under. */
   readonly identity: string;
-  readonly #link: KeeperLink;
+  readonly #link: OwnerChannel;
   readonly #stopTimeoutMs: number;
+  readonly #clock: Clock;
+  readonly #stopClock: Clock;
   readonly #actions = new Set<{ timer: TimerHandle }>();
   #lease: LeaseGrant | undefined;
   #validUntil = -Infinity;
@@ -93,13 +111,16 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
   readonly #exit = deferred();
   readonly #ready = deferred();
 
-  /** @internal Built by `startSidecarKeeper` / `startWorkerKeeper`. */
-  constructor(identity: string, connect: (events: LinkEvents) => KeeperLink, options: { stopTimeoutMs?: number } = {}) {
+  /** @internal Built by `startSidecarKeeper` / `startWorkerKeeper` (and the simulator, over its own channel). */
+  constructor(identity: string, channel: OwnerChannel, options: KeeperHandleOptions = {}) {
     super();
     this.identity = identity;
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 5000;
+    this.#clock = options.clock ?? defaultClock;
+    this.#stopClock = options.stopClock ?? defaultStopClock;
     this.#ready.promise.catch(() => undefined);
-    this.#link = connect({ onMessage: (message) => this.#receive(message), onExit: (reason) => this.#onExit(reason) });
+    this.#link = channel;
+    channel.listen({ onMessage: (message) => this.#receive(message), onExit: (reason) => this.#onExit(reason) });
   }
 
   /** Whether the owner may act as leader *now*: a lease is held and its reported validity has not run out. */
@@ -115,7 +136,7 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
 
   /** Milliseconds of reported validity left, or 0 when not leading. */
   validityLeftMs(): number {
-    return this.isLeading() ? this.#validUntil - clock.now() : 0;
+    return this.isLeading() ? this.#validUntil - this.#clock.now() : 0;
   }
 
   /** Whether the keeper host has ended. */
@@ -152,14 +173,14 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
     if (this.#stopping !== undefined) return () => undefined;
     const entry = { timer: undefined as unknown as TimerHandle };
     const tick = (): void => {
-      entry.timer = clock.setTimeout(tick, intervalMs);
+      entry.timer = this.#clock.setTimeout(tick, intervalMs);
       const token = this.token;
       if (token !== null) action(token);
     };
-    entry.timer = clock.setTimeout(tick, intervalMs);
+    entry.timer = this.#clock.setTimeout(tick, intervalMs);
     this.#actions.add(entry);
     return () => {
-      clock.clearTimeout(entry.timer);
+      this.#clock.clearTimeout(entry.timer);
       this.#actions.delete(entry);
     };
   }
@@ -169,11 +190,6 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
     return this.#ready.promise;
   }
 
-  /**
-   * Graceful stop: the owner stops acting at once, the keeper releases the lease (so a successor
-   * may take over immediately) and its host ends. Resolves when the host has ended; a host that
-   * does not end within `stopTimeoutMs` is killed (its lease then expires by TTL).
-   */
   /**
    * Graceful handoff: the keeper goes on renewing while the owner drains (until it reports no
    * pending work via `setPendingWork`/`progress`, or `drainMs` passes), then steps down, releases
@@ -186,26 +202,31 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
     this.#stopping = (async () => {
       if (this.#exited) return;
       this.#link.send({ type: 'handoff', drainMs });
-      const timer = stopClock.setTimeout(() => this.#link.kill(), drainMs + this.#stopTimeoutMs);
+      const timer = this.#stopClock.setTimeout(() => this.#link.kill(), drainMs + this.#stopTimeoutMs);
       await this.#exit.promise;
-      stopClock.clearTimeout(timer);
+      this.#stopClock.clearTimeout(timer);
     })();
     return this.#stopping;
   }
 
+  /**
+   * Graceful stop: the owner stops acting at once, the keeper releases the lease (so a successor
+   * may take over immediately) and its host ends. Resolves when the host has ended; a host that
+   * does not end within `stopTimeoutMs` is killed (its lease then expires by TTL).
+   */
   stop(): Promise<void> {
     if (this.#stopping !== undefined) return this.#stopping;
     this.#lostReason = 'stopped';
     this.#lease = undefined;
-    for (const entry of this.#actions) clock.clearTimeout(entry.timer);
+    for (const entry of this.#actions) this.#clock.clearTimeout(entry.timer);
     this.#actions.clear();
     this.#refresh();
     this.#stopping = (async () => {
       if (this.#exited) return;
       this.#link.send({ type: 'stop' });
-      const timer = stopClock.setTimeout(() => this.#link.kill(), this.#stopTimeoutMs);
+      const timer = this.#stopClock.setTimeout(() => this.#link.kill(), this.#stopTimeoutMs);
       await this.#exit.promise;
-      stopClock.clearTimeout(timer);
+      this.#stopClock.clearTimeout(timer);
     })();
     return this.#stopping;
   }
@@ -226,7 +247,7 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
       case 'renewed':
         if (this.#lease?.token !== message.token) return;
         this.#validUntil = Math.max(this.#validUntil, message.validUntil);
-        this.emit('renewed', { token: message.token, validityLeftMs: Math.max(0, message.validUntil - clock.now()) });
+        this.emit('renewed', { token: message.token, validityLeftMs: Math.max(0, message.validUntil - this.#clock.now()) });
         break;
       case 'stopped-leading':
         this.#lease = undefined;
@@ -261,7 +282,7 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
 
   /** Re-derives the belief from lease + deadline and emits when it changed. */
   #refresh(): void {
-    const leading = this.#lease !== undefined && clock.now() < this.#validUntil;
+    const leading = this.#lease !== undefined && this.#clock.now() < this.#validUntil;
     if (leading) this.#armDeadline();
     if (leading === this.#leading) return;
     this.#leading = leading;
@@ -276,9 +297,9 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
   /** One timer at the current deadline, so `stopped-leading` fires even if nobody asks. */
   #armDeadline(): void {
     if (this.#deadlineTimer !== undefined) return;
-    this.#deadlineTimer = clock.setTimeout(() => {
+    this.#deadlineTimer = this.#clock.setTimeout(() => {
       this.#deadlineTimer = undefined;
       this.#refresh();
-    }, this.#validUntil - clock.now());
+    }, this.#validUntil - this.#clock.now());
   }
 }

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readProcessStartTime } from '../owner/process-owner.js';
 import { compiledEntryPath } from '../entry-path.js';
 import { agentConfig, type AgentConfig, type FromKeeper, type KeeperHostOptions, type ToKeeper } from './host-protocol.js';
-import { KeeperHandle, type KeeperLink, type LinkEvents } from './keeper-handle.js';
+import { KeeperHandle, type KeeperHandleOptions, type OwnerChannel } from './keeper-handle.js';
 import { awaitReady } from './start-host.js';
 
 /** Options of {@link startSidecarKeeper}. */
@@ -18,10 +18,13 @@ export class SidecarKeeperHandle extends KeeperHandle {
   /** The sidecar process. */
   readonly sidecar: { readonly pid: number };
 
-  /** @internal */
-  constructor(child: ChildProcess, config: AgentConfig, options: SidecarKeeperOptions) {
-    super(config.keeper.identity, (events) => linkSidecar(child, config, events), options);
-    this.sidecar = { pid: child.pid ?? -1 };
+  /**
+   * @internal Built by {@link startSidecarKeeper} over the forked child's IPC channel (and by the
+   * simulator over its own). The sidecar says `hello` first and is answered with its `config`.
+   */
+  constructor(channel: OwnerChannel, config: AgentConfig, options: KeeperHandleOptions, sidecarPid: number) {
+    super(config.keeper.identity, startOnHello(channel, config), options);
+    this.sidecar = { pid: sidecarPid };
   }
 }
 
@@ -46,7 +49,7 @@ export async function startSidecarKeeper(options: SidecarKeeperOptions): Promise
     serialization: 'advanced',
     execArgv: [...(options.execArgv ?? [])],
   });
-  const handle = new SidecarKeeperHandle(child, config, options);
+  const handle = new SidecarKeeperHandle(forkedChannel(child), config, options, child.pid ?? -1);
   if (options.keepAlive !== true) {
     child.unref();
     child.channel?.unref();
@@ -55,25 +58,38 @@ export async function startSidecarKeeper(options: SidecarKeeperOptions): Promise
   return handle;
 }
 
-function linkSidecar(child: ChildProcess, config: AgentConfig, events: LinkEvents): KeeperLink {
-  const send = (message: ToKeeper): void => {
-    if (child.connected) child.send(message, undefined, undefined, () => undefined);
-  };
-  let spawnError: Error | undefined;
-  child.on('message', (message: FromKeeper) => {
-    if (message.type === 'hello') send({ type: 'start', config });
-    else events.onMessage(message);
-  });
-  child.on('error', (error) => {
-    // Spawn failures end the sidecar before it began; send failures are covered by `exit`.
-    if (child.pid === undefined && spawnError === undefined) {
-      spawnError = error;
-      events.onExit(`could not start the sidecar: ${error.message}`);
-    }
-  });
-  child.once('exit', (code, signal) => events.onExit(signal === null ? `sidecar exited with code ${code}` : `sidecar killed by ${signal}`));
+/** `channel`, answering the sidecar's `hello` with its `start` config. */
+function startOnHello(channel: OwnerChannel, config: AgentConfig): OwnerChannel {
   return {
-    send,
+    send: (message) => channel.send(message),
+    finish: () => channel.finish(),
+    kill: () => channel.kill(),
+    listen: (events) =>
+      channel.listen({
+        onMessage: (message) => (message.type === 'hello' ? channel.send({ type: 'start', config }) : events.onMessage(message)),
+        onExit: (reason) => events.onExit(reason),
+      }),
+  };
+}
+
+/** The owner's end of a forked child's IPC channel. */
+function forkedChannel(child: ChildProcess): OwnerChannel {
+  return {
+    send: (message: ToKeeper) => {
+      if (child.connected) child.send(message, undefined, undefined, () => undefined);
+    },
+    listen: (events) => {
+      let spawnError: Error | undefined;
+      child.on('message', (message: FromKeeper) => events.onMessage(message));
+      child.on('error', (error) => {
+        // Spawn failures end the sidecar before it began; send failures are covered by `exit`.
+        if (child.pid === undefined && spawnError === undefined) {
+          spawnError = error;
+          events.onExit(`could not start the sidecar: ${error.message}`);
+        }
+      });
+      child.once('exit', (code, signal) => events.onExit(signal === null ? `sidecar exited with code ${code}` : `sidecar killed by ${signal}`));
+    },
     finish: () => child.connected && child.disconnect(),
     kill: () => void child.kill('SIGKILL'),
   };

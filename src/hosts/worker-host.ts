@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { compiledEntryPath } from '../entry-path.js';
 import { agentConfig, type AgentConfig, type FromKeeper, type KeeperHostOptions } from './host-protocol.js';
-import { KeeperHandle, type KeeperLink, type LinkEvents } from './keeper-handle.js';
+import { KeeperHandle, type KeeperHandleOptions, type OwnerChannel } from './keeper-handle.js';
 import { awaitReady } from './start-host.js';
 
 /** Options of {@link startWorkerKeeper}. */
@@ -12,10 +12,10 @@ export class WorkerKeeperHandle extends KeeperHandle {
   /** The worker thread. */
   readonly worker: { readonly threadId: number };
 
-  /** @internal */
-  constructor(worker: Worker, config: AgentConfig, options: WorkerKeeperOptions) {
-    super(config.keeper.identity, (events) => linkWorker(worker, events), options);
-    this.worker = { threadId: worker.threadId };
+  /** @internal Built by {@link startWorkerKeeper} over the worker (and by the simulator over its own channel). */
+  constructor(channel: OwnerChannel, config: AgentConfig, options: KeeperHandleOptions, threadId: number) {
+    super(config.keeper.identity, channel, options);
+    this.worker = { threadId };
   }
 }
 
@@ -34,25 +34,28 @@ export async function startWorkerKeeper(options: WorkerKeeperOptions): Promise<W
     workerData: config,
     execArgv: [],
   });
-  const handle = new WorkerKeeperHandle(worker, config, options);
+  const handle = new WorkerKeeperHandle(workerChannel(worker), config, options, worker.threadId);
   if (options.keepAlive !== true) worker.unref();
   await awaitReady(handle, options.startTimeoutMs, () => void worker.terminate());
   return handle;
 }
 
-function linkWorker(worker: Worker, events: LinkEvents): KeeperLink {
+/** The owner's end of the channel to a worker thread. */
+function workerChannel(worker: Worker): OwnerChannel {
   let exited = false;
   let finished = false;
-  let failure: Error | undefined;
-  worker.on('message', (message: FromKeeper) => events.onMessage(message));
-  worker.on('error', (error) => (failure = error));
-  worker.once('exit', (code) => {
-    exited = true;
-    if (failure !== undefined) events.onExit(`worker failed: ${failure.message}`);
-    else events.onExit(finished ? 'worker ended after stopping' : `worker exited with code ${code}`);
-  });
   return {
     send: (message) => exited || worker.postMessage(message),
+    listen: (events) => {
+      let failure: Error | undefined;
+      worker.on('message', (message: FromKeeper) => events.onMessage(message));
+      worker.on('error', (error) => (failure = error));
+      worker.once('exit', (code) => {
+        exited = true;
+        if (failure !== undefined) events.onExit(`worker failed: ${failure.message}`);
+        else events.onExit(finished ? 'worker ended after stopping' : `worker exited with code ${code}`);
+      });
+    },
     finish: () => {
       finished = true;
       void worker.terminate();

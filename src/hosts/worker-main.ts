@@ -16,8 +16,9 @@ try {
     {
       send: async (message: FromKeeper) => port.postMessage(message),
       onMessage: (listener) => port.on('message', (message) => listener(message as ToKeeper)),
+      owner: ChannelOwner.forPort(port),
     },
-    [ChannelOwner.forPort(port)],
+    [],
   );
 } finally {
   port.removeAllListeners('message');

@@ -40,6 +40,15 @@ export interface LeaseKeeperOptions {
   readonly jitterRatio?: number;
   /** Worst rate difference between our clock and the store's; the lease is trusted for ttl × (1 − ratio). @default 0.01 */
   readonly maxClockDriftRatio?: number;
+  /**
+   * Largest forward step of the *store's* clock to survive (NTP step, VM migration, manual set).
+   * Stores judge expiry on their wall clock (the file store on `Date.now()`, Redis on `TIME`,
+   * PostgreSQL on `now()`; etcd on its leader's monotonic clock), and a step of Δ ends the lease
+   * Δ early in real time, while the keeper measures validity on its own monotonic clock. The
+   * lease is trusted for ttl × (1 − drift) − clockUncertaintyMs; a bigger step can give two
+   * leaders for up to (step − margin). @default min(1 s, ttl × 5 %)
+   */
+  readonly clockUncertaintyMs?: number;
   /** Keep trying to (re)acquire after stepping down. @default true */
   readonly contend?: boolean;
   /** Release the lease on stop() so a successor can take over at once. @default true */
@@ -76,6 +85,14 @@ export interface ResolvedKeeperOptions {
   readonly maxClockDriftRatio: number;
   /** ttlMs × maxClockDriftRatio: how much earlier than the store we consider the lease gone. */
   readonly driftMarginMs: number;
+  readonly clockUncertaintyMs: number;
+  /** How long after sending a renewal the lease is trusted: ttl − driftMargin − clockUncertainty. */
+  readonly validityMs: number;
+  /**
+   * Time between the renew-deadline step-down and the end of the lease's validity:
+   * validity − renewDeadline − requestTimeout. What a command has to stop in (keeper run's kill grace).
+   */
+  readonly stepDownMarginMs: number;
   readonly contend: boolean;
   readonly releaseOnStop: boolean;
   readonly maxProgressSilenceMs: number | undefined;
@@ -84,8 +101,29 @@ export interface ResolvedKeeperOptions {
   readonly random: () => number;
 }
 
+/**
+ * Lower bounds from timer and network resolution. Node timers fire late by up to ~10 ms on a
+ * loaded machine, and one store round trip with an fsync (Redis `appendfsync always`, etcd's raft
+ * WAL) takes milliseconds: a budget finer than this loops on timeouts instead of renewing.
+ */
+export const LIMITS = {
+  /** Shortest renew interval, retry interval and progress silence: timer lateness. */
+  minTimerMs: 10,
+  /** Shortest request timeout: a store round trip with an fsync. */
+  minRequestTimeoutMs: 10,
+  /** Shortest TTL: the defaults (÷3 renewal, ÷10 timeout) then still clear the bounds above. */
+  minTtlMs: 200,
+  /** Shortest step-down margin: a late deadline timer plus a SIGKILLed process group dying. */
+  minStepDownMarginMs: 20,
+} as const;
+
 function positive(option: string, value: number): void {
   if (!Number.isFinite(value) || value <= 0) throw new ConfigError(option, 'must be a finite number > 0', value);
+}
+
+function atLeast(option: string, value: number, min: number, why: string): void {
+  positive(option, value);
+  if (value < min) throw new ConfigError(option, `must be at least ${min} ms (${why})`, value);
 }
 
 function ratio(option: string, value: number, maxExclusive: number): void {
@@ -97,10 +135,13 @@ function ratio(option: string, value: number, maxExclusive: number): void {
 /**
  * Fills defaults and checks the timing budget eagerly. Rules, in order:
  * 1. key and identity are non-empty strings;
- * 2. every duration is > 0, ratios are in range;
+ * 2. every duration is > 0 and above the lower bounds in {@link LIMITS} (ttl ≥ 200 ms, request
+ *    timeout ≥ 10 ms, renew and retry intervals ≥ 10 ms), ratios are in range, clockUncertaintyMs ≥ 0;
  * 3. renewIntervalMs < renewDeadlineMs (a renewal is attempted before giving up);
- * 4. renewDeadlineMs + requestTimeoutMs + driftMarginMs < ttlMs (a keeper that gives up at the
- *    deadline still steps down before the store can hand the lease to someone else);
+ * 4. renewDeadlineMs + requestTimeoutMs + LIMITS.minStepDownMarginMs <= validityMs, where
+ *    validityMs = ttlMs − driftMarginMs − clockUncertaintyMs (a keeper that gives up at the
+ *    deadline still steps down, with time to stop its owner, before the store can hand the lease
+ *    to someone else);
  * 5. retryIntervalMs < renewDeadlineMs − renewIntervalMs (at least one retry fits);
  * 6. with a watchdog: graceMs >= 0, intervalMs > 0.
  */
@@ -110,27 +151,35 @@ export function resolveKeeperOptions(options: LeaseKeeperOptions): ResolvedKeepe
     throw new ConfigError('identity', 'must be a non-empty string', options.identity);
   }
   const ttlMs = options.ttlMs;
-  positive('ttlMs', ttlMs);
+  atLeast('ttlMs', ttlMs, LIMITS.minTtlMs, 'a shorter lease leaves no room for timer lateness and a store round trip');
   const renewIntervalMs = options.renewIntervalMs ?? ttlMs / 3;
   const renewDeadlineMs = options.renewDeadlineMs ?? (ttlMs * 2) / 3;
   const requestTimeoutMs = options.requestTimeoutMs ?? Math.min(ttlMs / 10, 10_000);
   const retryIntervalMs = options.retryIntervalMs ?? renewIntervalMs / 4;
   const jitterRatio = options.jitterRatio ?? 0.1;
   const maxClockDriftRatio = options.maxClockDriftRatio ?? 0.01;
-  positive('renewIntervalMs', renewIntervalMs);
+  const clockUncertaintyMs = options.clockUncertaintyMs ?? Math.min(1_000, ttlMs * 0.05);
+  atLeast('renewIntervalMs', renewIntervalMs, LIMITS.minTimerMs, 'timers fire that late on a loaded machine');
   positive('renewDeadlineMs', renewDeadlineMs);
-  positive('requestTimeoutMs', requestTimeoutMs);
-  positive('retryIntervalMs', retryIntervalMs);
+  atLeast('requestTimeoutMs', requestTimeoutMs, LIMITS.minRequestTimeoutMs, 'one store round trip with an fsync takes that long');
+  atLeast('retryIntervalMs', retryIntervalMs, LIMITS.minTimerMs, 'timers fire that late on a loaded machine');
   ratio('jitterRatio', jitterRatio, 1);
   ratio('maxClockDriftRatio', maxClockDriftRatio, 0.5);
+  if (!Number.isFinite(clockUncertaintyMs) || clockUncertaintyMs < 0) {
+    throw new ConfigError('clockUncertaintyMs', 'must be a finite number >= 0', clockUncertaintyMs);
+  }
   const driftMarginMs = ttlMs * maxClockDriftRatio;
+  const validityMs = ttlMs - driftMarginMs - clockUncertaintyMs;
   if (renewIntervalMs >= renewDeadlineMs) {
     throw new ConfigError('renewIntervalMs', `must be shorter than renewDeadlineMs (${renewDeadlineMs} ms)`, renewIntervalMs);
   }
-  if (renewDeadlineMs + requestTimeoutMs + driftMarginMs >= ttlMs) {
+  const stepDownMarginMs = validityMs - renewDeadlineMs - requestTimeoutMs;
+  if (stepDownMarginMs < LIMITS.minStepDownMarginMs) {
+    const limit = validityMs - requestTimeoutMs - LIMITS.minStepDownMarginMs;
     throw new ConfigError(
       'renewDeadlineMs',
-      `must be shorter than ttlMs − requestTimeoutMs − driftMargin = ${ttlMs} − ${requestTimeoutMs} − ${driftMarginMs} = ${ttlMs - requestTimeoutMs - driftMarginMs} ms`,
+      `must be at most ttlMs − driftMargin − clockUncertainty − requestTimeoutMs − ${LIMITS.minStepDownMarginMs} ms step-down margin = ` +
+        `${ttlMs} − ${driftMarginMs} − ${clockUncertaintyMs} − ${requestTimeoutMs} − ${LIMITS.minStepDownMarginMs} = ${limit} ms`,
       renewDeadlineMs,
     );
   }
@@ -141,7 +190,9 @@ export function resolveKeeperOptions(options: LeaseKeeperOptions): ResolvedKeepe
       retryIntervalMs,
     );
   }
-  if (options.maxProgressSilenceMs !== undefined) positive('maxProgressSilenceMs', options.maxProgressSilenceMs);
+  if (options.maxProgressSilenceMs !== undefined) {
+    atLeast('maxProgressSilenceMs', options.maxProgressSilenceMs, LIMITS.minTimerMs, 'timers fire that late on a loaded machine');
+  }
   const watchdog = options.watchdog;
   if (watchdog !== undefined) {
     positive('watchdog.intervalMs', watchdog.intervalMs);
@@ -160,6 +211,9 @@ export function resolveKeeperOptions(options: LeaseKeeperOptions): ResolvedKeepe
     jitterRatio,
     maxClockDriftRatio,
     driftMarginMs,
+    clockUncertaintyMs,
+    validityMs,
+    stepDownMarginMs,
     contend: options.contend ?? true,
     releaseOnStop: options.releaseOnStop ?? true,
     maxProgressSilenceMs: options.maxProgressSilenceMs,
@@ -187,7 +241,11 @@ export interface FailoverWindow {
   readonly afterCrashWithWatchdogMs: number | undefined;
 }
 
-export function failoverWindow(o: ResolvedKeeperOptions): FailoverWindow {
+/**
+ * @param storeExpiryMs how long the store may keep an unrenewed lease after applying the last
+ * renewal (`LeaseStore.expiryBoundMs(ttl)`; etcd's whole-second TTLs make it longer than ttl).
+ */
+export function failoverWindow(o: ResolvedKeeperOptions, storeExpiryMs: number = o.ttlMs): FailoverWindow {
   const acquireRetry = o.retryIntervalMs + o.requestTimeoutMs;
   // The release, or a renewal in flight at the crash, takes up to one request timeout to land.
   const lastRequestMs = o.requestTimeoutMs;
@@ -195,10 +253,10 @@ export function failoverWindow(o: ResolvedKeeperOptions): FailoverWindow {
   return {
     afterCleanStopMs: lastRequestMs + acquireRetry,
     afterOwnerDeathMs: o.renewIntervalMs + lastRequestMs + acquireRetry,
-    afterCrashMs: lastRequestMs + o.ttlMs + acquireRetry,
+    afterCrashMs: lastRequestMs + storeExpiryMs + acquireRetry,
     afterCrashWithWatchdogMs:
       wd === undefined
         ? undefined
-        : lastRequestMs + o.ttlMs + wd.graceMs + wd.intervalMs + (wd.respawnDelayMaxMs ?? 0) + o.requestTimeoutMs,
+        : lastRequestMs + storeExpiryMs + wd.graceMs + wd.intervalMs + (wd.respawnDelayMaxMs ?? 0) + o.requestTimeoutMs,
   };
 }

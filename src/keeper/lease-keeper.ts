@@ -40,7 +40,7 @@ export interface LeaseKeeperEvents {
  * 1. If leading and local validity has run out (we were paused), step down before anything else.
  * 2. Ask the owner seam whether the owner lives; if not, release and stop.
  * 3. Leading: send a renewal and remember when it was *sent*. On success the lease is trusted
- *    locally until sentAt + ttl × (1 − drift). Refused: step down. Transient failure: retry
+ *    locally until sentAt + ttl × (1 − drift) − clockUncertainty (`options.validityMs`). Refused: step down. Transient failure: retry
  *    until the renew deadline (sentAt of the last success + renewDeadline), then step down.
  * 4. Following: try to acquire; on success start leading, else note the leader and retry.
  * A separate deadline timer steps down at the renew deadline even while a request hangs.
@@ -111,9 +111,9 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     await this.stop();
   }
 
-  /** Worst-case failover times for these options. */
+  /** Worst-case failover times for these options on this store (etcd's whole-second TTLs included). */
   failoverWindow(): FailoverWindow {
-    return failoverWindow(this.options);
+    return failoverWindow(this.options, this.#store.expiryBoundMs?.(this.options.ttlMs) ?? this.options.ttlMs);
   }
 
   stats(): KeeperStatsSnapshot {
@@ -478,7 +478,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   }
 
   #trustedTtlMs(): number {
-    return this.options.ttlMs - this.options.driftMarginMs;
+    return this.options.validityMs;
   }
 
   #jittered(intervalMs: number): number {

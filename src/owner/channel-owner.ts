@@ -27,6 +27,16 @@ export class ChannelOwner implements OwnerLiveness {
     return owner;
   }
 
+  /**
+   * The other end of any channel that reports its own close: `onClose` registers a callback the
+   * channel calls once, when it closes (e.g. a simulated channel).
+   */
+  static of(onClose: (close: (reason: string) => void) => void): ChannelOwner {
+    const owner = new ChannelOwner(undefined);
+    onClose((reason) => owner.#die(reason));
+    return owner;
+  }
+
   /** The other end of `port` (e.g. `parentPort` in a worker): dead once the port closes. */
   static forPort(port: MessagePort): ChannelOwner {
     const owner = new ChannelOwner(undefined);

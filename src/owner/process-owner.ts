@@ -39,7 +39,30 @@ export function readProcessStartTime(pid: number): number | null {
   return readProcessStat(pid)?.startTime ?? null;
 }
 
-const HAS_PROCFS = readProcessStat(process.pid) !== null;
+/** How a {@link ProcessOwner} looks processes up: the operating system's table, or a simulated one. */
+export interface ProcessTable {
+  /** `kill(pid, 0)`: whether some process has this PID (EPERM counts as yes). */
+  exists(pid: number): boolean;
+  /** What `/proc/<pid>/stat` says, `null` when there is no entry. */
+  stat(pid: number): ProcessStat | null;
+  /** Whether {@link stat} can tell anything (false without procfs: only existence is checked). */
+  readonly hasStat: boolean;
+}
+
+/** This machine's processes: `kill(pid, 0)` and procfs. */
+export const SYSTEM_PROCESSES: ProcessTable = {
+  exists(pid) {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      // EPERM: it exists but belongs to someone else; procfs still tells us who it is.
+      return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+    }
+  },
+  stat: readProcessStat,
+  hasStat: readProcessStat(process.pid) !== null,
+};
 
 /**
  * An owner identified by PID **and** start time. Dead when the PID is gone, when it now names a
@@ -54,15 +77,18 @@ export class ProcessOwner implements OwnerLiveness {
   readonly pid: number;
   /** The start time captured for it, or `null` when it could not be read. */
   readonly startTime: number | null;
+  readonly #processes: ProcessTable;
 
   /**
    * @param pid the owner's PID.
    * @param startTime its start time as read by {@link readProcessStartTime}; `null` skips the reuse check.
+   * @param processes where processes are looked up. @default SYSTEM_PROCESSES
    */
-  constructor(pid: number, startTime: number | null) {
+  constructor(pid: number, startTime: number | null, processes: ProcessTable = SYSTEM_PROCESSES) {
     if (!Number.isSafeInteger(pid) || pid <= 0) throw new RangeError(`ProcessOwner: pid must be a positive integer (got ${String(pid)})`);
     this.pid = pid;
     this.startTime = startTime;
+    this.#processes = processes;
   }
 
   /** The process `pid` as it is now: its start time is captured at once. */
@@ -72,14 +98,9 @@ export class ProcessOwner implements OwnerLiveness {
 
   check(): OwnerStatus {
     const pid = this.pid;
-    try {
-      process.kill(pid, 0);
-    } catch (error) {
-      // EPERM: it exists but belongs to someone else; procfs below still tells us who it is.
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH') return dead(`owner process ${pid} is gone`);
-    }
-    if (!HAS_PROCFS) return ALIVE;
-    const stat = readProcessStat(pid);
+    if (!this.#processes.exists(pid)) return dead(`owner process ${pid} is gone`);
+    if (!this.#processes.hasStat) return ALIVE;
+    const stat = this.#processes.stat(pid);
     if (stat === null) return dead(`owner process ${pid} is gone (no /proc entry)`);
     if (stat.state === 'Z' || stat.state === 'X') return dead(`owner process ${pid} has exited (zombie, not yet reaped)`);
     if (this.startTime !== null && stat.startTime !== this.startTime) {

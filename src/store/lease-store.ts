@@ -110,6 +110,13 @@ export interface LeaseStore {
   renew(request: RenewRequest): Promise<RenewResult>;
   /** Frees the key if the grant (`holder`, `token`, `version`) is still the current one. Returns whether it did. */
   release(request: ReleaseRequest): Promise<boolean>;
+  /**
+   * The longest a lease acquired or renewed with `ttlMs` can still count as held on this store
+   * after that request was applied, if nothing renews it: what a crashed holder costs a successor.
+   * Stores with millisecond TTLs judged at each request omit it (it is `ttlMs`); etcd rounds TTLs
+   * up to whole seconds (and to its minimum TTL) and deletes expired leases in a periodic sweep.
+   */
+  expiryBoundMs?(ttlMs: number): number;
   /** Hands the caller's current grant to `to` (rule 7). */
   transfer(request: TransferRequest): Promise<TransferResult>;
   /** The current state of the key, or `null` when the store has never seen it. */

@@ -1,23 +1,5 @@
-import type { Clock } from '../clock.js';
-import { StoreTimeoutError } from '../errors.js';
+import { withTimeout, type Clock } from '../clock.js';
 import type { AcquireRequest, AcquireResult, LeaseGrant, LeaseInfo, LeaseStore, ReleaseRequest, RenewRequest, RenewResult } from '../store/lease-store.js';
-
-/** Rejects with `StoreTimeoutError` when `promise` does not settle within `timeoutMs` on `clock`. */
-export function withTimeout<T>(clock: Clock, operation: string, timeoutMs: number, promise: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const handle = clock.setTimeout(() => reject(new StoreTimeoutError(operation, timeoutMs)), timeoutMs);
-    promise.then(
-      (value) => {
-        clock.clearTimeout(handle);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clock.clearTimeout(handle);
-        reject(error);
-      },
-    );
-  });
-}
 
 /** What the gated store reports about releases (for logs). */
 export interface ReleaseReport {
@@ -103,6 +85,10 @@ export class SessionGatedStore implements LeaseStore {
 
   read(key: string): Promise<LeaseInfo | null> {
     return this.#store.read(key);
+  }
+
+  expiryBoundMs(ttlMs: number): number {
+    return this.#store.expiryBoundMs?.(ttlMs) ?? ttlMs;
   }
 
   /**

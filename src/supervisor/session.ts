@@ -1,9 +1,11 @@
 import type { LeaseGrant } from '../store/lease-store.js';
 
-/** How a session ended: its exit code, or the signal that killed it. */
+/** How a session ended: its exit code, or the signal that killed it; or why it never started. */
 export interface SessionExit {
   readonly code: number | null;
   readonly signal: string | null;
+  /** Set when the session could not be started at all (e.g. `ENOENT`); it is never restarted. */
+  readonly spawnError?: unknown;
 }
 
 /** Signals a supervisor sends to (or forwards to) its session. */
@@ -32,7 +34,8 @@ export interface SessionStart {
 
 /**
  * The spawning seam: production starts a process (`keeper run`), the simulator a simulated one.
- * `spawn` throws when the session cannot start at all (program missing, not executable).
+ * When the session cannot start at all (program missing, not executable), `spawn` throws, or
+ * its `gone` settles with `spawnError` set (when the failure is only known later).
  */
 export interface SessionSpawner {
   spawn(start: SessionStart): SupervisedSession;

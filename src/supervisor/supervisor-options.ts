@@ -83,13 +83,13 @@ export function resolveSupervisorOptions(options: SupervisorOptions): ResolvedSu
   positive('backoff.maxMs', maxMs);
   positive('backoff.stableAfterMs', stableAfterMs);
   if (maxMs < initialMs) throw new ConfigError('backoff.maxMs', `must be at least backoff.initialMs (${initialMs} ms)`, maxMs);
-  const marginMs = Math.floor(keeper.ttlMs - keeper.renewDeadlineMs - keeper.requestTimeoutMs - keeper.driftMarginMs);
+  const marginMs = Math.floor(keeper.stepDownMarginMs);
   const killGraceMs = options.killGraceMs ?? Math.min(10_000, marginMs);
   positive('killGraceMs', killGraceMs);
   if (killGraceMs > marginMs) {
     throw new ConfigError(
       'killGraceMs',
-      `must be at most ttl − renew deadline − request timeout − drift = ${marginMs} ms, so a session stopped on lease loss is dead before the lease can pass to a successor`,
+      `must be at most ttl − drift − clock uncertainty − renew deadline − request timeout = ${marginMs} ms, so a session stopped on lease loss is dead before the lease can pass to a successor`,
       killGraceMs,
     );
   }

@@ -30,6 +30,8 @@ export interface SupervisorEvents {
   'session-exited': [info: { attempt: number; id: string; exit: SessionExit; uptimeMs: number; restartInMs: number | undefined }];
   /** The supervisor is stopping a session (SIGTERM now, SIGKILL after the kill grace). */
   'stopping-session': [info: { why: 'lease-lost' | 'stuck'; detail: string }];
+  /** The session did not end within the kill grace after SIGTERM: SIGKILL now. */
+  'killing-session': [info: { graceMs: number }];
   release: [report: ReleaseReport];
   finished: [outcome: SupervisorOutcome];
 }
@@ -199,6 +201,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Step 2: restart (after which delay), or finish (why). */
   #afterExit(exit: SessionExit, uptimeMs: number): { kind: 'restart'; delayMs: number } | { kind: 'finish'; outcome: SupervisorOutcome } {
     if (this.#cause !== undefined) return { kind: 'finish', outcome: this.#cause };
+    if (exit.spawnError !== undefined) return { kind: 'finish', outcome: { kind: 'spawn-failed', error: exit.spawnError, attempt: this.#attempt - 1 } };
     const policy = this.options.restart;
     const wanted = !this.#stopAsked && (policy === 'always' || (policy === 'on-exit' && isCleanExit(exit)));
     if (!wanted) return { kind: 'finish', outcome: { kind: 'exited', exit } };
@@ -231,7 +234,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     session.signal('SIGTERM');
     this.#killTimer = this.#clock.setTimeout(() => {
       this.#killTimer = undefined;
-      if (this.#session === session) session.signal('SIGKILL');
+      if (this.#session !== session) return;
+      this.emit('killing-session', { graceMs: this.options.killGraceMs });
+      session.signal('SIGKILL');
     }, this.options.killGraceMs);
   }
 

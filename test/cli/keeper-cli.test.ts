@@ -388,7 +388,7 @@ describe('keeper run on the file store: failures around the command', () => {
     freshDir();
     const leasePath = join(dir, 'lease.json');
     const url = pathToFileURL(leasePath).href;
-    const { keeper, info } = runChild(url, 'k', 'alpha', ['--ignore-term'], ['--kill-grace', '250ms']);
+    const { keeper, info } = runChild(url, 'k', 'alpha', ['--ignore-term'], ['--kill-grace', '200ms']);
     const child = await childStarted(info);
     // A live process (this one) holds the store's lock: renewals time out, keeper steps down at its deadline.
     writeFileSync(`${leasePath}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), nonce: 'test', startedAtWallMs: Date.now() }));
@@ -447,9 +447,9 @@ describe('keeper CLI input and status errors (in-process)', () => {
     ['missing --', ['run', '--store', 'memory:', '--id', 'a', '--ttl', '1s'], /no command \(missing --\)/],
     ['nothing after --', ['run', '--store', 'memory:', '--id', 'a', '--ttl', '1s', '--'], /no command after --/],
     ['command without --', ['run', '--store', 'memory:', '--id', 'a', '--ttl', '1s', 'node', 'app.js'], /too many arguments for 'run'.*\(see keeper run --help\)/],
-    ['ttl rule broken', ['run', '--store', 'memory:', '--id', 'a', '--ttl', '1s', '--renew-deadline', '950ms', '--', 'true'], /invalid option --renew-deadline \(renewDeadlineMs\): must be shorter than/],
+    ['ttl rule broken', ['run', '--store', 'memory:', '--id', 'a', '--ttl', '1s', '--renew-deadline', '950ms', '--', 'true'], /invalid option --renew-deadline \(renewDeadlineMs\): must be at most/],
     ['renew interval >= deadline', ['run', '--store', 'memory:', '--id', 'a', '--ttl', '1s', '--renew-interval', '900ms', '--', 'true'], /invalid option --renew-interval/],
-    ['kill grace beyond the margin', ['run', '--store', 'memory:', '--id', 'a', ...FAST, '--kill-grace', '5s', '--', 'true'], /invalid option --kill-grace: must be at most .* = 290ms/],
+    ['kill grace beyond the margin', ['run', '--store', 'memory:', '--id', 'a', ...FAST, '--kill-grace', '5s', '--', 'true'], /invalid option --kill-grace: must be at most .* = 240ms/],
     ['progress file alone', ['run', '--store', 'memory:', '--id', 'a', '--ttl', '1s', '--progress-file', 'p', '--', 'true'], /needs its partner/],
     ['missing --store', ['run', '--id', 'a', '--ttl', '1s', '--', 'true'], /required option '--store <url>' not specified/],
     ['bad --id', ['run', '--store', 'memory:', '--id', 'a b', '--ttl', '1s', '--', 'true'], /invalid option --id/],

@@ -1,24 +1,35 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { machineNow, type FromKeeper, type ToKeeper } from '../../src/hosts/host-protocol.js';
+/** The owner's handle on fake time: every clock reading and timer is the test's `SimClock`; nothing sleeps. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FromKeeper, ToKeeper } from '../../src/hosts/host-protocol.js';
 import { KeeperHandle, type LinkEvents } from '../../src/hosts/keeper-handle.js';
+import { SimClock } from '../../sim/sim-clock.js';
 
 const lease = { key: 'k', holder: 'me', token: 7, version: 1, ttlMs: 1000 };
+let clock: SimClock;
+const machineNow = (): number => clock.now();
+/** Lets `ms` of fake time pass, firing due timers. */
+const pass = (ms: number): Promise<void> => clock.runUntil(clock.now() + ms);
+
+beforeEach(() => {
+  clock = new SimClock();
+});
 
 /** A handle wired to a fake host: `deliver` plays the keeper's messages; with `autoExit` a `stop` ends the host. */
 function fakeHost({ autoExit = true } = {}) {
   const sent: ToKeeper[] = [];
   let events!: LinkEvents;
-  const handle = new KeeperHandle('me', (e) => {
-    events = e;
-    return {
-      send: (m) => {
-        sent.push(m);
-        if (m.type === 'stop' && autoExit) setImmediate(() => events.onExit('stopped'));
-      },
-      finish: () => events.onExit('finished'),
-      kill: () => events.onExit('killed'),
-    };
-  });
+  const channel = {
+    send: (m: ToKeeper) => {
+      sent.push(m);
+      if (m.type === 'stop' && autoExit) clock.setTimeout(() => events.onExit('stopped'), 0);
+    },
+    listen: (e: LinkEvents) => {
+      events = e;
+    },
+    finish: () => events.onExit('finished'),
+    kill: () => events.onExit('killed'),
+  };
+  const handle = new KeeperHandle('me', channel, { clock, stopClock: clock });
   const log: string[] = [];
   handle.on('started-leading', (l) => log.push(`started:${l.token}`));
   handle.on('stopped-leading', (reason) => log.push(`stopped:${reason}`));
@@ -27,7 +38,9 @@ function fakeHost({ autoExit = true } = {}) {
 
 const handles: KeeperHandle[] = [];
 afterEach(async () => {
-  await Promise.all(handles.splice(0).map((h) => h.stop()));
+  const stopping = Promise.all(handles.splice(0).map((h) => h.stop()));
+  await pass(1);
+  await stopping;
 });
 
 describe('KeeperHandle belief', () => {
@@ -37,7 +50,9 @@ describe('KeeperHandle belief', () => {
     deliver({ type: 'started-leading', lease, validUntil: machineNow() + 80 });
     expect(handle.isLeading()).toBe(true);
     expect(handle.token).toBe(7);
-    await new Promise((done) => setTimeout(done, 120));
+    await pass(79);
+    expect(log).toEqual(['started:7']);
+    await pass(1);
     expect(log).toEqual(['started:7', 'stopped:expired']); // the deadline timer told us without being asked
     expect(handle.token).toBeNull();
   });
@@ -82,12 +97,11 @@ describe('KeeperHandle belief', () => {
     handles.push(handle);
     const tokens: number[] = [];
     handle.everyWhileLeading(10, (token) => tokens.push(token));
-    await new Promise((done) => setTimeout(done, 50));
+    await pass(50);
     expect(tokens).toEqual([]);
     deliver({ type: 'started-leading', lease, validUntil: machineNow() + 60 });
-    await new Promise((done) => setTimeout(done, 150));
-    expect(tokens.length).toBeGreaterThan(0);
-    expect(tokens.length).toBeLessThanOrEqual(7);
-    expect(new Set(tokens)).toEqual(new Set([7]));
+    await pass(150);
+    // Ticks at +10 … +50 ms fall inside the 60 ms of validity (the one at +60 does not): exactly five.
+    expect(tokens).toEqual([7, 7, 7, 7, 7]);
   });
 });

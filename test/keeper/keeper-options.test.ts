@@ -35,6 +35,9 @@ describe('resolveKeeperOptions: defaults', () => {
       jitterRatio: 0.1,
       maxClockDriftRatio: 0.01,
       driftMarginMs: 1_800,
+      clockUncertaintyMs: 1_000,
+      validityMs: 177_200,
+      stepDownMarginMs: 47_200,
       contend: true,
       releaseOnStop: true,
       watchdog: undefined,
@@ -54,9 +57,9 @@ describe('resolveKeeperOptions: defaults', () => {
     expect(o.renewDeadlineMs).toBe(120_000);
   });
 
-  it('accepts a renew deadline just inside ttl − requestTimeout − drift', () => {
-    // 180000 − 10000 − 1800 = 168200: 168199 is the largest whole-ms value allowed.
-    expect(resolveKeeperOptions({ ...base, renewDeadlineMs: 168_199 }).renewDeadlineMs).toBe(168_199);
+  it('accepts a renew deadline up to ttl − drift − clock uncertainty − requestTimeout − 20 ms', () => {
+    // 180000 − 1800 − 1000 − 10000 − 20 = 167180.
+    expect(resolveKeeperOptions({ ...base, renewDeadlineMs: 167_180 }).stepDownMarginMs).toBe(20);
   });
 
   it('validates in the LeaseKeeper constructor too', () => {
@@ -113,15 +116,42 @@ describe('resolveKeeperOptions: rules', () => {
     expect(error.message).toBe('invalid option renewIntervalMs: must be shorter than renewDeadlineMs (120000 ms) (got 120000)');
   });
 
-  it('rule 4: renewDeadline >= ttl − requestTimeout − drift is refused, with the arithmetic', () => {
-    const error = configError({ renewDeadlineMs: 168_200 });
+  it('rule 4: a renew deadline leaving less than a 20 ms step-down margin is refused, with the arithmetic', () => {
+    const error = configError({ renewDeadlineMs: 167_181 });
     expect(error.option).toBe('renewDeadlineMs');
     expect(error.message).toBe(
-      'invalid option renewDeadlineMs: must be shorter than ttlMs − requestTimeoutMs − driftMargin = 180000 − 10000 − 1800 = 168200 ms (got 168200)',
+      'invalid option renewDeadlineMs: must be at most ttlMs − driftMargin − clockUncertainty − requestTimeoutMs − 20 ms step-down margin = ' +
+        '180000 − 1800 − 1000 − 10000 − 20 = 167180 ms (got 167181)',
     );
-    // An explicit request timeout enters the sum.
-    const withTimeout = configError({ requestTimeoutMs: 60_000, maxClockDriftRatio: 0 });
-    expect(withTimeout.message).toContain('180000 − 60000 − 0 = 120000 ms (got 120000)');
+    // An explicit request timeout and clock uncertainty enter the sum.
+    const withTimeout = configError({ requestTimeoutMs: 60_000, maxClockDriftRatio: 0, clockUncertaintyMs: 0 });
+    expect(withTimeout.message).toContain('180000 − 0 − 0 − 60000 − 20 = 119980 ms (got 120000)');
+    const withUncertainty = configError({ clockUncertaintyMs: 49_000 });
+    expect(withUncertainty.message).toContain('180000 − 1800 − 49000 − 10000 − 20 = 119180 ms');
+  });
+
+  it('lower bounds from timer and network resolution, named in the error (issue 13 item 8)', () => {
+    // --ttl 1ms used to pass with a 0.1 ms request timeout and loop on ~500 warnings/s.
+    expect(configError({ ttlMs: 1 }).message).toBe(
+      'invalid option ttlMs: must be at least 200 ms (a shorter lease leaves no room for timer lateness and a store round trip) (got 1)',
+    );
+    expect(configError({ ttlMs: 1_000, requestTimeoutMs: 5 }).message).toMatch(/requestTimeoutMs: must be at least 10 ms \(one store round trip with an fsync/);
+    expect(configError({ ttlMs: 1_000, retryIntervalMs: 1 }).message).toMatch(/retryIntervalMs: must be at least 10 ms \(timers fire that late/);
+    expect(configError({ ttlMs: 1_000, renewIntervalMs: 5 }).option).toBe('renewIntervalMs');
+    expect(configError({ maxProgressSilenceMs: 1 }).option).toBe('maxProgressSilenceMs');
+    // --ttl 1s --renew-deadline 889ms used to leave a 1 ms kill grace.
+    const thin = configError({ ttlMs: 1_000, renewDeadlineMs: 889 });
+    expect(thin.message).toContain('1000 − 10 − 50 − 100 − 20 = 820 ms (got 889)');
+    expect(resolveKeeperOptions({ ...base, ttlMs: 1_000, renewDeadlineMs: 820 }).stepDownMarginMs).toBe(20);
+    expect(resolveKeeperOptions({ ...base, ttlMs: 200 })).toMatchObject({ requestTimeoutMs: 20, clockUncertaintyMs: 10 });
+  });
+
+  it('clockUncertaintyMs: default min(1 s, 5 % of ttl); must be finite and >= 0', () => {
+    expect(resolveKeeperOptions({ ...base, ttlMs: 1_000 }).clockUncertaintyMs).toBe(50);
+    expect(resolveKeeperOptions({ ...base, ttlMs: 600_000 }).clockUncertaintyMs).toBe(1_000);
+    expect(resolveKeeperOptions({ ...base, clockUncertaintyMs: 0 }).validityMs).toBe(178_200);
+    expect(configError({ clockUncertaintyMs: -1 }).option).toBe('clockUncertaintyMs');
+    expect(configError({ clockUncertaintyMs: Number.NaN }).option).toBe('clockUncertaintyMs');
   });
 
   it('rule 5: retryIntervalMs < renewDeadlineMs − renewIntervalMs (one retry fits)', () => {
@@ -186,5 +216,14 @@ describe('failoverWindow', () => {
       afterCrashMs: 3_000 + 30_000 + 5_500,
       afterCrashWithWatchdogMs: undefined,
     });
+  });
+
+  it("uses the store's expiry bound for a crash (etcd: whole-second TTLs and its expiry sweep)", () => {
+    const store = Object.assign(new FakeLeaseStore(clock), { expiryBoundMs: (ttlMs: number) => Math.ceil(ttlMs / 1000) * 1000 + 600 });
+    const keeper = new LeaseKeeper(store, { ...base, ttlMs: 1_200, watchdog: { intervalMs: 1_000, graceMs: 0 } });
+    const { requestTimeoutMs: timeout, retryIntervalMs: retry } = keeper.options;
+    expect(keeper.failoverWindow().afterCrashMs).toBe(timeout + 2_600 + retry + timeout);
+    expect(keeper.failoverWindow().afterCrashWithWatchdogMs).toBe(timeout + 2_600 + 1_000 + timeout);
+    expect(failoverWindow(keeper.options).afterCrashMs).toBe(timeout + 1_200 + retry + timeout);
   });
 });

@@ -2,7 +2,8 @@
  * LeaseKeeper on fake time. Every instant below comes from the SimClock; with `random: () => 0.5`
  * and the ttl 180 s defaults the schedule is exact: renew interval 60 s jittered to 57 s, acquire
  * retry 15 s jittered to 14.25 s, renew retry 15 s (not jittered), request timeout 10 s, renew
- * deadline 120 s, local validity ttl − 1% = 178.2 s from the *send* time of the last success.
+ * deadline 120 s, local validity ttl − 1 % drift − 1 s clock uncertainty = 177.2 s from the *send*
+ * time of the last success.
  */
 import { describe, expect, it } from 'vitest';
 import { StoreTimeoutError, StoreUnavailableError } from '../../src/errors.js';
@@ -117,7 +118,7 @@ describe('acquire and renew', () => {
     expect(a.keeper.isLeading()).toBe(true);
     expect(a.keeper.token).toBe(1);
     expect(w.lease()).toMatchObject({ holder: 'a', token: 1, ttlMs: TTL, expiresInMs: TTL - 1 });
-    expect(a.keeper.validityLeftMs()).toBe(TTL * 0.99 - 1);
+    expect(a.keeper.validityLeftMs()).toBe(TTL * 0.99 - 1_000 - 1);
     expect(a.store.callsOf('acquire')).toHaveLength(1);
   });
 
@@ -158,8 +159,8 @@ describe('acquire and renew', () => {
       expect(e.args[0].token).toBe(1);
       expect(e.args[0].latencyMs).toBe(400);
     }
-    // Margin at send = local validity left = previous send + 178.2 s − this send.
-    expect(renewed[0]?.args[0].marginMs).toBeCloseTo(TTL * 0.99 - ((sends[1] as number) - (sends[0] as number)), 6);
+    // Margin at send = local validity left = previous send + 177.2 s − this send.
+    expect(renewed[0]?.args[0].marginMs).toBeCloseTo(TTL * 0.99 - 1_000 - ((sends[1] as number) - (sends[0] as number)), 6);
   });
 });
 
@@ -608,8 +609,8 @@ describe('process pause', () => {
     });
     expect(sawLeading).toBeGreaterThan(100); // it did lead while the lease was good: the check is live
     expect(reasons(a)).toEqual(['paused']);
-    // The first question after the local validity (57 s + 178.2 s) ran out, before the store expiry (237 s).
-    expect(a.of('stopped-leading')[0]?.at).toBe(236_000);
+    // The first question after the local validity (57 s + 177.2 s) ran out, before the store expiry (237 s).
+    expect(a.of('stopped-leading')[0]?.at).toBe(235_000);
   });
 
   it('a pause shorter than the validity is reported but does not cost the lease', async () => {
@@ -833,20 +834,20 @@ describe('stats()', () => {
       stepDowns: {},
     });
     a.keeper.start();
-    // Renewals sent at 57, 114 s succeed (margin 121.2 s each); the one at 171 s fails once (its
-    // answer takes 200 ms) and its retry at 186.2 s succeeds with 114 + 178.2 − 186.2 = 106 s left.
+    // Renewals sent at 57, 114 s succeed (margin 120.2 s each); the one at 171 s fails once (its
+    // answer takes 200 ms) and its retry at 186.2 s succeeds with 114 + 177.2 − 186.2 = 105 s left.
     await w.run(170_000);
     a.store.failNext(1);
     await w.run(200_000);
     let s = a.keeper.stats();
     expect(s.renewals).toBe(3);
     expect(s.renewFailures).toBe(1);
-    expect(s.minRenewalMarginMs).toBe(114_000 + 178_200 - 186_200);
+    expect(s.minRenewalMarginMs).toBe(114_000 + 177_200 - 186_200);
     expect(s.maxRenewLatencyMs).toBe(200);
     expect(s.acquisitions).toBe(1);
     expect(s.stepDowns).toEqual({});
     const margins = a.of('renewed').map((e) => e.args[0].marginMs);
-    expect(margins).toEqual([121_200, 121_200, 106_000]);
+    expect(margins).toEqual([120_200, 120_200, 105_000]);
     expect(Math.min(...margins)).toBe(s.minRenewalMarginMs);
 
     // Store down for a while: renew-deadline step-down at 186.2 + 120 s.

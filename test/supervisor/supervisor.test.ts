@@ -271,7 +271,7 @@ describe('lease loss and stuck sessions', () => {
 describe('options', () => {
   const keeper = { key: KEY, identity: 'sup', ttlMs: TTL };
   it('checks rules eagerly, naming the option', () => {
-    expect(() => resolveSupervisorOptions({ keeper, killGraceMs: 60_000 })).toThrow(/killGraceMs: must be at most .* = 48200 ms/);
+    expect(() => resolveSupervisorOptions({ keeper, killGraceMs: 60_000 })).toThrow(/killGraceMs: must be at most .* = 47200 ms/);
     expect(() => resolveSupervisorOptions({ keeper, maxRestarts: { count: 0, windowMs: 1 } })).toThrow(ConfigError);
     expect(() => resolveSupervisorOptions({ keeper, backoff: { initialMs: 5_000, maxMs: 1_000 } })).toThrow(/backoff.maxMs/);
     expect(() => resolveSupervisorOptions({ keeper, restart: 'sometimes' as never })).toThrow(/restart: must be one of never, on-exit, always/);

@@ -104,4 +104,18 @@ describe('ShellWatchdog (respawn-if-gone)', () => {
     expect(after[0]?.t).toBe(55_000);
     expect(after[0]?.data).toMatchObject({ holder: 'orch-1' });
   });
+
+  it('a planned restart terminates, kills and spawns the successor at once; it is a restart, not a respawn', async () => {
+    const s = scenario({ idleEffect: 'clear-timers', extra: 'restart: { every: 5m }' });
+    const { result, of } = await play(s);
+    expect(result.restarts).toBeGreaterThan(0);
+    expect(result.respawns).toBe(0);
+    for (const restart of of('restart')) {
+      const victim = restart.data?.victim as string;
+      const exit = of('exit', victim)[0]!;
+      // The baseline's terminate resolves at once; the successor is spawned in the same instant.
+      expect(exit.t).toBe(restart.t);
+      expect(of('spawn').some((e) => e.t === exit.t && e.actor !== victim)).toBe(true);
+    }
+  });
 });

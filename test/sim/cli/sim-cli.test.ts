@@ -38,6 +38,23 @@ describe('sim run', () => {
     });
   });
 
+  it('the real mechanics: lease age at respawn, leaderless in practice, session restarts in the table and --json', async () => {
+    const args = ['run', 'scenarios/real-incident.yaml', '--duration', '3h', '--runs', '1'];
+    const table = await runCli(args);
+    expect(table.stdout).toMatch(/lease age at/);
+    expect(table.stdout).toMatch(/in prac-/);
+    const doc = JSON.parse((await runCli([...args, '--json'])).stdout);
+    const row = (name: string) => doc.results.find((r: { strategy: string }) => r.strategy === name);
+    const ages = row('baseline').leaseAgeAtRespawnMs;
+    expect(Object.keys(ages)).toEqual(['min', 'mean', 'max']);
+    expect(ages.min).toBeGreaterThanOrEqual(210_000);
+    expect(ages.max).toBeLessThan(271_000);
+    expect(row('keep-awake').leaseAgeAtRespawnMs).toBeNull();
+    // A loop renewing a dead leader's lease: valid lease, nobody working.
+    expect(row('watchdog-loop:never-stopped').leaderlessInPracticeMsPerHour).toBeGreaterThan(2_400_000);
+    expect(row('baseline').sessionRestartsPerHour).toBe(0);
+  });
+
   it('exits 1 when a target fails', async () => {
     const { code, stdout } = await runCli(['run', 'test/fixtures/scenarios/unreachable-target.yaml']);
     expect(code).toBe(1);

@@ -69,14 +69,19 @@ describe('sim report', () => {
 
   it('writes every section, with the chart linked relatively', () => {
     for (const heading of [
-      '## 1. Summary',
-      '## 2. The decay mechanism',
-      '## 3. Lease age over time',
-      '## 4. Root cause in plain words',
-      '## 5. The strategies compared',
-      '## 6. Decision and why',
-      '## 7. Validation',
-      '## 8. How to reproduce',
+      '## 1. What happened',
+      "## 2. The seed's three options compared",
+      '## 3. What we ship, and the evidence',
+      '## 4. How sure we are',
+      '## 5. The mechanism, step by step',
+      '## 6. Lease age over time',
+      "## 7. Where the seed's text and the real code differ",
+      "## 8. Each option's trap, and the runs that show it",
+      '## Appendix A. Runs behind this report',
+      '## Appendix B. Every figure, per scenario',
+      '## Appendix C. Targets',
+      '## Appendix D. Exploration',
+      '## Appendix E. How to reproduce',
     ]) {
       expect(markdown).toContain(`\n${heading}\n`);
     }
@@ -99,8 +104,8 @@ describe('sim report', () => {
     const doc = (JSON.parse(run.stdout) as { scenarios: Array<{ results: Array<{ strategy: string; respawnsPerHour: number }> }> }).scenarios[0]!;
     const baseline = doc.results.find((r) => r.strategy === 'baseline');
     expect(baseline).toBeDefined();
-    expect(markdown).toContain(`respawned **${baseline?.respawnsPerHour.toFixed(3)} times per hour**`);
-    expect(markdown).toContain('node bin/sim.js run test/sim/report/fixtures/short-idle.yaml --seed 42 --runs 2 --duration 2h');
+    expect(markdown).toContain(`**${baseline?.respawnsPerHour.toFixed(3)} respawns per hour**`);
+    expect(markdown).toContain('npx sim run test/sim/report/fixtures/short-idle.yaml --seed 42 --runs 2 --duration 2h');
   });
 
   it('tables every StrategySummary figure for every strategy', () => {
@@ -214,7 +219,7 @@ describe('sim report escaping', () => {
     const markdown = await readFile(join(dir, 'r.md'), 'utf8');
     const svg = await readFile(join(dir, 'lease-age.svg'), 'utf8');
     expect(markdown).toContain('a\\|b\\*c&lt;script&gt;alert(1)&lt;/script&gt;\\_\\[x\\](y)\\`z\\`');
-    expect(markdown).toContain('side\\|car\\*&lt;b&gt;\\_\\`x\\`');
+    expect(markdown).toContain('base\\|line\\*&lt;b&gt;\\_\\`x\\`');
     const prose = withoutCodeBlocks(markdown);
     expect(prose).not.toMatch(/<script|<b>|<\/script/);
     expect(prose).not.toContain('a|b');
@@ -226,7 +231,8 @@ describe('sim report escaping', () => {
     expect(svg).not.toMatch(/<script|<b>/);
     balancedTags(svg);
     // In the reproduce block, the strategy name is shell-quoted.
-    expect(markdown).toContain(`grep -F '"strategy":"side|car*<b>_\`x\`",' hostile-trace.jsonl`);
+    expect(markdown).toContain(`grep -F '"strategy":"base|line*<b>_\`x\`",' hostile-trace.jsonl`);
+    expect(svg).toContain('base|line*&lt;b&gt;_`x`');
   });
 });
 

@@ -77,7 +77,7 @@ describe('scenarios/idle.yaml', () => {
         onIdle: 'none',
       },
       watchdog: { policy: 'kill-if-stale', intervalMs: 30_000, graceMs: 30_000, respawnDelay: { minMs: 5_000, maxMs: 30_000 }, startupDelayMs: 0 },
-      registry: { timeoutMs: 600_000, staleEntries: 0 },
+      registry: { timeoutMs: 600_000, staleEntries: 1 },
       store: { latency: { minMs: 2, maxMs: 20 } },
       keeper: { renewIntervalMs: undefined, renewDeadlineMs: undefined, requestTimeoutMs: undefined },
       keepAwake: { intervalMs: 60_000 },
@@ -93,6 +93,7 @@ describe('scenarios/idle.yaml', () => {
         { name: 'watchdog-loop:never-stopped', kind: 'watchdog-loop', variant: 'never-stopped' },
         { name: 'watchdog-loop:restarted', kind: 'watchdog-loop', variant: 'restarted' },
         { name: 'watchdog-loop:pid-checked', kind: 'watchdog-loop', variant: 'pid-checked' },
+        { name: 'watchdog-loop:first-registered', kind: 'watchdog-loop', variant: 'first-registered' },
         { name: 'keep-awake', kind: 'keep-awake' },
       ],
       targets: expect.arrayContaining([
@@ -237,7 +238,7 @@ targets:
       column: 24,
       path: 'strategies[1]',
       expected:
-        'one of baseline, worker, sidecar, watchdog-loop, keep-awake, naive-worker, watchdog-loop:never-stopped, ' +
+        'one of baseline, worker, sidecar, watchdog-loop, keep-awake, naive-worker, supervisor, watchdog-loop:never-stopped, ' +
         'watchdog-loop:restarted, watchdog-loop:pid-checked, watchdog-loop:first-registered (did you mean "worker"?)',
       got: '"wroker"',
     });
@@ -410,6 +411,18 @@ describe('scenarios/', () => {
       expect(text.split('\n')[0], f).toBe('# yaml-language-server: $schema=./schema.json');
       expect(() => parseScenario(text, f), f).not.toThrow();
     }
+  });
+
+  it('the gate’s default set holds both models: the seed’s description and the real mechanics, each with targets', async () => {
+    const { defaultScenarioFiles } = await import('../../../sim/cli/main.js');
+    const scenarios = await Promise.all(defaultScenarioFiles(SCENARIOS).map((f) => loadScenarioFile(f)));
+    const seed = scenarios.filter((s) => s.watchdog.policy === 'kill-if-stale' && s.session.idleEffect === 'clear-timers' && s.targets.length > 0);
+    const real = scenarios.filter((s) => s.watchdog.policy === 'respawn-if-gone' && s.session.idleEffect === 'exit' && s.targets.length > 0);
+    expect(seed.map((s) => s.name)).toContain('idle');
+    expect(real.map((s) => s.name)).toEqual(expect.arrayContaining(['real-incident', 'real-incident-30s', 'real-crash']));
+    // The incident as deployed: 60 s poll, 5 s startup sleep, registration 4-35 s.
+    const incident = real.find((s) => s.name === 'real-incident')!;
+    expect([incident.watchdog.intervalMs, incident.watchdog.startupDelayMs, incident.watchdog.respawnDelay]).toEqual([60_000, 5_000, { minMs: 4_000, maxMs: 35_000 }]);
   });
 
   it('schema.json is JSON whose top-level properties are the keys the loader accepts', async () => {

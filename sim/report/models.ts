@@ -1,0 +1,76 @@
+/**
+ * The two models of the system the report compares the options under, as data: the seed's
+ * description of the incident and the real system's mechanics (issue 11). A scenario belongs to
+ * the model its session and watchdog settings describe; adding a model is one more entry here.
+ */
+import type { Scenario } from '../scenario/types.js';
+import type { ReportInput } from './report-types.js';
+import { roleOf, rowByKey } from './scenario-rows.js';
+
+export type ModelId = 'seed' | 'real';
+
+export interface MechanicsModel {
+  readonly id: ModelId;
+  /** As a sentence names it: "the seed's description". */
+  readonly name: string;
+  /** As a table column names it. */
+  readonly column: string;
+  /** Whether a scenario's session and watchdog behave as this model says. */
+  readonly describes: (scenario: Scenario) => boolean;
+}
+
+/**
+ * The real mechanics' markers: the idled session's process exits (`session.idleEffect: exit`)
+ * and the watchdog acts only when its child is gone (`watchdog.policy: respawn-if-gone`).
+ * Read as plain strings so scenarios are classified the same way before and after those
+ * settings exist in the scenario types.
+ */
+function runsRealMechanics(scenario: Scenario): boolean {
+  const effect: string = scenario.session.idleEffect;
+  const watchdog: Readonly<Record<string, unknown>> = scenario.watchdog;
+  return effect === 'exit' || watchdog.policy === 'respawn-if-gone';
+}
+
+export const MODELS: readonly MechanicsModel[] = [
+  {
+    id: 'seed',
+    name: "the seed's description",
+    column: "seed's model",
+    describes: (scenario) => !runsRealMechanics(scenario),
+  },
+  {
+    id: 'real',
+    name: 'the real mechanics',
+    column: 'real mechanics',
+    describes: runsRealMechanics,
+  },
+];
+
+/** One model with the scenario that shows its incident (a baseline, sessions that idle, no faults). */
+export interface ModelIncident {
+  readonly model: MechanicsModel;
+  readonly input: ReportInput;
+}
+
+/**
+ * The incident scenario of each model that has one, in model order: a scenario of the model
+ * where sessions idle and nothing else happens, with a baseline; the one that runs the most
+ * strategies (the first such file on a tie).
+ */
+export function modelIncidents(inputs: readonly ReportInput[]): ModelIncident[] {
+  const out: ModelIncident[] = [];
+  for (const model of MODELS) {
+    let best: ReportInput | undefined;
+    for (const input of inputs) {
+      if (!model.describes(input.scenario) || roleOf(input.scenario) !== 'incident' || rowByKey(input, 'baseline') === undefined) continue;
+      if (best === undefined || input.scenario.strategies.length > best.scenario.strategies.length) best = input;
+    }
+    if (best !== undefined) out.push({ model, input: best });
+  }
+  return out;
+}
+
+/** The model a scenario belongs to. */
+export function modelOf(scenario: Scenario): MechanicsModel {
+  return MODELS.find((m) => m.describes(scenario)) as MechanicsModel;
+}
