@@ -127,7 +127,7 @@ export async function gateCommand(files: readonly string[], options: RunCommandO
   } else {
     if (options.wide) io.out(`${formatTargets(targets, true)}\n`);
     // Default: one table per scenario, so it fits 100 columns.
-    else for (const r of reports) io.out(`scenario ${escapeControl(r.scenario)} (${escapeControl(r.file)})\n${formatTargets(r.targets, false)}\n`);
+    else for (const r of reports) io.out(`scenario ${escapeControl(r.scenario)} (${escapeControl(r.file)})\n${formatTargets(r.targets, false, true)}\n`);
     io.out(`gate: ${targets.length - failed.length}/${targets.length} targets hold across ${reports.length} scenarios\n`);
     for (const t of failed) {
       io.err(`gate: FAIL ${escapeControl(t.scenario)} ${escapeControl(t.strategy)} ${targetName(t.metric)}: expected ${JSON.stringify(t.expected)}, got ${JSON.stringify(t.actual)}\n`);

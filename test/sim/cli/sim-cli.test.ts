@@ -40,10 +40,10 @@ describe('sim run', () => {
 
   it('the real mechanics: lease age at respawn, leaderless in practice, session restarts in the table and --json', async () => {
     const args = ['run', 'scenarios/real-incident.yaml', '--duration', '3h', '--runs', '1'];
-    const table = await runCli(args);
+    const table = await runCli([...args, '--wide']);
     expect(table.stdout).toMatch(/lease age at/);
     expect(table.stdout).toMatch(/in prac-/);
-    const doc = JSON.parse((await runCli([...args, '--json'])).stdout);
+    const doc = JSON.parse((await runCli([...args, '--json'])).stdout).scenarios[0];
     const row = (name: string) => doc.results.find((r: { strategy: string }) => r.strategy === name);
     const ages = row('baseline').leaseAgeAtRespawnMs;
     expect(Object.keys(ages)).toEqual(['min', 'mean', 'max']);

@@ -56,8 +56,7 @@ describe('the report for a person', () => {
     markdown = (await generateReport(FILES, { ...SHORT, output: 'reports/root-cause.md' }, quiet)).markdown;
     const run = await runCli(['run', ...FILES, '--duration', SHORT.duration, '--runs', SHORT.runs, '--json']);
     expect(run.code).toBe(0);
-    const parsed = JSON.parse(run.stdout) as unknown;
-    const docs = (Array.isArray(parsed) ? parsed : [parsed]) as Array<{ scenario: string; results: Figures[] }>;
+    const docs = (JSON.parse(run.stdout) as { scenarios: Array<{ scenario: string; results: Figures[] }> }).scenarios;
     figures = new Map(docs.map((d) => [d.scenario, d.results]));
   });
 
