@@ -34,10 +34,11 @@ export class SimStoreServer {
   readonly #observer: StoreObserver;
   /** Extra one-way latency while a spike is on. */
   extraLatencyMs = 0;
-  /** While > 0, requests fail with "connection refused" (a count, so outages may overlap). */
-  down = 0;
-  /** While > 0, the lease data reads as corrupt: requests fail and nothing is written. */
-  corrupt = 0;
+  #down = 0;
+  #corrupt = 0;
+  /** Store time spent unusable (down or corrupt) before `#unusableSince`. */
+  #unusableMs = 0;
+  #unusableSince: number | undefined;
   /** Client names cut off from the store, with how many partitions cut each: their requests vanish. */
   readonly #partitioned = new Map<string, number>();
 
@@ -47,6 +48,40 @@ export class SimStoreServer {
     this.#rng = rng;
     this.#latency = latency;
     this.#observer = observer;
+  }
+
+  /** While > 0, requests fail with "connection refused" (a count, so outages may overlap). */
+  get down(): number {
+    return this.#down;
+  }
+
+  set down(count: number) {
+    this.#down = count;
+    this.#noteUsable();
+  }
+
+  /** While > 0, the lease data reads as corrupt: requests fail and nothing is written. */
+  get corrupt(): number {
+    return this.#corrupt;
+  }
+
+  set corrupt(count: number) {
+    this.#corrupt = count;
+    this.#noteUsable();
+  }
+
+  /** Simulated time so far during which nobody could take the lease (store down or corrupt). */
+  unusableMs(): number {
+    return this.#unusableMs + (this.#unusableSince === undefined ? 0 : this.#clock.now() - this.#unusableSince);
+  }
+
+  #noteUsable(): void {
+    const unusable = this.#down > 0 || this.#corrupt > 0;
+    if (unusable && this.#unusableSince === undefined) this.#unusableSince = this.#clock.now();
+    if (!unusable && this.#unusableSince !== undefined) {
+      this.#unusableMs += this.#clock.now() - this.#unusableSince;
+      this.#unusableSince = undefined;
+    }
   }
 
   isPartitioned(client: string): boolean {

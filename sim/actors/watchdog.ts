@@ -11,11 +11,15 @@ export const TERMINATE_GRACE_MS = 10_000;
  * The seed's description of the watchdog (`policy: kill-if-stale`). Polls the store every `interval` (phase from t = 0) and declares the
  * leader dead when `now − lastHeartbeat > ttl + grace` (strictly), or when the lease was released;
  * then kills the orchestrator and spawns a new one `respawnDelay` later. It does not judge again
- * until the new orchestrator holds the lease (or one TTL passed since it was spawned).
+ * until the new orchestrator holds the lease (or one TTL passed since it was spawned, not counting
+ * time the store was down or corrupt: no child can take a lease then, and the watchdog reads the
+ * same store, so it has nothing to judge it by).
  */
 export class Watchdog implements WatchdogActor {
   readonly #world: World;
   #pendingSince: number | undefined;
+  /** The store's unusable time (`server.unusableMs()`) at `#pendingSince`. */
+  #pendingUnusableMs = 0;
   #pendingIdentity: string | undefined;
   /** The orchestrator this watchdog spawned and would kill; forgotten when the watchdog restarts. */
   child: WatchdogChild | undefined;
@@ -61,7 +65,8 @@ export class Watchdog implements WatchdogActor {
       const settled = info?.holder === this.#pendingIdentity && (info?.expiresInMs ?? 0) > 0;
       // It waits for its new child to take the lease, unless the child already died (SIGCHLD).
       const childDied = this.child !== undefined && !this.child.proc.alive;
-      if (!settled && !childDied && world.clock.now() - this.#pendingSince <= world.scenario.lease.ttlMs) return;
+      const waitedMs = world.clock.now() - this.#pendingSince - (world.server.unusableMs() - this.#pendingUnusableMs);
+      if (!settled && !childDied && waitedMs <= world.scenario.lease.ttlMs) return;
       this.#pendingSince = undefined;
     }
     const dead = info === null || info.holder === null || info.expiresInMs < -world.scenario.watchdog.graceMs;
@@ -91,14 +96,22 @@ export class Watchdog implements WatchdogActor {
       world.strategy.beforeWatchdogKill?.(victim, world);
       victim.proc.kill();
     }
-    this.#pendingSince = world.clock.now();
+    this.#waitFromNow();
     this.#pendingIdentity = world.nextIdentity();
     this.child = undefined;
     const downUntil = this.#downUntil;
     world.clock.setTimeout(() => {
       // A watchdog that went down meanwhile never spawns (its child process died with it).
-      if (this.#downUntil === downUntil) this.child = world.spawnWatchdogChild();
+      if (this.#downUntil !== downUntil) return;
+      this.child = world.spawnWatchdogChild();
+      if (this.#pendingSince !== undefined) this.#waitFromNow(); // the child's wait counts from its spawn
     }, this.#respawnRng.uniformMs(world.scenario.watchdog.respawnDelay));
+  }
+
+  /** Starts the wait for a new child: one TTL of time in which the store could be used. */
+  #waitFromNow(): void {
+    this.#pendingSince = this.#world.clock.now();
+    this.#pendingUnusableMs = this.#world.server.unusableMs();
   }
 
   /** A planned restart: graceful terminate, then replace. */
@@ -106,7 +119,7 @@ export class Watchdog implements WatchdogActor {
     const world = this.#world;
     world.metrics.counts.restarts += 1;
     if (world.trace.enabled) world.trace.emit('watchdog', 'restart', { victim: victim.identity });
-    this.#pendingSince = world.clock.now();
+    this.#waitFromNow();
     world.strategy.beforeWatchdogKill?.(victim, world);
     // SIGTERM, then SIGKILL after a bounded grace: a frozen victim never answers.
     await Promise.race([victim.leadership?.terminate(), sleep(world.clock, TERMINATE_GRACE_MS)]);

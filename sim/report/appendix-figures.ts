@@ -2,7 +2,7 @@
  * Appendices A and B: the runs behind the report, and every figure of every strategy of every
  * scenario, with ✓ / ✗ where a scenario's target holds or fails.
  */
-import type { StrategySummary } from '../summary.js';
+import type { DurationStats, StrategySummary } from '../summary.js';
 import { codeSpan, table, type Align } from './markdown.js';
 import { fmtInt, fmtMs, fmtNum } from './numbers.js';
 import { dur, ident, strategyRef, text } from './prose.js';
@@ -18,6 +18,10 @@ const asTime = (v: unknown): string => fmtMs(v as number | 'never' | null);
 const asRate3 = (v: unknown): string => fmtNum(v as number, 3);
 const asRate1 = (v: unknown): string => fmtNum(v as number, 1);
 const asInt = (v: unknown): string => fmtInt(v as number);
+const asAgeSpread = (v: unknown): string => {
+  const ages = v as DurationStats | null;
+  return ages === null ? '—' : `${fmtMs(ages.min)}..${fmtMs(ages.max)} (${fmtMs(ages.mean)})`;
+};
 
 /** Every figure of {@link StrategySummary}, in table order. Figures added later follow, generically formatted. */
 const METRICS: Readonly<Record<string, MetricFormat>> = {
@@ -41,6 +45,12 @@ const METRICS: Readonly<Record<string, MetricFormat>> = {
   minRenewalMarginMs: { label: 'smallest lease time left at a renewal', format: asTime },
   safetyViolations: { label: 'safety violations, all runs', format: asInt },
   livenessViolations: { label: 'liveness violations, all runs', format: asInt },
+  leaseAgeAtRespawnMs: { label: 'lease age at a respawn decision, min..max (mean)', format: asAgeSpread },
+  leaderlessInPracticeMsPerHour: { label: 'no working leader per hour (zombie lease and start-up included)', format: asTime },
+  leaderGapMeanMs: { label: 'stretch without a working leader, mean', format: asTime },
+  leaderGapMaxMs: { label: 'stretch without a working leader, max', format: asTime },
+  sessionRestartsPerHour: { label: 'sessions restarted in place per hour', format: asRate3 },
+  loopRenewalsPerHour: { label: 'lease renewals by a watchdog loop per hour', format: asRate1 },
 };
 
 function genericFormat(key: string): MetricFormat {

@@ -5,11 +5,9 @@
 import { basename } from 'node:path';
 import { codeBlock, codeSpan, shellQuote } from './markdown.js';
 import { fmtMs } from './numbers.js';
-import { dur, SIM_COMMAND, strategyRef } from './prose.js';
+import { dur, SIM_COMMAND, strategyRef, unique } from './prose.js';
 import type { ReportInput, ReportOptions } from './report-types.js';
-import type { TracedIncident } from './mechanism-section.js';
-import { rowByName } from './scenario-rows.js';
-import { SHIPPED } from './seed-options.js';
+import { rowByName, type Row } from './scenario-rows.js';
 import { CHART_STEP_MS } from './chart-section.js';
 
 function safeFileStem(name: string): string {
@@ -20,7 +18,13 @@ function safeFileStem(name: string): string {
 /** A file name on one line inside a shell comment. */
 const commentSafe = (value: string): string => value.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, ' ');
 
-export function reproduceAppendix(inputs: readonly ReportInput[], options: ReportOptions, incident: TracedIncident | undefined): string {
+/** A scenario whose trace of run 0 sections 5 and 6 read, with its baseline. */
+export interface TracedScenario {
+  readonly input: ReportInput;
+  readonly baseline: Row;
+}
+
+export function reproduceAppendix(inputs: readonly ReportInput[], options: ReportOptions, traced: readonly TracedScenario[], shipped: string): string {
   const files = inputs.map((i) => shellQuote(i.scenario.file)).join(' ');
   const over = options.overrideArgs.join(' ');
   const outArg = options.defaultOutput ? '' : ` -o ${shellQuote(options.output)}`;
@@ -38,11 +42,12 @@ export function reproduceAppendix(inputs: readonly ReportInput[], options: Repor
     const exact = `--seed ${s.seed} --runs ${s.runs} --duration ${dur(s.durationMs)}`;
     lines.push(`# ${commentSafe(s.file)}: the figures of Appendix B (add --json for a machine-readable copy)`);
     lines.push(`${SIM_COMMAND} run ${shellQuote(s.file)} ${exact}`);
-    if (input !== incident?.input) continue;
+    const incident = traced.find((x) => x.input === input);
+    if (incident === undefined) continue;
     const traceFile = shellQuote(`${safeFileStem(basename(s.file).replace(/\.ya?ml$/i, ''))}-trace.jsonl`);
     lines.push('# sections 5 and 6: the trace of run 0 (JSON lines; keep the lines of one strategy)');
     lines.push(`${SIM_COMMAND} run ${shellQuote(s.file)} ${exact} --trace ${traceFile} --trace-run 0`);
-    for (const row of [incident.baseline, rowByName(input, SHIPPED.strategy)]) {
+    for (const row of [incident.baseline, rowByName(input, shipped)]) {
       if (row !== undefined) lines.push(`grep -F ${shellQuote(`"strategy":${JSON.stringify(row.spec.name)},`)} ${traceFile}`);
     }
   }
@@ -53,6 +58,6 @@ export function reproduceAppendix(inputs: readonly ReportInput[], options: Repor
     '',
     codeBlock(lines.join('\n'), 'sh'),
     '',
-    `Section 5 is the first complete decay cycle (session idle, lease expiry, respawn, new acquisition) with a live victim in the ${incident === undefined ? 'baseline' : strategyRef(incident.baseline.spec.name)} lines; section 6 samples the lease age every ${fmtMs(CHART_STEP_MS)} from the ${codeSpan('acquire')}/${codeSpan('renew')} lines with ${codeSpan('"ok":true')}.`,
+    `Section 5 draws the first complete cycle (session idle, respawn, new acquisition) from the ${unique(traced.map((x) => strategyRef(x.baseline.spec.name))).join(' and ') || 'baseline'} lines; section 6 samples the lease age every ${fmtMs(CHART_STEP_MS)} from the ${codeSpan('acquire')}/${codeSpan('renew')} lines with ${codeSpan('"ok":true')}.`,
   ].join('\n');
 }

@@ -13,40 +13,39 @@ import { reproduceAppendix } from './appendix-reproduce.js';
 import { chartSection } from './chart-section.js';
 import { decisionSection } from './decision-section.js';
 import { header, howSureSection, whatHappenedSection } from './first-screen.js';
+import { tracedExitIncident } from './exit-cycle-section.js';
 import { mechanismSection, tracedIncident } from './mechanism-section.js';
 import { columnSources, optionsTable } from './options-table.js';
 import { optionsDetailSection } from './options-detail-section.js';
 import type { BuiltReport, ReportInput, ReportOptions } from './report-types.js';
 import { strategiesOf } from './scenario-rows.js';
 import { seedVsRealSection } from './seed-vs-real-section.js';
+import { chooseShipped } from './ship-choice.js';
 import { trapOf } from './traps.js';
 
 
-function optionsSection(inputs: readonly ReportInput[]): string {
-  return [
-    "## 2. The seed's three options compared",
-    '',
-    'Option 1: a background worker or keeper renews the lease apart from the session. Option 2: a shell loop in the watchdog renews it. Option 3: the main loop is kept from idling. Each runs in the variants below.',
-    '',
-    optionsTable(inputs),
-  ].join('\n');
+function optionsSection(inputs: readonly ReportInput[], shipped: string): string {
+  return ["## 2. The seed's three options compared", '', optionsTable(inputs, shipped)].join('\n');
 }
 
 /** Builds the report and its chart. */
 export function buildReport(inputs: readonly ReportInput[], options: ReportOptions): BuiltReport {
   const sources = columnSources(inputs);
-  const traps = strategiesOf(inputs).map((spec) => trapOf(inputs, spec));
+  const shipped = chooseShipped(inputs);
+  const traps = strategiesOf(inputs).map((spec) => trapOf(inputs, spec, shipped.strategy));
   const targets = inputs.flatMap((i) => i.report.targets);
-  const seedIncident = sources.incidents.find((i) => i.model.id === 'seed') ?? sources.incidents[0];
-  const traced = tracedIncident(seedIncident?.input);
-  const chart = chartSection(traced, options.chartHref);
+  const traced = tracedIncident(sources.incidents.find((i) => i.model.id === 'seed')?.input);
+  const tracedExit = tracedExitIncident(sources.incidents.find((i) => i.model.id === 'real')?.input);
+  // The chart leads with the real mechanics when the runs model them.
+  const charted = tracedExit === undefined ? (traced === undefined ? undefined : { ...traced, model: 'seed' as const }) : { ...tracedExit, model: 'real' as const };
+  const chart = chartSection(charted, options.chartHref, shipped.strategy);
   const sections = [
     header(inputs),
     whatHappenedSection(inputs),
-    optionsSection(inputs),
-    decisionSection({ inputs, sources, traps, targets }),
-    howSureSection(inputs, targets, options.extras),
-    mechanismSection(traced),
+    optionsSection(inputs, shipped.strategy),
+    decisionSection({ inputs, sources, traps, targets, shipped }),
+    howSureSection(inputs, targets, options.extras, shipped.strategy),
+    mechanismSection(traced, tracedExit),
     chart.text,
     seedVsRealSection(inputs, sources.incidents),
     optionsDetailSection(traps),
@@ -54,7 +53,7 @@ export function buildReport(inputs: readonly ReportInput[], options: ReportOptio
     figuresAppendix(inputs),
     targetsAppendix(targets),
     explorationAppendix(options.extras),
-    reproduceAppendix(inputs, options, traced),
+    reproduceAppendix(inputs, options, [tracedExit, traced].filter((x) => x !== undefined), shipped.strategy),
   ];
   return { markdown: `${sections.join('\n\n')}\n`, svg: chart.svg };
 }

@@ -5,10 +5,10 @@
 import { codeSpan } from './markdown.js';
 import { fmtMs } from './numbers.js';
 import { dur, plural, scenarioRef, strategyRef, text } from './prose.js';
+import type { ReportInput } from './report-types.js';
 import { rowByName, traceOf, type Row } from './scenario-rows.js';
-import { SHIPPED } from './seed-options.js';
 import { leaseAgeSvg } from './svg.js';
-import type { TracedIncident } from './mechanism-section.js';
+import type { ModelId } from './models.js';
 import { leaseAgeSamples, leaseAgeStats } from './trace-analysis.js';
 
 /** Chart window and sampling. */
@@ -20,11 +20,24 @@ export interface ChartSection {
   readonly text: string;
 }
 
-export function chartSection(incident: TracedIncident | undefined, chartHref: string): ChartSection {
+/** The incident the chart draws: its scenario, its baseline row, and the model it runs under. */
+export interface ChartedIncident {
+  readonly input: ReportInput;
+  readonly baseline: Row;
+  readonly model: ModelId;
+}
+
+/** What crossing TTL + grace means under each model. */
+const OVER_GRACE: Readonly<Record<ModelId, string>> = {
+  seed: "the watchdog's next poll declares the leader dead",
+  real: "the lease is no longer healthy, and the watchdog's next check, finding its child gone, spawns a successor",
+};
+
+export function chartSection(incident: ChartedIncident | undefined, chartHref: string, shippedName: string): ChartSection {
   const out = ['## 6. Lease age over time', ''];
   const s = incident?.input.scenario;
   const windowMs = s === undefined ? CHART_WINDOW_MS : Math.min(CHART_WINDOW_MS, s.durationMs);
-  const shipped = incident === undefined ? undefined : rowByName(incident.input, SHIPPED.strategy);
+  const shipped = incident === undefined ? undefined : rowByName(incident.input, shippedName);
   const rows: Row[] = incident === undefined ? [] : [incident.baseline, ...(shipped === undefined ? [] : [shipped])];
   const series = rows.map((row) => ({ row, events: incident === undefined ? [] : traceOf(incident.input, row.spec.name) }));
   const ttlMs = s?.lease.ttlMs ?? 0;
@@ -45,7 +58,7 @@ export function chartSection(incident: TracedIncident | undefined, chartHref: st
     return { svg, text: out.join('\n') };
   }
   out.push(
-    `Lease age is the time since the last successful acquisition or renewal, whoever the holder, from the ${codeSpan('acquire')} and ${codeSpan('renew')} events of run 0 of ${scenarioRef(incident.input)}, sampled every ${fmtMs(CHART_STEP_MS)} over the first ${dur(windowMs)}. Above the TTL (${fmtMs(ttlMs)}, dashed) the lease has expired; above TTL + grace (${fmtMs(ttlMs + graceMs)}, dotted) the watchdog's next poll declares the leader dead. Exact figures over the same window:`,
+    `Lease age is the time since the last successful acquisition or renewal, whoever the holder, from the ${codeSpan('acquire')} and ${codeSpan('renew')} events of run 0 of ${scenarioRef(incident.input)}, sampled every ${fmtMs(CHART_STEP_MS)} over the first ${dur(windowMs)}. Above the TTL (${fmtMs(ttlMs)}, dashed) the lease has expired; above TTL + grace (${fmtMs(ttlMs + graceMs)}, dotted) ${OVER_GRACE[incident.model]}. Exact figures over the same window:`,
     '',
   );
   for (const { row, events } of series) {

@@ -5,10 +5,12 @@
 import { fmtMs, fmtNum } from './numbers.js';
 import { list, plural, rate, scenarioName, strategyRef, text, timeValue, unique } from './prose.js';
 import type { TargetResult } from '../targets.js';
+import type { ModelIncident } from './models.js';
 import type { ColumnSources } from './options-table.js';
 import type { ReportInput } from './report-types.js';
-import { rowByKey, rowByName, sightings, type Row } from './scenario-rows.js';
-import { ALTERNATIVE, optionOf, SHIPPED } from './seed-options.js';
+import { rowByKey, rowByName, rowsOf, sightings, type Row } from './scenario-rows.js';
+import { optionOf, SHIP_CANDIDATES, type ShipChoice } from './seed-options.js';
+import { supported } from './ship-choice.js';
 import { expectedNote, faultTrouble, type Trap } from './traps.js';
 
 export interface DecisionContext {
@@ -16,13 +18,14 @@ export interface DecisionContext {
   readonly sources: ColumnSources;
   readonly traps: readonly Trap[];
   readonly targets: readonly TargetResult[];
+  readonly shipped: ShipChoice;
 }
 
 function incidentBullets(ctx: DecisionContext): string[] {
   return ctx.sources.incidents.flatMap(({ model, input }) => {
-    const shipped = rowByName(input, SHIPPED.strategy);
+    const shipped = rowByName(input, ctx.shipped.strategy);
     const baseline = rowByKey(input, 'baseline') as Row;
-    if (shipped === undefined) return [`Under ${model.name}, ${scenarioName(input)} does not run ${strategyRef(SHIPPED.strategy)}: these runs say nothing about it there.`];
+    if (shipped === undefined) return [`Under ${model.name}, ${scenarioName(input)} does not run ${strategyRef(ctx.shipped.strategy)}: these runs say nothing about it there.`];
     const ours = rate(shipped.summary.respawnsPerHour);
     const theirs = `${rate(baseline.summary.respawnsPerHour)} for ${strategyRef(baseline.spec.name)}`;
     return [
@@ -33,45 +36,61 @@ function incidentBullets(ctx: DecisionContext): string[] {
   });
 }
 
-function crashBullet(crash: ReportInput): string | null {
-  const shipped = rowByName(crash, SHIPPED.strategy);
+function crashBullet({ model, input }: ModelIncident, choice: ShipChoice, models: number): string | null {
+  const shipped = rowByName(input, choice.strategy);
   if (shipped === undefined) return null;
-  const others = [...crash.report.results]
-    .map((s) => rowByName(crash, s.strategy) as Row)
-    .filter((r) => r !== shipped && r.spec.kind !== 'baseline' && timeValue(r.summary.failoverP50Ms) > timeValue(shipped.summary.failoverP50Ms));
+  const s = shipped.summary;
+  if (s.failoverP50Ms === null && s.crashes > 0 && s.sessionRestartsPerHour === 0) {
+    return `**After a crash**${models === 1 ? '' : ` under ${model.name}`} on ${scenarioName(input)}: ${plural(s.crashes, 'crash', 'crashes')}, but no failover and no session restart was measured for ${strategyRef(shipped.spec.name)}; these runs do not show how it recovers.`;
+  }
+  const inPlace = s.failoverP50Ms === null && s.crashes > 0;
+  const others = rowsOf(input).filter(
+    (r) => r !== shipped && r.spec.kind !== 'baseline' && (inPlace ? r.summary.failoverP50Ms !== null : timeValue(r.summary.failoverP50Ms) > timeValue(s.failoverP50Ms)),
+  );
   const never = others.filter((r) => r.summary.failoverP50Ms === 'never');
   const slower = others.filter((r) => r.summary.failoverP50Ms !== 'never');
-  const mine = `after ${plural(shipped.summary.crashes, 'crash', 'crashes')} on ${scenarioName(crash)}, failover p50 ${fmtMs(shipped.summary.failoverP50Ms)}, max ${fmtMs(shipped.summary.failoverMaxMs)}`;
+  const where = `${models === 1 ? '' : ` under ${model.name}`} on ${scenarioName(input)}`;
+  const mine = inPlace
+    ? `**A crashed session needs no failover**${where}: its ${plural(s.crashes, 'crash', 'crashes')} were restarted in place (${rate(s.sessionRestartsPerHour)} restarts per hour), ${fmtMs(s.leaderlessInPracticeMsPerHour)} per hour without a working leader`
+    : `**A dead owner hands over at once**${where}: after ${plural(s.crashes, 'crash', 'crashes')}, failover p50 ${fmtMs(s.failoverP50Ms)}, max ${fmtMs(s.failoverMaxMs)}`;
   const rest = [
-    ...(slower.length === 0 ? [] : [`${list(slower.map((r) => strategyRef(r.spec.name)))} wait out the TTL (p50 ${list(unique(slower.map((r) => fmtMs(r.summary.failoverP50Ms))))})`]),
+    ...(slower.length === 0 ? [] : [`${list(slower.map((r) => `${strategyRef(r.spec.name)} ${fmtMs(r.summary.failoverP50Ms)}`))} (p50)`]),
     ...(never.length === 0 ? [] : [`${list(never.map((r) => strategyRef(r.spec.name)))} never hand over`]),
   ];
-  return `**A dead owner hands over at once**: ${mine}${rest.length === 0 ? '; no other option is faster.' : `; ${rest.join(', and ')}.`}`;
+  return `${mine}${rest.length === 0 ? '; no other option does better.' : `; the others take longer: ${rest.join(', and ')}.`}`;
 }
 
-function freezeBullet(freeze: ReportInput): string | null {
-  const shipped = rowByName(freeze, SHIPPED.strategy);
+function freezeBullet(freeze: ReportInput, choice: ShipChoice): string | null {
+  const shipped = rowByName(freeze, choice.strategy);
   if (shipped === undefined) return null;
-  const alternative = rowByName(freeze, ALTERNATIVE.strategy);
-  const against = alternative === undefined ? '' : `, where ${strategyRef(alternative.spec.name)} gets ${rate(alternative.summary.respawnsPerHour)}`;
+  const alternative = rowByName(freeze, choice.alternative.strategy);
+  const against =
+    alternative === undefined
+      ? ''
+      : alternative.summary.respawnsPerHour > shipped.summary.respawnsPerHour
+        ? `, where ${strategyRef(alternative.spec.name)} gets ${rate(alternative.summary.respawnsPerHour)}`
+        : ` (${strategyRef(alternative.spec.name)}: ${rate(alternative.summary.respawnsPerHour)})`;
   return `**A host that freezes processes**: ${rate(shipped.summary.respawnsPerHour)} respawns per hour on ${scenarioName(freeze)}${against}.`;
 }
 
 function faultBullets(ctx: DecisionContext): string[] {
-  const own = ctx.sources.faults.flatMap((input) => rowByName(input, SHIPPED.strategy) ?? []);
+  const own = ctx.sources.faults.flatMap((input) => rowByName(input, ctx.shipped.strategy) ?? []);
   const out: string[] = [];
+  if (own.length === 0 && ctx.sources.faults.length > 0) {
+    out.push(`**Injected faults**: none of the ${plural(ctx.sources.faults.length, 'scenario')} with faults runs ${strategyRef(ctx.shipped.strategy)}, so the checkers have not tried it under faults.`);
+  }
   if (own.length > 0) {
     const safety = own.reduce((a, r) => a + r.summary.safetyViolations, 0);
     const liveness = own.reduce((a, r) => a + r.summary.livenessViolations, 0);
     const never = own.filter((r) => r.summary.failoverMaxMs === 'never').length;
     out.push(
-      `**Injected faults**: the checkers find ${plural(safety, 'safety violation')} and ${plural(liveness, 'liveness violation')} for ${strategyRef(SHIPPED.strategy)} over ${plural(own.length, 'scenario')}${never === 0 ? ', and it always fails over' : `; in ${never} it never fails over`}.`,
+      `**Injected faults**: the checkers find ${plural(safety, 'safety violation')} and ${plural(liveness, 'liveness violation')} for ${strategyRef(ctx.shipped.strategy)} over ${plural(own.length, 'scenario')}${never === 0 ? ', and it always fails over' : `; in ${never} it never fails over`}.`,
     );
   }
   // Variants of the shipped keeper under other names (e.g. without the progress check) answer for themselves.
-  const shippedKind = sightings(ctx.inputs, SHIPPED.strategy)[0]?.row.spec.kind;
+  const shippedKind = sightings(ctx.inputs, ctx.shipped.strategy)[0]?.row.spec.kind;
   for (const input of ctx.sources.faults) {
-    const variants = input.scenario.strategies.filter((s) => s.kind === shippedKind && s.name !== SHIPPED.strategy).map((s) => rowByName(input, s.name) as Row);
+    const variants = input.scenario.strategies.filter((s) => s.kind === shippedKind && s.name !== ctx.shipped.strategy).map((s) => rowByName(input, s.name) as Row);
     const troubled = variants.filter((r) => faultTrouble(r.summary).length > 0);
     if (troubled.length === 0) continue;
     const fine = variants.filter((r) => !troubled.includes(r));
@@ -87,47 +106,51 @@ function faultBullets(ctx: DecisionContext): string[] {
 }
 
 function targetBullet(ctx: DecisionContext): string {
-  const own = ctx.targets.filter((t) => t.strategy === SHIPPED.strategy);
+  const own = ctx.targets.filter((t) => t.strategy === ctx.shipped.strategy);
   const failed = own.filter((t) => !t.ok);
-  if (own.length === 0) return `**Targets**: no scenario sets a target for ${strategyRef(SHIPPED.strategy)}; the decision rests on the figures above alone.`;
-  if (failed.length === 0) return `**Targets**: all ${own.length} targets set for ${strategyRef(SHIPPED.strategy)} hold, in ${plural(unique(own.map((t) => t.scenario)).length, 'scenario')}.`;
-  return `**${failed.length} of ${own.length} targets for ${strategyRef(SHIPPED.strategy)} fail** (${list(failed.map((t) => `${text(t.scenario)} ${t.metric}`))}): the runs do not support the decision as it stands.`;
+  if (own.length === 0) return `**Targets**: no scenario sets a target for ${strategyRef(ctx.shipped.strategy)}; the decision rests on the figures above alone.`;
+  if (failed.length === 0) return `**Targets**: all ${own.length} targets set for ${strategyRef(ctx.shipped.strategy)} hold, in ${plural(unique(own.map((t) => t.scenario)).length, 'scenario')}.`;
+  return `**${failed.length} of ${own.length} targets for ${strategyRef(ctx.shipped.strategy)} fail** (${list(failed.map((t) => `${text(t.scenario)} ${t.metric}`))}): the runs do not support the decision as it stands.`;
 }
 
 function costBullet(ctx: DecisionContext): string | null {
   const first = ctx.sources.incidents[0];
   if (first === undefined) return null;
-  const shipped = rowByName(first.input, SHIPPED.strategy);
+  const shipped = rowByName(first.input, ctx.shipped.strategy);
   const baseline = rowByKey(first.input, 'baseline') as Row;
   if (shipped === undefined) return null;
   return `**Cost**: one extra process per orchestrator and ${fmtNum(shipped.summary.storeWritesPerHour, 1)} store writes per hour on ${scenarioName(first.input)}, against ${fmtNum(baseline.summary.storeWritesPerHour, 1)} for ${strategyRef(baseline.spec.name)}.`;
 }
 
 function rejectedLine(ctx: DecisionContext): string {
-  const kept = [SHIPPED.strategy, ALTERNATIVE.strategy].flatMap((name) => sightings(ctx.inputs, name).slice(0, 1).map((x) => x.row.spec.kind));
+  const kept = [ctx.shipped.strategy, ctx.shipped.alternative.strategy].flatMap((name) => sightings(ctx.inputs, name).slice(0, 1).map((x) => x.row.spec.kind));
   const rejected = ctx.traps.filter((t) => !kept.includes(t.spec.kind));
-  const items = rejected.map((t) => {
-    const why = t.shown === true && t.worst !== null ? t.worst : t.shown === null ? 'its trap is not exercised here' : 'its trap did not show here; rejected on design grounds';
-    return `${strategyRef(t.spec.name)} (${why})`;
-  });
-  return items.length === 0 ? '' : `**Rejected**, for what the runs show (section 8): ${items.join('; ')}.`;
+  const shown = rejected.filter((t) => t.shown === true && t.worst !== null);
+  const rest = rejected.filter((t) => !shown.includes(t));
+  const lines: string[] = [];
+  if (shown.length > 0) lines.push(`**Rejected**, for what the runs show (section 8): ${shown.map((t) => `${strategyRef(t.spec.name)} (${t.worst})`).join('; ')}.`);
+  if (rest.length > 0) lines.push(`**Not chosen**, though the runs show no trap: ${list(rest.map((t) => strategyRef(t.spec.name)))}.`);
+  return lines.join(' ');
 }
 
 export function decisionSection(ctx: DecisionContext): string {
-  const shippedSeen = sightings(ctx.inputs, SHIPPED.strategy);
+  const shippedSeen = sightings(ctx.inputs, ctx.shipped.strategy);
   const out = ['## 3. What we ship, and the evidence', ''];
   const first = shippedSeen[0];
   if (first === undefined) {
-    out.push(`We ship ${strategyRef(SHIPPED.strategy)}, but no scenario given runs it: these runs cannot support the decision.`);
+    out.push(`We ship ${strategyRef(ctx.shipped.strategy)}, but no scenario given runs it: these runs cannot support the decision.`);
     return out.join('\n');
   }
   const option = optionOf(first.row.spec);
-  const alternative = sightings(ctx.inputs, ALTERNATIVE.strategy).length > 0 ? ` The alternative, for ${ALTERNATIVE.when}, is ${strategyRef(ALTERNATIVE.strategy)}: ${ALTERNATIVE.what}.` : '';
-  out.push(`We ship **${option === undefined ? 'a strategy none of the options lists' : `option ${option.number}`} as ${strategyRef(SHIPPED.strategy)}**: ${SHIPPED.what}.${alternative}`, '');
+  const alternative = sightings(ctx.inputs, ctx.shipped.alternative.strategy).length > 0 ? ` The alternative, for ${ctx.shipped.alternative.when}, is ${strategyRef(ctx.shipped.alternative.strategy)}: ${ctx.shipped.alternative.what}.` : '';
+  const caveat = supported(ctx.inputs, ctx.shipped)
+    ? ''
+    : ` **The runs do not support it under every model**: none of the candidates (${list(SHIP_CANDIDATES.map((c) => strategyRef(c.strategy)))}) removes the respawns without a zombie lease everywhere, so this is the last of them; the bullets say where it falls short.`;
+  out.push(`We ship **${option === undefined ? 'a strategy none of the options lists' : `option ${option.number}`} as ${strategyRef(ctx.shipped.strategy)}**: ${ctx.shipped.what}.${alternative}${caveat}`, '');
   const bullets = [
     ...incidentBullets(ctx),
-    ...(ctx.sources.crash === undefined ? [] : [crashBullet(ctx.sources.crash)]),
-    ...(ctx.sources.freeze === undefined ? [] : [freezeBullet(ctx.sources.freeze)]),
+    ...ctx.sources.crashes.map((crash) => crashBullet(crash, ctx.shipped, ctx.sources.crashes.length)),
+    ...(ctx.sources.freeze === undefined ? [] : [freezeBullet(ctx.sources.freeze, ctx.shipped)]),
     ...faultBullets(ctx),
     targetBullet(ctx),
     costBullet(ctx),

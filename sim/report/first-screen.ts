@@ -10,7 +10,6 @@ import { dur, list, plural, rate, respawnInterval, scenarioName, SIM_COMMAND, st
 import type { ReportInput, ValidationExtras } from './report-types.js';
 import { rowByKey, type Row } from './scenario-rows.js';
 import { idleEffectText } from './scenario-conditions.js';
-import { SHIPPED } from './seed-options.js';
 
 export function header(inputs: readonly ReportInput[]): string {
   return [
@@ -25,7 +24,12 @@ function incidentParagraph({ model, input }: ModelIncident): string {
   const baseline = rowByKey(input, 'baseline') as Row;
   const b = baseline.summary;
   const every = respawnInterval(b.respawnsPerHour);
-  const live = b.spuriousRespawnsPerHour === b.respawnsPerHour && b.respawnsPerHour > 0 ? 'every one of them killing a live orchestrator' : `${rate(b.spuriousRespawnsPerHour)}/h of them killing a live orchestrator`;
+  const live =
+    b.spuriousRespawnsPerHour === 0
+      ? 'none of them killing a live orchestrator'
+      : b.spuriousRespawnsPerHour === b.respawnsPerHour
+        ? 'every one of them killing a live orchestrator'
+        : `${rate(b.spuriousRespawnsPerHour)}/h of them killing a live orchestrator`;
   const rates = `**${rate(b.respawnsPerHour)} respawns per hour**${every === null ? '' : ` (${every}; p95 over ${plural(b.runs, 'run')} ${rate(b.respawnsPerHourP95)})`}, ${live}, and ${fmtMs(b.leaderlessMsPerHour)} per hour without a leader`;
   if (model.id === 'seed') {
     return `The orchestrator renews its leader lease (TTL ${dur(s.lease.ttlMs)}) from a ${codeSpan('setInterval')} heartbeat, every ${dur(s.heartbeat.intervalMs)}, that lives inside its session. The session host idles a session after ${fmtRange(s.session.idleAfter, dur)} without work and ${idleEffectText(s)}: the heartbeat stops, the lease expires, and the watchdog (polling every ${dur(s.watchdog.intervalMs)}, grace ${dur(s.watchdog.graceMs)}) kills the orchestrator and spawns another. Simulated as the seed describes it, on ${scenarioName(input)}: ${rates}.`;
@@ -35,15 +39,21 @@ function incidentParagraph({ model, input }: ModelIncident): string {
 
 /** Which mechanism the runs point to, and what they cannot tell apart. */
 function mechanismParagraph(incidents: readonly ModelIncident[]): string {
-  const modelled = incidents.map((i) => i.model.id);
-  if (!modelled.includes('real')) {
+  const seed = incidents.find((i) => i.model.id === 'seed');
+  const realIncident = incidents.find((i) => i.model.id === 'real');
+  if (realIncident === undefined) {
     return `**Why, and how sure we are of it.** The simulator reproduces the rate of the incident with the mechanism the seed describes. The real system's code works differently (section 7): its watchdog never kills a live orchestrator for a stale lease, and an idled session's process exits. These runs model only the seed's description, so the matching rate does not confirm the mechanism: a different mechanism can give the same rate.`;
   }
-  if (!modelled.includes('seed')) {
-    return `**Why.** These runs model only the real mechanics (section 7), not the seed's description.`;
-  }
-  const rates = incidents.map(({ model, input }) => `${rate((rowByKey(input, 'baseline') as Row).summary.respawnsPerHour)}/h under ${model.name}`);
-  return `**Why.** Both models reproduce a rate like the incident's (${list(rates)}), so the rate alone cannot tell them apart. The real system's code (section 7) describes the real mechanics: the idled session's process exits and the watchdog respawns only what is gone. That is the mechanism the evidence points to; the decision below is made under both.`;
+  if (seed === undefined) return "**Why.** These runs model only the real mechanics (section 7), not the seed's description.";
+  const s = (rowByKey(seed.input, 'baseline') as Row).summary;
+  const r = (rowByKey(realIncident.input, 'baseline') as Row).summary;
+  const ages = r.leaseAgeAtRespawnMs;
+  const w = realIncident.input.scenario.watchdog;
+  const age =
+    ages === null
+      ? ''
+      : ` And under the real mechanics the lease is ${fmtMs(ages.min)}..${fmtMs(ages.max)} old at each respawn decision (mean ${fmtMs(ages.mean)}, all runs): an age set by the watchdog's own loop (a check every ${dur(w.intervalMs)}, a lease healthy below TTL + ${dur(w.graceMs)}) and by how fast a new session takes the lease (${fmtRange(w.respawnDelay, dur)}), not by a gap in any heartbeat.`;
+  return `**Why.** Both models give a rate like the incident's (${rate(s.respawnsPerHour)}/h as the seed describes it, ${rate(r.respawnsPerHour)}/h under the real mechanics), so the rate cannot tell them apart. The code can: the real watchdog never kills a live orchestrator (section 7). In the seed's account ${rate(s.spuriousRespawnsPerHour)} respawns per hour kill a live one; under the real mechanics ${rate(r.spuriousRespawnsPerHour)}.${age} The evidence points to the real mechanics; the options are compared under both below.`;
 }
 
 export function whatHappenedSection(inputs: readonly ReportInput[]): string {
@@ -58,7 +68,7 @@ export function whatHappenedSection(inputs: readonly ReportInput[]): string {
   return out.join('\n');
 }
 
-export function howSureSection(inputs: readonly ReportInput[], targets: readonly TargetResult[], extras: ValidationExtras | undefined): string {
+export function howSureSection(inputs: readonly ReportInput[], targets: readonly TargetResult[], extras: ValidationExtras | undefined, shipped: string): string {
   const out = ['## 4. How sure we are', ''];
   const failed = targets.filter((t) => !t.ok);
   out.push(
@@ -68,12 +78,12 @@ export function howSureSection(inputs: readonly ReportInput[], targets: readonly
   if (explored === undefined || explored.length === 0) {
     out.push(`- **Checkers**: exploration (${codeSpan('sim explore')}, random fault schedules checked for safety and liveness) was not run for this report.`);
   } else {
-    const shipped = explored.filter((e) => e.strategy === SHIPPED.strategy);
+    const ownRuns = explored.filter((e) => e.strategy === shipped);
     const canary = explored.filter((e) => e.strategy === 'naive-worker');
     const shippedText =
-      shipped.length === 0
-        ? `${strategyRef(SHIPPED.strategy)} was not explored`
-        : `${strategyRef(SHIPPED.strategy)} ${shipped.every((e) => e.failures === 0) ? 'survives all of them' : `**fails on ${shipped.filter((e) => e.failures > 0).length} of ${shipped.length} scenarios**`}`;
+      ownRuns.length === 0
+        ? `${strategyRef(shipped)} was not explored`
+        : `${strategyRef(shipped)} ${ownRuns.every((e) => e.failures === 0) ? 'survives all of them' : `**fails on ${ownRuns.filter((e) => e.failures > 0).length} of ${ownRuns.length} scenarios**`}`;
     const canaryText =
       canary.length === 0 ? '' : `; the deliberately broken ${codeSpan('naive-worker')} is caught on ${canary.filter((e) => e.failures > 0).length} of ${plural(canary.length, 'scenario')}, so the checkers do find real bugs`;
     const most = explored.reduce((a, e) => (e.runs > a.runs ? e : a));
@@ -82,7 +92,7 @@ export function howSureSection(inputs: readonly ReportInput[], targets: readonly
   const modelled = MODELS.filter((m) => inputs.some((i) => m.describes(i.scenario)));
   out.push(
     modelled.length === MODELS.length
-      ? `- **Models**: every option runs under ${list(MODELS.map((m) => m.name))}; the table shows both.`
+      ? `- **Models**: the runs cover both ${list(MODELS.map((m) => m.name))}, and the table shows the incident under each.`
       : `- **Models**: the runs cover ${list(modelled.map((m) => m.name))} only; what the options do under ${list(MODELS.filter((m) => !modelled.includes(m)).map((m) => m.name))} is not measured here.`,
   );
   out.push(`- **Reproducible**: the same files and seeds give the same bytes; ${codeSpan(`${SIM_COMMAND} report --check`)} regenerates this report and compares it.`);

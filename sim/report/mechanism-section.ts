@@ -5,7 +5,8 @@
 import { codeBlock, codeSpan, table } from './markdown.js';
 import { decaySequenceDiagram } from './mermaid.js';
 import { fmtClock, fmtMs, fmtRange } from './numbers.js';
-import { dur, plural, rate, respawnInterval, scenarioRef, strategyRef, text } from './prose.js';
+import { exitCycleSubsection, type TracedExitIncident } from './exit-cycle-section.js';
+import { dur, plural, rate, respawnInterval, scenarioName, scenarioRef, strategyRef, text } from './prose.js';
 import type { ReportInput } from './report-types.js';
 import { idleEffectText } from './scenario-conditions.js';
 import { rowByKey, traceOf, type Row } from './scenario-rows.js';
@@ -58,23 +59,33 @@ function cycleFigures(incident: TracedIncident): string {
   return parts.join(' ');
 }
 
-function plainWords(incident: TracedIncident): string {
+function plainWords(incident: TracedIncident, real: TracedExitIncident | undefined): string {
   const s = incident.input.scenario;
   const b = incident.baseline.summary;
-  return [
-    '### The root cause in plain words',
+  const out = ['### The root cause in plain words', ''];
+  if (real === undefined) {
+    out.push(
+      `The heartbeat is registered **inside the session**, so its lifetime is the session's activity. When the host idles the session it ${idleEffectText(s)}, and the heartbeat goes with it. The orchestrator is still alive and still believes it leads, but ${dur(s.lease.ttlMs)} after its last renewal the lease expires, and the watchdog's next poll past the ${dur(s.watchdog.graceMs)} grace kills it and spawns a new one ${fmtRange(s.watchdog.respawnDelay, dur)} later. The new one acquires the lease, has no work, is idled, and the cycle starts again: ${rate(b.respawnsPerHour)} times per hour.`,
+      '',
+      "The lease, the store and the watchdog each do their job. The fault is where the heartbeat lives: what it must prove is that the **process** is alive and able to lead, and an idle leader is the normal case. The fix is to renew from something whose lifetime is the orchestrator process's: not shorter (the session), not longer (the watchdog).",
+    );
+    return out.join('\n');
+  }
+  const r = real.baseline.summary;
+  out.push(
+    `The heartbeat is registered **inside the session**, and the session does not outlive its idleness. In the seed's account the process lives on without its timer and the watchdog kills it (${rate(b.respawnsPerHour)} respawns per hour on ${scenarioName(incident.input)}); in the real code the process itself ends and the watchdog, finding its child gone, spawns another once the lease is no longer healthy (${rate(r.respawnsPerHour)} per hour on ${scenarioName(real.input)}). Either way the lease's renewals stop with the session, and a new orchestrator has to start, register and take the lease again.`,
     '',
-    `The heartbeat is registered **inside the session**, so its lifetime is the session's activity. When the host idles the session it ${idleEffectText(s)}, and the heartbeat goes with it. The orchestrator is still alive and still believes it leads, but ${dur(s.lease.ttlMs)} after its last renewal the lease expires, and the watchdog's next poll past the ${dur(s.watchdog.graceMs)} grace kills it and spawns a new one ${fmtRange(s.watchdog.respawnDelay, dur)} later. The new one acquires the lease, has no work, is idled, and the cycle starts again: ${rate(b.respawnsPerHour)} times per hour.`,
-    '',
-    "The lease, the store and the watchdog each do their job. The fault is where the heartbeat lives: what it must prove is that the **process** is alive and able to lead, and an idle leader is the normal case. The fix is to renew from something whose lifetime is the orchestrator process's: not shorter (the session), not longer (the watchdog).",
-  ].join('\n');
+    'Under the seed\'s account it is enough to move the heartbeat out of the session, into something that lives as long as the orchestrator process. Under the real mechanics it is not: the orchestrator process is the session, and it ends. What removes the respawns there is a process that stays alive for the watchdog and holds the lease while the session is restarted under it, or a session that never idles.',
+  );
+  return out.join('\n');
 }
 
-export function mechanismSection(incident: TracedIncident | undefined): string {
+export function mechanismSection(incident: TracedIncident | undefined, real: TracedExitIncident | undefined): string {
   const out = ['## 5. The mechanism, step by step', ''];
+  if (real !== undefined) out.push(exitCycleSubsection(real), '', "### As the seed describes it", '');
   const cycle = incident?.cycles.find((c) => c.respawn.victimAlive) ?? incident?.cycles[0];
   if (incident === undefined || cycle === undefined) {
-    out.push('No scenario given has a baseline trace with a complete decay cycle (session idle, lease expiry, respawn, new acquisition), so this section has no diagram.');
+    out.push("No scenario given has a baseline trace with a complete decay cycle as the seed describes it (session idle, lease expiry, kill, new acquisition), so there is no diagram of it.");
     return out.join('\n');
   }
   const s = incident.input.scenario;
@@ -87,7 +98,7 @@ export function mechanismSection(incident: TracedIncident | undefined): string {
     '',
     cycleFigures(incident),
     '',
-    plainWords(incident),
+    plainWords(incident, real),
   );
   return out.join('\n');
 }

@@ -15,20 +15,18 @@ export interface MechanicsModel {
   readonly name: string;
   /** As a table column names it. */
   readonly column: string;
+  /** One word, for `seed / real` cells. */
+  readonly short: string;
   /** Whether a scenario's session and watchdog behave as this model says. */
   readonly describes: (scenario: Scenario) => boolean;
 }
 
 /**
  * The real mechanics' markers: the idled session's process exits (`session.idleEffect: exit`)
- * and the watchdog acts only when its child is gone (`watchdog.policy: respawn-if-gone`).
- * Read as plain strings so scenarios are classified the same way before and after those
- * settings exist in the scenario types.
+ * or the watchdog acts only when its child is gone (`watchdog.policy: respawn-if-gone`).
  */
 function runsRealMechanics(scenario: Scenario): boolean {
-  const effect: string = scenario.session.idleEffect;
-  const watchdog: Readonly<Record<string, unknown>> = scenario.watchdog;
-  return effect === 'exit' || watchdog.policy === 'respawn-if-gone';
+  return scenario.session.idleEffect === 'exit' || scenario.watchdog.policy === 'respawn-if-gone';
 }
 
 export const MODELS: readonly MechanicsModel[] = [
@@ -36,12 +34,14 @@ export const MODELS: readonly MechanicsModel[] = [
     id: 'seed',
     name: "the seed's description",
     column: "seed's model",
+    short: 'seed',
     describes: (scenario) => !runsRealMechanics(scenario),
   },
   {
     id: 'real',
     name: 'the real mechanics',
     column: 'real mechanics',
+    short: 'real',
     describes: runsRealMechanics,
   },
 ];
@@ -55,7 +55,7 @@ export interface ModelIncident {
 /**
  * The incident scenario of each model that has one, in model order: a scenario of the model
  * where sessions idle and nothing else happens, with a baseline; the one that runs the most
- * strategies (the first such file on a tie).
+ * strategies, and on a tie the one with the shortest name (the plain version of its variants).
  */
 export function modelIncidents(inputs: readonly ReportInput[]): ModelIncident[] {
   const out: ModelIncident[] = [];
@@ -63,7 +63,8 @@ export function modelIncidents(inputs: readonly ReportInput[]): ModelIncident[] 
     let best: ReportInput | undefined;
     for (const input of inputs) {
       if (!model.describes(input.scenario) || roleOf(input.scenario) !== 'incident' || rowByKey(input, 'baseline') === undefined) continue;
-      if (best === undefined || input.scenario.strategies.length > best.scenario.strategies.length) best = input;
+      const more = best === undefined ? 1 : input.scenario.strategies.length - best.scenario.strategies.length;
+      if (best === undefined || more > 0 || (more === 0 && input.scenario.name.length < best.scenario.name.length)) best = input;
     }
     if (best !== undefined) out.push({ model, input: best });
   }

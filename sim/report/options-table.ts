@@ -5,12 +5,12 @@
  */
 import type { StrategySpec } from '../scenario/types.js';
 import { table, type Align } from './markdown.js';
-import { modelIncidents, type ModelIncident } from './models.js';
+import { MODELS, modelIncidents, type ModelIncident } from './models.js';
 import { fmtMs, fmtNum } from './numbers.js';
 import { list, plural, rate, scenarioName, strategyRef } from './prose.js';
 import type { ReportInput } from './report-types.js';
 import { roleOf, rowByName, strategiesOf, type Row } from './scenario-rows.js';
-import { inOptionOrder, optionOf, SHIPPED } from './seed-options.js';
+import { inOptionOrder, optionOf } from './seed-options.js';
 
 interface Column {
   readonly head: string;
@@ -22,7 +22,8 @@ const NOT_RUN = '—';
 /** The scenarios a column reads, named once under the table. */
 export interface ColumnSources {
   readonly incidents: readonly ModelIncident[];
-  readonly crash: ReportInput | undefined;
+  /** The first crash scenario of each model that has one, in model order. */
+  readonly crashes: readonly ModelIncident[];
   readonly freeze: ReportInput | undefined;
   readonly faults: readonly ReportInput[];
 }
@@ -30,7 +31,10 @@ export interface ColumnSources {
 export function columnSources(inputs: readonly ReportInput[]): ColumnSources {
   return {
     incidents: modelIncidents(inputs),
-    crash: inputs.find((i) => roleOf(i.scenario) === 'crash'),
+    crashes: MODELS.flatMap((model) => {
+      const input = inputs.find((i) => roleOf(i.scenario) === 'crash' && model.describes(i.scenario));
+      return input === undefined ? [] : [{ model, input }];
+    }),
     freeze: inputs.find((i) => roleOf(i.scenario) === 'freeze'),
     faults: inputs.filter((i) => roleOf(i.scenario) === 'chaos'),
   };
@@ -44,19 +48,33 @@ function cellIn(input: ReportInput, format: (row: Row) => string): (spec: Strate
   };
 }
 
+/** One column over a scenario per model: the values joined `seed / real`, the models named in the head. */
+function perModel(head: string, scenarios: readonly ModelIncident[], format: (row: Row) => string): Column[] {
+  if (scenarios.length === 0) return [];
+  const models = scenarios.length === 1 ? '' : ` (${scenarios.map((x) => x.model.short).join(' / ')})`;
+  const cells = scenarios.map((x) => cellIn(x.input, format));
+  const cell = (spec: StrategySpec): string => {
+    const values = cells.map((c) => c(spec));
+    return values.every((v) => v === NOT_RUN) ? NOT_RUN : values.join(' / ');
+  };
+  return [{ head: `${head}${models}`, cell }];
+}
+
+/** p50 of the failovers after crashes; `in place` when the crashed sessions were restarted without one. */
+function failover(row: Row): string {
+  const s = row.summary;
+  if (s.failoverP50Ms === null && s.crashes > 0 && s.sessionRestartsPerHour > 0) return 'in place';
+  return fmtMs(s.failoverP50Ms);
+}
+
 function columns(inputs: readonly ReportInput[], sources: ColumnSources): Column[] {
-  const out: Column[] = sources.incidents.map(({ model, input }) => ({
-    head: sources.incidents.length === 1 ? 'respawns/h, incident' : `respawns/h, incident (${model.column})`,
-    cell: cellIn(input, (row) => rate(row.summary.respawnsPerHour)),
-  }));
+  const out: Column[] = [
+    ...perModel('respawns/h, incident', sources.incidents, (row) => rate(row.summary.respawnsPerHour)),
+    ...perModel('no working leader per hour, incident', sources.incidents, (row) => fmtMs(row.summary.leaderlessInPracticeMsPerHour)),
+    ...perModel('failover after a crash, p50', sources.crashes, failover),
+  ];
   if (sources.freeze !== undefined) {
     out.push({ head: 'respawns/h, host freezes processes', cell: cellIn(sources.freeze, (row) => rate(row.summary.respawnsPerHour)) });
-  }
-  if (sources.crash !== undefined) {
-    out.push(
-      { head: 'failover after a crash, p50 / max', cell: cellIn(sources.crash, (row) => `${fmtMs(row.summary.failoverP50Ms)} / ${fmtMs(row.summary.failoverMaxMs)}`) },
-      { head: 'zombie lease per hour, crashes', cell: cellIn(sources.crash, (row) => fmtMs(row.summary.zombieLeaseMsPerHour)) },
-    );
   }
   if (sources.faults.length > 0) {
     out.push({
@@ -89,7 +107,7 @@ export function strategiesByOption(inputs: readonly ReportInput[]): StrategySpec
 }
 
 /** The table and the line under it that says where each column comes from. */
-export function optionsTable(inputs: readonly ReportInput[]): string {
+export function optionsTable(inputs: readonly ReportInput[], shipped: string): string {
   const sources = columnSources(inputs);
   const cols = columns(inputs, sources);
   let previous: number | undefined = -1;
@@ -97,20 +115,24 @@ export function optionsTable(inputs: readonly ReportInput[]): string {
     const option = optionOf(spec);
     const label = option?.number === previous ? '' : option === undefined ? 'other' : option.number === 0 ? option.title : `${option.number}. ${option.title}`;
     previous = option?.number;
-    const name = spec.name === SHIPPED.strategy ? `**${strategyRef(spec.name)}** (shipped)` : strategyRef(spec.name);
+    const name = spec.name === shipped ? `**${strategyRef(spec.name)}** (shipped)` : strategyRef(spec.name);
     return [label, name, ...cols.map((c) => c.cell(spec))];
   });
   const head = ['option', 'variant', ...cols.map((c) => c.head)];
   const align: Align[] = ['left', 'left', ...cols.map((): Align => 'right')];
+  const named = (what: string, list_: readonly ModelIncident[]): string[] =>
+    list_.map(({ model, input }) => `${what}${list_.length === 1 ? '' : ` (${model.short})`} ${scenarioName(input)}`);
   const from = [
-    ...sources.incidents.map(({ model, input }) => `incident${sources.incidents.length === 1 ? '' : ` (${model.column})`} ${scenarioName(input)}`),
+    ...named('incident', sources.incidents),
+    ...named('crashes', sources.crashes),
     ...(sources.freeze === undefined ? [] : [`frozen host ${scenarioName(sources.freeze)}`]),
-    ...(sources.crash === undefined ? [] : [`crashes ${scenarioName(sources.crash)}`]),
     ...(sources.faults.length === 0 ? [] : [`injected faults: the sum over the ${plural(sources.faults.length, 'scenario')} with faults that run the variant`]),
   ];
   return [
     table(head, body, align),
     '',
-    `Rates per simulated hour, means over all runs. Columns from: ${list(from)}; cost on the first incident that runs the variant. ${NOT_RUN}: not run there. Every figure of every scenario: [Appendix B](#appendix-b-every-figure-per-scenario).`,
+    `Rates per simulated hour, means over all runs. Columns from: ${list(from)}; cost on the first incident that runs the variant. ${NOT_RUN}: not run there.${
+      ' No working leader: no valid lease, or a lease whose holder has no live, started session (a zombie lease and start-up time count); in place: the crashed session was restarted under a lease that was never let go.'
+    } Every figure of every scenario: [Appendix B](#appendix-b-every-figure-per-scenario).`,
   ].join('\n');
 }

@@ -29,21 +29,30 @@ export function optionLabel(option: SeedOption): string {
   return option.number === 0 ? "today's code" : `option ${option.number} (${option.title})`;
 }
 
-/**
- * What ships: one strategy of the runs, by name, and the alternative for hosts where its
- * advantage does not matter. Changing the decision is changing these lines; the report then
- * shows whether the runs support it.
- */
-export const SHIPPED = {
-  strategy: 'sidecar',
-  what: 'the shipped `LeaseKeeper` (`src/keeper/lease-keeper.ts`) in a sidecar process bound to its owner',
-} as const;
+/** A configuration we can ship, and the one to use where its advantage does not matter. */
+export interface ShipChoice {
+  /** The strategy of the runs, by name. */
+  readonly strategy: string;
+  readonly what: string;
+  readonly alternative: { readonly strategy: string; readonly what: string; readonly when: string };
+}
 
-export const ALTERNATIVE = {
-  strategy: 'worker',
-  what: 'the same keeper on a worker thread of the orchestrator',
-  when: 'hosts that never freeze processes',
-} as const;
+/**
+ * What can ship, in order of preference; the report ships the first one the runs support under
+ * every model (see `ship-choice.ts`). Changing the decision is changing these lines.
+ */
+export const SHIP_CANDIDATES: readonly ShipChoice[] = [
+  {
+    strategy: 'supervisor',
+    what: 'the shipped `Supervisor` (`src/supervisor/`, `keeper run --restart`): the keeper holds the lease and restarts the session in place',
+    alternative: { strategy: 'sidecar', what: 'the same keeper in a sidecar process bound to its owner, without restarts', when: 'hosts whose idle sessions live on' },
+  },
+  {
+    strategy: 'sidecar',
+    what: 'the shipped `LeaseKeeper` (`src/keeper/lease-keeper.ts`) in a sidecar process bound to its owner',
+    alternative: { strategy: 'worker', what: 'the same keeper on a worker thread of the orchestrator', when: 'hosts that never freeze processes' },
+  },
+];
 
 /** Items in option order (today's code, 1, 2, 3, then kinds no option lists), stable within an option. */
 export function inOptionOrder<T>(items: readonly T[], specOf: (item: T) => StrategySpec): T[] {

@@ -50,6 +50,28 @@ export function grants(events: readonly TraceEvent[]): Grant[] {
   return out;
 }
 
+/** A victim's lease from its first acquisition to the successor's, around a respawn at `respawnT`. */
+export interface Handover {
+  readonly acquire: Grant;
+  readonly renewals: number;
+  readonly lastGrant: Grant;
+  readonly successor: string;
+  readonly spawnT: number;
+  readonly successorAcquire: Grant;
+}
+
+/** The victim's grants up to the respawn and the successor that took the lease after it; undefined when incomplete. */
+export function handover(events: readonly TraceEvent[], all: readonly Grant[], victim: string, respawnT: number): Handover | undefined {
+  const mine = all.filter((g) => g.holder === victim && g.t <= respawnT);
+  const acquire = mine.find((g) => g.op === 'acquire');
+  const lastGrant = mine[mine.length - 1];
+  const successorAcquire = all.find((g) => g.op === 'acquire' && g.t >= respawnT && g.holder !== victim);
+  if (acquire === undefined || lastGrant === undefined || successorAcquire === undefined) return undefined;
+  const spawn = events.find((e) => e.kind === 'spawn' && e.actor === successorAcquire.holder);
+  if (spawn === undefined) return undefined;
+  return { acquire, renewals: mine.filter((g) => g.op === 'renew').length, lastGrant, successor: successorAcquire.holder, spawnT: spawn.t, successorAcquire };
+}
+
 /** Every complete decay cycle of the trace, in time order. */
 export function decayCycles(events: readonly TraceEvent[], params: { readonly ttlMs: number; readonly heartbeatMs: number }): DecayCycle[] {
   const all = grants(events);
@@ -68,38 +90,27 @@ export function decayCycles(events: readonly TraceEvent[], params: { readonly tt
       }
     }
     if (idleEvent === undefined) continue;
-    const mine = all.filter((g) => g.holder === victim && g.t <= r.t);
-    const acquire = mine.find((g) => g.op === 'acquire');
-    const lastGrant = mine[mine.length - 1];
-    if (acquire === undefined || lastGrant === undefined) continue;
-    const successorAcquire = all.find((g) => g.op === 'acquire' && g.t >= r.t && g.holder !== victim);
-    if (successorAcquire === undefined) continue;
-    const spawn = events.find((e) => e.kind === 'spawn' && e.actor === successorAcquire.holder);
-    if (spawn === undefined) continue;
+    const lease = handover(events, all, victim, r.t);
+    if (lease === undefined) continue;
     const exit = events.slice(i).find((e) => e.kind === 'exit' && e.actor === victim);
     const idleData = idleEvent.data ?? {};
     cycles.push({
+      ...lease,
       victim,
-      successor: successorAcquire.holder,
-      acquire,
-      renewals: mine.filter((g) => g.op === 'renew').length,
-      lastGrant,
       idle: {
         t: idleEvent.t,
         cause: String(idleData.cause ?? ''),
         effect: String(idleData.effect ?? ''),
         timersCleared: typeof idleData.timersCleared === 'number' ? idleData.timersCleared : null,
       },
-      expiryT: lastGrant.t + params.ttlMs,
-      heartbeatDueT: lastGrant.t + params.heartbeatMs,
+      expiryT: lease.lastGrant.t + params.ttlMs,
+      heartbeatDueT: lease.lastGrant.t + params.heartbeatMs,
       respawn: {
         t: r.t,
         expiredForMs: typeof r.data?.expiredForMs === 'number' ? r.data.expiredForMs : null,
         victimAlive: r.data?.victimAlive === true,
       },
       exitT: exit?.t ?? null,
-      spawnT: spawn.t,
-      successorAcquire,
     });
   }
   return cycles;

@@ -6,11 +6,11 @@
 import type { StrategySpec } from '../scenario/types.js';
 import type { StrategySummary } from '../summary.js';
 import { codeSpan } from './markdown.js';
+import { modelIncidents } from './models.js';
 import { fmtMs, fmtNum } from './numbers.js';
 import { formatBound, list, plural, rate, scenarioRef, strategyRef, text, timeValue, unique } from './prose.js';
 import type { ReportInput } from './report-types.js';
 import { roleOf, rowByKey, rowByName, sightings, strategiesOf, strategyKey, type Sighting } from './scenario-rows.js';
-import { SHIPPED } from './seed-options.js';
 
 export interface TrapFinding {
   /** true: the runs show the trap; false: they show it does not bite; null: not exercised. */
@@ -28,31 +28,42 @@ export interface Trap extends TrapFinding {
   readonly isTrap: boolean;
 }
 
+/** What every checker may compare against: the shipped strategy's name and the models' incident scenarios. */
+interface TrapContext {
+  readonly shipped: string;
+  readonly incidents: readonly ReportInput[];
+}
+
+/** The sighting on a model's incident scenario when there is one, else the first. */
+function onIncident(list: readonly Sighting[], ctx: TrapContext): Sighting | undefined {
+  return list.find((x) => ctx.incidents.includes(x.input)) ?? list[0];
+}
+
 interface TrapCheck {
   readonly claim: string;
   /** false when the claim is the design's promise rather than a trap (the runs look for any trouble). */
   readonly isTrap: boolean;
-  readonly check: (seen: readonly Sighting[]) => TrapFinding;
+  readonly check: (seen: readonly Sighting[], ctx: TrapContext) => TrapFinding;
 }
 
 const respawnLine = ({ input, row }: Sighting): string =>
   `${scenarioRef(input)}: ${rate(row.summary.respawnsPerHour)} respawns/h, ${rate(row.summary.spuriousRespawnsPerHour)} of them of a live orchestrator; leaderless ${fmtMs(row.summary.leaderlessMsPerHour)}/h`;
 
 /** ` (sidecar: …)`: the shipped strategy's figure in the same scenario, when it ran there. */
-function besideShipped(x: Sighting, pick: (s: StrategySummary) => string): string {
-  const shipped = rowByName(x.input, SHIPPED.strategy);
+function besideShipped(x: Sighting, shippedName: string, pick: (s: StrategySummary) => string): string {
+  const shipped = rowByName(x.input, shippedName);
   return shipped === undefined || shipped === x.row ? '' : ` (${strategyRef(shipped.spec.name)}: ${pick(shipped.summary)})`;
 }
 
-const failoverLine = (x: Sighting): string =>
+const failoverLine = (x: Sighting, shipped: string): string =>
   `${scenarioRef(x.input)}: after ${plural(x.row.summary.crashes, 'crash', 'crashes')}, failover p50 ${fmtMs(x.row.summary.failoverP50Ms)}, max ${fmtMs(x.row.summary.failoverMaxMs)}; zombie lease ${fmtMs(x.row.summary.zombieLeaseMsPerHour)}/h` +
-  besideShipped(x, (s) => `p50 ${fmtMs(s.failoverP50Ms)}, max ${fmtMs(s.failoverMaxMs)}, zombie ${fmtMs(s.zombieLeaseMsPerHour)}/h`);
+  besideShipped(x, shipped, (s) => `p50 ${fmtMs(s.failoverP50Ms)}, max ${fmtMs(s.failoverMaxMs)}, zombie ${fmtMs(s.zombieLeaseMsPerHour)}/h`);
 
 const crashesOf = (seen: readonly Sighting[]): Sighting[] => seen.filter((x) => roleOf(x.input.scenario) === 'crash');
 
-function checkBaseline(seen: readonly Sighting[]): TrapFinding {
+function checkBaseline(seen: readonly Sighting[], ctx: TrapContext): TrapFinding {
   const bitten = seen.filter((x) => x.row.summary.spuriousRespawnsPerHour > 0);
-  const incident = seen.find((x) => roleOf(x.input.scenario) === 'incident') ?? bitten[0];
+  const incident = onIncident(bitten, ctx);
   return {
     shown: seen.length === 0 ? null : bitten.length > 0,
     evidence: seen.map(respawnLine),
@@ -60,19 +71,22 @@ function checkBaseline(seen: readonly Sighting[]): TrapFinding {
   };
 }
 
-function checkWorker(seen: readonly Sighting[]): TrapFinding {
+function checkWorker(seen: readonly Sighting[], { shipped }: TrapContext): TrapFinding {
   const freezes = seen.filter((x) => x.input.scenario.session.idleEffect === 'freeze');
   const bitten = freezes.filter((x) => x.row.summary.respawnsPerHour > 0);
   const first = bitten[0];
   return {
     shown: freezes.length === 0 ? null : bitten.length > 0,
-    evidence: [...freezes.map((x) => respawnLine(x) + besideShipped(x, (s) => `${rate(s.respawnsPerHour)} respawns/h`)), ...crashesOf(seen).map(failoverLine)],
+    evidence: [
+      ...freezes.map((x) => respawnLine(x) + besideShipped(x, shipped, (s) => `${rate(s.respawnsPerHour)} respawns/h`)),
+      ...crashesOf(seen).map((x) => failoverLine(x, shipped)),
+    ],
     worst: first === undefined ? null : `${rate(first.row.summary.respawnsPerHour)} respawns/h on ${text(first.input.scenario.name)}, where the host freezes processes`,
   };
 }
 
 /** The loop variants that can renew a dead leader's lease forever. */
-function checkLoopThatOutlivesItsLeader(seen: readonly Sighting[]): TrapFinding {
+function checkLoopThatOutlivesItsLeader(seen: readonly Sighting[], { shipped }: TrapContext): TrapFinding {
   const crashes = crashesOf(seen);
   const never = crashes.filter((x) => x.row.summary.failoverMaxMs === 'never');
   const restarts = seen.filter((x) => roleOf(x.input.scenario) === 'restart');
@@ -80,35 +94,35 @@ function checkLoopThatOutlivesItsLeader(seen: readonly Sighting[]): TrapFinding 
   return {
     shown: crashes.length === 0 ? null : never.length > 0,
     evidence: [
-      ...crashes.map(failoverLine),
+      ...crashes.map((x) => failoverLine(x, shipped)),
       ...restarts.map((x) => `${scenarioRef(x.input)}: zombie lease ${fmtMs(x.row.summary.zombieLeaseMsPerHour)}/h, leaderless ${fmtMs(x.row.summary.leaderlessMsPerHour)}/h, ${rate(x.row.summary.respawnsPerHour)} respawns/h`),
     ],
     worst: first === undefined ? null : `no failover after a crash on ${text(first.input.scenario.name)}, zombie lease ${fmtMs(first.row.summary.zombieLeaseMsPerHour)}/h`,
   };
 }
 
-function checkPidCheckedLoop(seen: readonly Sighting[]): TrapFinding {
+function checkPidCheckedLoop(seen: readonly Sighting[], { shipped }: TrapContext): TrapFinding {
   const crashes = crashesOf(seen);
   const slower = crashes.filter((x) => {
-    const shipped = rowByName(x.input, SHIPPED.strategy);
-    return shipped !== undefined && timeValue(x.row.summary.failoverP50Ms) > timeValue(shipped.summary.failoverP50Ms);
+    const ref = rowByName(x.input, shipped);
+    return ref !== undefined && timeValue(x.row.summary.failoverP50Ms) > timeValue(ref.summary.failoverP50Ms);
   });
   const first = slower[0];
   return {
     shown: crashes.length === 0 ? null : slower.length > 0,
-    evidence: crashes.map(failoverLine),
+    evidence: crashes.map((x) => failoverLine(x, shipped)),
     worst: first === undefined ? null : `failover p50 ${fmtMs(first.row.summary.failoverP50Ms)} after a crash on ${text(first.input.scenario.name)}`,
   };
 }
 
 /** Option 2 as it was built: compared with the baseline of the same scenario. */
-function checkFirstRegisteredLoop(seen: readonly Sighting[]): TrapFinding {
+function checkFirstRegisteredLoop(seen: readonly Sighting[], ctx: TrapContext): TrapFinding {
   const lines = seen.map((x) => {
     const baseline = rowByKey(x.input, 'baseline');
     return respawnLine(x) + (baseline === undefined ? '' : ` (${strategyRef(baseline.spec.name)}: ${rate(baseline.summary.respawnsPerHour)} respawns/h)`);
   });
   const bitten = seen.filter((x) => x.row.summary.respawnsPerHour > 0);
-  const first = bitten[0];
+  const first = onIncident(bitten, ctx);
   return {
     shown: seen.length === 0 ? null : bitten.length > 0,
     evidence: lines,
@@ -116,9 +130,9 @@ function checkFirstRegisteredLoop(seen: readonly Sighting[]): TrapFinding {
   };
 }
 
-function checkKeepAwake(seen: readonly Sighting[]): TrapFinding {
+function checkKeepAwake(seen: readonly Sighting[], ctx: TrapContext): TrapFinding {
   const costly = seen.filter((x) => x.row.summary.keepAwakeActionsPerHour > 0);
-  const first = costly.find((x) => roleOf(x.input.scenario) === 'incident') ?? costly[0];
+  const first = onIncident(costly, ctx);
   return {
     shown: seen.length === 0 ? null : costly.length > 0,
     evidence: seen.map(
@@ -274,12 +288,13 @@ function claimFor(spec: StrategySpec, check: TrapCheck | undefined, first: Strat
 }
 
 /** The trap of one strategy (by name), checked against every scenario that runs it. */
-export function trapOf(inputs: readonly ReportInput[], spec: StrategySpec): Trap {
+export function trapOf(inputs: readonly ReportInput[], spec: StrategySpec, shipped: string): Trap {
+  const ctx: TrapContext = { shipped, incidents: modelIncidents(inputs).map((i) => i.input) };
   const seen = sightings(inputs, spec.name);
   const key = strategyKey(spec);
   const entry = TRAPS[key];
   const first = strategiesOf(inputs).find((s) => strategyKey(s) === key);
-  const own = (entry?.check ?? checkForAnyTrouble)(seen);
+  const own = (entry?.check ?? checkForAnyTrouble)(seen, ctx);
   const faults = checkUnderFaults(seen, spec.name);
   const shown = own.shown === true || faults.shown === true ? true : own.shown ?? faults.shown;
   return {

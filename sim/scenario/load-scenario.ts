@@ -64,7 +64,7 @@ export const TARGET_METRICS: Readonly<Record<string, { readonly metric: MetricNa
   leaseAgeAtRespawnMin: { metric: 'leaseAgeAtRespawnMinMs', duration: true },
   leaseAgeAtRespawnMean: { metric: 'leaseAgeAtRespawnMeanMs', duration: true },
   leaseAgeAtRespawnMax: { metric: 'leaseAgeAtRespawnMaxMs', duration: true },
-  leaderlessInPracticePerHour: { metric: 'leaderlessInPracticeMsPerHour', duration: true },
+  noWorkingLeaderPerHour: { metric: 'leaderlessInPracticeMsPerHour', duration: true },
   sessionRestartsPerHour: { metric: 'sessionRestartsPerHour', duration: false },
   leaderGapMax: { metric: 'leaderGapMaxMs', duration: true },
   loopRenewalsPerHour: { metric: 'loopRenewalsPerHour', duration: false },

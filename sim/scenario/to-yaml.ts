@@ -53,11 +53,13 @@ function range(r: RangeMs): string {
 
 function strategy(s: StrategySpec): string {
   const form = s.variant === undefined ? s.kind : `${s.kind}:${s.variant}`;
-  if (s.name === form && s.maxProgressSilenceMs === undefined) return form;
+  if (s.name === form && s.maxProgressSilenceMs === undefined && s.restart === undefined && s.maxRestarts === undefined) return form;
   const parts = [`kind: ${s.kind}`];
   if (s.variant !== undefined) parts.push(`variant: ${s.variant}`);
   parts.push(`name: ${JSON.stringify(s.name)}`);
   if (s.maxProgressSilenceMs !== undefined) parts.push(`maxProgressSilence: ${formatDurationMs(s.maxProgressSilenceMs)}`);
+  if (s.restart !== undefined) parts.push(`restart: ${s.restart}`);
+  if (s.maxRestarts !== undefined) parts.push(`maxRestarts: ${s.maxRestarts.count}/${formatDurationMs(s.maxRestarts.windowMs)}`);
   return `{ ${parts.join(', ')} }`;
 }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { World } from '../../../sim/world.js';
 import { scenarioFrom } from '../../support/scenario.js';
@@ -56,5 +57,27 @@ describe('Watchdog', () => {
     expect(result.respawns).toBe(respawns.length);
     expect(result.respawns).toBeGreaterThanOrEqual(4);
     expect(result.spuriousRespawns).toBe(result.respawns);
+  });
+});
+
+describe('Watchdog: the wait for a new child (issue 13 item 6)', () => {
+  // `sim explore scenarios/chaos-store-outage.yaml --strategy sidecar --seed 424242 --duration 6h`
+  // found this at schedule 45: the watchdog replaced orch-1 at 6090 s; orch-2 was spawned at
+  // 6118 s, during an outage (6102.8-6290.6 s) in which no one could take the lease; 9.4 s after
+  // the outage, before orch-2's 15 s acquire retry, the watchdog gave up waiting (one TTL since its
+  // decision) and replaced it. The wait is now one TTL from the spawn of time the store was usable.
+  const file = new URL('../../fixtures/scenarios/store-outage-new-child.yaml', import.meta.url);
+
+  it('a child spawned during a store outage is not replaced before it could take the lease', async () => {
+    const s = scenarioFrom(readFileSync(file, 'utf8'), 'store-outage-new-child.yaml');
+    const world = new World({ scenario: s, strategy: s.strategies[0]!, run: 0, trace: true });
+    const result = await world.run();
+    expect(result.firstViolation).toBeUndefined();
+    expect(result.respawns).toBe(1); // only orch-1's, whose store outage was an injected fault on it
+    const events = world.trace.events;
+    const acquired = events.find((e) => e.actor === 'orch-2/sidecar' && e.kind === 'acquire' && e.data?.ok === true);
+    expect(acquired?.t).toBeGreaterThan(6_290_600); // after the outage
+    expect(acquired?.t).toBeLessThan(6_290_600 + 16_000); // at its next acquire retry
+    expect(events.some((e) => e.kind === 'respawn' && e.data?.victim === 'orch-2')).toBe(false);
   });
 });

@@ -152,6 +152,7 @@ describe('the table', () => {
     for (const file of defaultScenarioFiles()) {
       const { stdout } = await runCli(['run', file, '--duration', '1h', '--runs', '1']);
       const table = stdout.split('\n').filter((line) => /^[┌│├└]/.test(line));
+      expect(table.length, `${file} printed no table`).toBeGreaterThan(0);
       expect(Math.max(...table.map((line) => [...line].length)), file).toBeLessThanOrEqual(100);
       const gate = await runCli(['gate', file, '--duration', '1h', '--runs', '1']);
       const gateTables = gate.stdout.split('\n').filter((line) => /^[┌│├└]/.test(line));

@@ -42,6 +42,9 @@ describe('sim run', () => {
     const args = ['run', 'scenarios/real-incident.yaml', '--duration', '3h', '--runs', '1'];
     const table = await runCli([...args, '--wide']);
     expect(table.stdout).toMatch(/lease age at/);
+    // The default table stays within 100 columns with the longest strategy name.
+    const compact = (await runCli(args)).stdout.split('\n').filter((line) => /^[┌│├└]/.test(line));
+    expect(Math.max(...compact.map((line) => [...line].length))).toBeLessThanOrEqual(100);
     expect(table.stdout).toMatch(/in prac-/);
     const doc = JSON.parse((await runCli([...args, '--json'])).stdout).scenarios[0];
     const row = (name: string) => doc.results.find((r: { strategy: string }) => r.strategy === name);

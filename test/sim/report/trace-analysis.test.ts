@@ -2,13 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { fmtClock, fmtMs, fmtNum } from '../../../sim/report/numbers.js';
 import { decayCycles, dropCollinear, leaseAgeSamples, leaseAgeStats } from '../../../sim/report/trace-analysis.js';
 import type { TraceEvent } from '../../../sim/trace.js';
+import { grant } from './trace-events.js';
 
-const grant = (t: number, kind: 'acquire' | 'renew', holder: string, token: number, ok = true): TraceEvent => ({
-  t,
-  actor: holder,
-  kind,
-  data: { ok, holder: ok ? holder : null, token, expiresInMs: 180_000 },
-});
 
 /** One incident cycle, as the simulator traces it. */
 const EVENTS: TraceEvent[] = [

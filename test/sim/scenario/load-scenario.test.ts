@@ -335,7 +335,7 @@ describe('parseScenario: the real mechanics (issue 11)', () => {
     const s = parseScenario(
       REAL.replace(
         '  baseline: { respawnsPerHour: { max: 1 } }',
-        '  baseline: { leaseAgeAtRespawnMin: { min: 210s }, leaderlessInPracticePerHour: { max: 1m }, sessionRestartsPerHour: { max: 6 }, loopRenewalsPerHour: { max: 0 } }',
+        '  baseline: { leaseAgeAtRespawnMin: { min: 210s }, noWorkingLeaderPerHour: { max: 1m }, sessionRestartsPerHour: { max: 6 }, loopRenewalsPerHour: { max: 0 } }',
       ),
       FILE,
     );

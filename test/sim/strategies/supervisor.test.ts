@@ -74,3 +74,54 @@ strategies: [{ kind: supervisor, restart: always, maxProgressSilence: 2m }]`);
     expect(result.safetyViolations).toBe(0);
   });
 });
+
+/** The real mechanics (scenarios/real-incident.yaml): sessions exit when idle; the shell watchdog respawns only what is gone. */
+function realMechanics(strategies: string, session = 'session: { idleAfter: 5m..8m, idleEffect: exit }'): Scenario {
+  return scenarioFrom(`name: t
+seed: 3
+duration: 6h
+runs: 1
+lease: { ttl: 180s }
+heartbeat: { interval: 60s }
+${session}
+watchdog: { policy: respawn-if-gone, interval: 60s, grace: 30s, respawnDelay: 4s..35s, startupDelay: 5s }
+strategies: ${strategies}`);
+}
+
+describe('supervisor strategy under the real mechanics (idle exit, respawn-if-gone)', () => {
+  it('idle sessions exit cleanly and are restarted in place: one acquire, no respawn, gaps bounded by start-up + backoff', async () => {
+    const { events, result } = await play(realMechanics('[supervisor]'));
+    expect(of(events, 'acquire').filter((e) => e.data?.ok === true).map((e) => e.actor)).toEqual(['sup-1']);
+    const exits = of(events, 'session-exited');
+    expect(exits.length).toBeGreaterThan(30); // 6 h of 5-8 min sessions
+    for (const e of exits) expect(e.data).toMatchObject({ code: 0, signal: null, restartInMs: 1_000 });
+    expect(result.respawns).toBe(0);
+    expect(result.sessionRestarts).toBe(exits.length);
+    // The leader does no work only while a session starts again: at most 35 s start-up + 1 s backoff.
+    expect(result.leaderGaps.maxMs).toBeLessThanOrEqual(36_000);
+    expect(result.leaderGaps.count).toBe(exits.length);
+    expect(result.safetyViolations + result.livenessViolations).toBe(0);
+  });
+
+  it('the restart budget spent: the supervisor releases and exits 77, and the watchdog respawns it at once', async () => {
+    const { events, result } = await play(realMechanics('[{ kind: supervisor, maxRestarts: 3/1h }]'));
+    const finished = of(events, 'supervisor-finished');
+    expect(finished.length).toBeGreaterThan(0);
+    for (const f of finished) expect(f.data).toEqual({ outcome: 'restart-limit', exit: 77 });
+    expect(result.respawns).toBe(finished.length);
+    // Released, so the watchdog respawns at its next check: the lease is never older than ttl + grace then.
+    for (const r of of(events, 'respawn')) expect(r.data?.holder).toBeNull();
+  });
+
+  it('keep-awake reaches 0 too, at the cost of an action per minute; a host that ends sessions at a maximum lifetime defeats it, not the supervisor', async () => {
+    const lifetime = 'session: { idleAfter: 5m..8m, idleEffect: exit, maxLifetime: 1h..2h }';
+    const plain = (await play(realMechanics('[keep-awake]'))).result;
+    expect(plain.respawns).toBe(0);
+    expect(plain.keepAwakeActions).toBeGreaterThan(300);
+    const awake = (await play(realMechanics('[keep-awake]', lifetime))).result;
+    const supervised = (await play(realMechanics('[supervisor]', lifetime))).result;
+    expect(awake.respawns).toBeGreaterThan(0);
+    expect(supervised.respawns).toBe(0);
+    expect(supervised.keepAwakeActions).toBe(0);
+  });
+});
