@@ -25,9 +25,6 @@ export interface RunCommandOptions extends OverrideOptions {
   readonly budget?: string;
 }
 
-/** @deprecated The CLI's io is {@link MainIo}; this alias keeps older imports compiling. */
-export type Output = MainIo;
-
 /** Loads every file first (all input errors before any run), then applies the overrides. */
 export async function loadAll(files: readonly string[], options: OverrideOptions): Promise<Scenario[]> {
   const override = parseOverrides(options);
