@@ -1,7 +1,7 @@
 import Table from 'cli-table3';
 import { SystemClock, withTimeout } from '../clock.js';
 import { formatDurationMs } from '../duration.js';
-import { HeartbeatLabError } from '../errors.js';
+import { ConfigError, HeartbeatLabError } from '../errors.js';
 import { redactUrl } from '../store/drivers.js';
 import type { LeaseInfo } from '../store/lease-store.js';
 import { parseDurationFlag } from './common.js';
@@ -51,6 +51,9 @@ export function describeLease(key: string, store: string, info: LeaseInfo | null
 export async function statusCommand(flags: StatusFlags, io: MainIo): Promise<number> {
   const timeoutMs = parseDurationFlag('--timeout', flags.timeout ?? '5s');
   if (typeof flags.key !== 'string' || flags.key === '') throw new HeartbeatLabError('E_INPUT', 'invalid option --key: must be a non-empty string');
+  if (/^memory:/i.test(flags.store)) {
+    throw new ConfigError('--store', 'memory: is a new, empty store inside this process: there is no lease of another process to show', flags.store);
+  }
   const store = await openStore(flags.store); // ConfigError (exit 2): unknown scheme, missing driver
   let info: LeaseInfo | null;
   try {

@@ -37,6 +37,9 @@ describe('keeper run input', () => {
     const r = await keeper(['run', '--store', 'memory:', '--id', 'a', '--ttl', '10s', '--', 'true']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^keeper: invalid option --store: memory: is a store inside one process, so two keeper processes would both lead/);
+    const status = await keeper(['status', '--store', 'memory:']);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toMatch(/^keeper: invalid option --store: memory: is a new, empty store inside this process/);
   });
 
   it('refuses a relative file: URL instead of writing /lease.json', async () => {
