@@ -66,4 +66,23 @@ describe('scenarioToYaml', () => {
     const again = parseScenario(scenarioToYaml(original), original.file);
     expect({ ...again, targets: [] }).toEqual({ ...original, targets: [] });
   });
+
+  it('round-trips the real mechanics and the supervisor options', () => {
+    const original = parseScenario(
+      `name: rt
+seed: 1
+duration: 1h
+lease: { ttl: 180s }
+heartbeat: { interval: 60s }
+session: { idleAfter: 5m..8m, idleEffect: exit, onIdle: release }
+watchdog: { policy: respawn-if-gone, interval: 60s, grace: 30s, respawnDelay: 4s..35s, startupDelay: 5s }
+registry: { timeout: 3m, staleEntries: 2 }
+strategies: [watchdog-loop:first-registered, { kind: supervisor, name: sup, restart: always, maxRestarts: 5/30m, maxProgressSilence: 2m }]
+`,
+      'rt.yaml',
+    );
+    const yaml = scenarioToYaml(original);
+    expect(yaml).toContain('maxRestarts: 5/30m');
+    expect(parseScenario(yaml, 'rt.yaml')).toEqual(original);
+  });
 });

@@ -95,6 +95,7 @@ describe('scenarios/idle.yaml', () => {
         { name: 'watchdog-loop:pid-checked', kind: 'watchdog-loop', variant: 'pid-checked' },
         { name: 'watchdog-loop:first-registered', kind: 'watchdog-loop', variant: 'first-registered' },
         { name: 'keep-awake', kind: 'keep-awake' },
+        { name: 'supervisor', kind: 'supervisor' },
       ],
       targets: expect.arrayContaining([
         { strategy: 'baseline', metric: 'respawnsPerHour', bound: { min: 5, max: 6.5 } },
@@ -420,6 +421,11 @@ describe('scenarios/', () => {
     const real = scenarios.filter((s) => s.watchdog.policy === 'respawn-if-gone' && s.session.idleEffect === 'exit' && s.targets.length > 0);
     expect(seed.map((s) => s.name)).toContain('idle');
     expect(real.map((s) => s.name)).toEqual(expect.arrayContaining(['real-incident', 'real-incident-30s', 'real-crash']));
+    // The shipped fix is held to zero respawns per hour under both models.
+    const zeroFor = (s: (typeof scenarios)[number]): boolean =>
+      s.targets.some((t) => t.strategy === 'supervisor' && t.metric === 'respawnsPerHour' && t.bound.max === 0);
+    expect(seed.filter(zeroFor).map((s) => s.name)).toContain('idle');
+    expect(real.filter(zeroFor).map((s) => s.name)).toEqual(expect.arrayContaining(['real-incident', 'real-incident-30s']));
     // The incident as deployed: 60 s poll, 5 s startup sleep, registration 4-35 s.
     const incident = real.find((s) => s.name === 'real-incident')!;
     expect([incident.watchdog.intervalMs, incident.watchdog.startupDelayMs, incident.watchdog.respawnDelay]).toEqual([60_000, 5_000, { minMs: 4_000, maxMs: 35_000 }]);
