@@ -24,7 +24,8 @@ export function startReaper(pgid: number, killGraceMs: number, log: Logger, main
     reaper = spawn(process.execPath, [mainPath], {
       stdio: ['pipe', 'ignore', 'inherit'],
       detached: true,
-      env: { ...process.env, HEARTBEAT_LAB_REAPER_PGID: String(pgid), HEARTBEAT_LAB_REAPER_GRACE_MS: String(killGraceMs) },
+      // Only what it needs: never the store URL (HEARTBEAT_LAB_STORE may carry a password) or any other secret of ours.
+      env: { HEARTBEAT_LAB_REAPER_PGID: String(pgid), HEARTBEAT_LAB_REAPER_GRACE_MS: String(killGraceMs) },
     });
   } catch (error) {
     log.warn({ err: error }, 'cannot start the reaper process');

@@ -71,7 +71,7 @@ export type ToKeeper =
   | { readonly type: 'check-in' }
   | { readonly type: 'progress'; readonly pending?: number }
   | { readonly type: 'pending-work'; readonly pending: number }
-  | { readonly type: 'handoff'; readonly drainMs: number }
+  | { readonly type: 'handoff'; readonly drainMs: number; readonly to?: string }
   | { readonly type: 'stop' };
 
 /**
