@@ -15,6 +15,7 @@ import type { LeaseStore } from '../../src/store/lease-store.js';
 import { openLeaseStore } from '../../src/store/open-store.js';
 import { missingServer, startRedis, type TestServer } from '../support/servers.js';
 import { runMain } from '../support/run-cli.js';
+import { waitUntil } from '../support/wait.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const KEEPER = join(REPO, 'bin/keeper.js');
@@ -101,16 +102,6 @@ function runChild(store: string, key: string, id: string, childArgs: readonly st
   return { keeper, info };
 }
 
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (performance.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 10));
-  }
-}
-
 async function bounded<T>(what: string, timeoutMs: number, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -126,7 +117,7 @@ async function bounded<T>(what: string, timeoutMs: number, promise: Promise<T>):
 }
 
 async function childStarted(info: string, timeoutMs = 10_000): Promise<ChildInfo> {
-  const child = await waitFor(`child info ${info}`, timeoutMs, () => (existsSync(info) ? (JSON.parse(readFileSync(info, 'utf8')) as ChildInfo) : undefined));
+  const child = await waitUntil(`child info ${info}`, timeoutMs, () => (existsSync(info) ? (JSON.parse(readFileSync(info, 'utf8')) as ChildInfo) : undefined));
   childPids.add(child.pid);
   return child;
 }
@@ -250,7 +241,7 @@ for (const store of STORES) {
       const first = await childStarted(a.info);
       const b = runChild(url, key, 'beta', [], ['--log-level', 'info']);
       // beta has tried once and seen alpha as the holder.
-      await waitFor('beta to see alpha as the leader', 10_000, () => b.keeper.stderr().includes('lease holder changed') && b.keeper.stderr().includes('alpha/'));
+      await waitUntil('beta to see alpha as the leader', 10_000, () => b.keeper.stderr().includes('lease holder changed') && b.keeper.stderr().includes('alpha/'));
       const lease: LeaseStore = await openLeaseStore(url);
       try {
         const t0 = performance.now();
@@ -259,7 +250,7 @@ for (const store of STORES) {
         } catch (error) {
           throw new Error(`alpha's command died before the SIGKILL (${String(error)}); alpha: ${JSON.stringify(a.keeper.proc.exitCode)} ${a.keeper.stderr()}`);
         }
-        const holderAt = await waitFor('the lease to pass to beta', 5_000, async () => {
+        const holderAt = await waitUntil('the lease to pass to beta', 5_000, async () => {
           const now = await lease.read(key);
           return now?.holder?.startsWith('beta/') ? performance.now() - t0 : undefined;
         });
@@ -326,7 +317,7 @@ for (const store of STORES) {
       const { keeper, info } = runChild(url, key, 'alpha', ['--term-exit', '5']);
       await childStarted(info);
       keeper.proc.kill('SIGHUP');
-      await waitFor('SIGHUP at the command', 5_000, () => signalsOf(info).includes('SIGHUP'));
+      await waitUntil('SIGHUP at the command', 5_000, () => signalsOf(info).includes('SIGHUP'));
       expect(keeper.proc.exitCode).toBeNull();
       keeper.proc.kill('SIGINT');
       expect(await bounded('keeper exit', 5_000, keeper.exited)).toEqual({ code: 5, signal: null });
@@ -363,7 +354,7 @@ for (const store of STORES) {
       try {
         keeper.proc.kill('SIGSTOP');
         const frozenAt = performance.now();
-        await waitFor('the reaper to stop the command of the frozen keeper', 3_000, () => gone(child.pid));
+        await waitUntil('the reaper to stop the command of the frozen keeper', 3_000, () => gone(child.pid));
         const goneAfterMs = performance.now() - frozenAt;
         // The store still counts the lease as the frozen keeper's: the command died first.
         const seen = await lease.read(key);
@@ -391,9 +382,9 @@ describe('keeper run on the file store: failures around the command', () => {
     const child = await childStarted(info);
     keeper.proc.kill('SIGKILL');
     await bounded('keeper exit', 5_000, keeper.exited);
-    await waitFor('the command to be stopped by the reaper', 5_000, () => gone(child.pid));
+    await waitUntil('the command to be stopped by the reaper', 5_000, () => gone(child.pid));
     expect(signalsOf(info)).toEqual(['SIGTERM']);
-    await waitFor('the lease to expire', 3_000, () => status(url, 'k').doc?.state === 'expired');
+    await waitUntil('the lease to expire', 3_000, () => status(url, 'k').doc?.state === 'expired');
   });
 
   it('lease lost with the store stuck: the command is stopped first, the lease released only once it is dead', async () => {
@@ -404,11 +395,11 @@ describe('keeper run on the file store: failures around the command', () => {
     const child = await childStarted(info);
     // A live process (this one) holds the store's lock: renewals time out, keeper steps down at its deadline.
     writeFileSync(`${leasePath}.lock`, JSON.stringify({ pid: process.pid, host: hostname(), nonce: 'test', startedAtWallMs: Date.now() }));
-    await waitFor('the step-down', 5_000, () => /lost the lease "k" \(renew-deadline/.test(keeper.stderr()));
+    await waitUntil('the step-down', 5_000, () => /lost the lease "k" \(renew-deadline/.test(keeper.stderr()));
     rmSync(`${leasePath}.lock`); // the store works again while the command is within its kill grace
     const lease = await openLeaseStore(url);
     try {
-      const freedWhileDead = await waitFor('the release', 5_000, async () => {
+      const freedWhileDead = await waitUntil('the release', 5_000, async () => {
         const now = await lease.read('k');
         return now?.holder === null ? { dead: gone(child.pid) } : undefined;
       });
@@ -445,7 +436,7 @@ describe('keeper run on the file store: failures around the command', () => {
     const a = runChild(url, 'k', 'alpha');
     await childStarted(a.info);
     const b = runChild(url, 'k', 'beta', [], ['--log-level', 'info']);
-    await waitFor('beta to contend', 10_000, () => b.keeper.stderr().includes('lease holder changed'));
+    await waitUntil('beta to contend', 10_000, () => b.keeper.stderr().includes('lease holder changed'));
     b.keeper.proc.kill('SIGTERM');
     expect(await bounded('beta exit', 5_000, b.keeper.exited)).toEqual({ code: 143, signal: null });
     expect(existsSync(b.info)).toBe(false);
