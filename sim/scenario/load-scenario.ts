@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, Scalar, isAlias, isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { parseDurationMs } from '../../src/duration.js';
 import { ConfigError, HeartbeatLabError, formatValue } from '../../src/errors.js';
+import { resolveKeeperOptions } from '../../src/keeper/keeper-options.js';
 import { RESTART_POLICIES, parseRestartLimit } from '../../src/supervisor/supervisor-options.js';
 import { ScenarioError } from './scenario-error.js';
 import type {
@@ -124,7 +125,7 @@ export function parseScenario(text: string, file: string): Scenario {
   };
   const store = r.fields(top.get('store'), 'store', ['latency'], true);
   const latency = optRange(r, store, 'latency', [2, 20]);
-  const keeper = readKeeper(r, top.get('keeper'));
+  const keeper = readKeeper(r, top.get('keeper'), ttlMs, lease.need('ttl'));
   const keepAwake = r.fields(top.get('keepAwake'), 'keepAwake', ['interval'], true);
   const keepAwakeMs = optDuration(r, keepAwake, 'interval', 60_000);
   const crash = readEvery(r, top.get('crash'), 'crash');
@@ -222,10 +223,37 @@ function readWatchdog(r: Reader, node: unknown): Scenario['watchdog'] {
   };
 }
 
-function readKeeper(r: Reader, node: unknown): Scenario['keeper'] {
+/** The keeper's option names as the YAML spells them (retries run every renewInterval / 4). */
+const KEEPER_YAML: Readonly<Record<string, string>> = {
+  ttlMs: 'lease.ttl',
+  renewIntervalMs: 'keeper.renewInterval',
+  renewDeadlineMs: 'keeper.renewDeadline',
+  requestTimeoutMs: 'keeper.requestTimeout',
+  retryIntervalMs: 'keeper.renewInterval',
+};
+
+/**
+ * `keeper:` timing, checked at load against the keeper's own rules (`resolveKeeperOptions`), so a
+ * broken one fails here with the YAML's names and its file:line:column, not mid-run.
+ */
+function readKeeper(r: Reader, node: unknown, ttlMs: number, ttlNode: unknown): Scenario['keeper'] {
   const k = r.fields(node, 'keeper', ['renewInterval', 'renewDeadline', 'requestTimeout'], true);
   const opt = (key: string): number | undefined => (k.has(key) ? r.duration(k.need(key), k.child(key), true) : undefined);
-  return { renewIntervalMs: opt('renewInterval'), renewDeadlineMs: opt('renewDeadline'), requestTimeoutMs: opt('requestTimeout') };
+  const keeper = { renewIntervalMs: opt('renewInterval'), renewDeadlineMs: opt('renewDeadline'), requestTimeoutMs: opt('requestTimeout') };
+  if (!k.present) return keeper;
+  try {
+    resolveKeeperOptions({ key: 'scenario', identity: 'scenario', ttlMs, ...keeper });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const path = KEEPER_YAML[error.option] ?? `keeper (${error.option})`;
+    const yamlKey = path.startsWith('keeper.') ? path.slice('keeper.'.length) : undefined;
+    const where = path === 'lease.ttl' ? ttlNode : yamlKey !== undefined && k.has(yamlKey) ? k.need(yamlKey) : node;
+    // The rule as the keeper states it, in the YAML's names: "expected at most lease.ttl − … = 2m47s180ms".
+    let rule = error.message.slice(`invalid option ${error.option}: `.length).replace(/ \(got [^)]*\)$/, '').replace(/^must be /, '');
+    for (const [option, yaml] of Object.entries(KEEPER_YAML)) rule = rule.replaceAll(option, yaml);
+    r.fail(where, path, rule);
+  }
+  return keeper;
 }
 
 function readEvery(r: Reader, node: unknown, path: string): { readonly meanEveryMs: number } | undefined {
