@@ -2,7 +2,7 @@
  * Lookups over the runs: which strategy rows a scenario has, what a scenario exercises, and the
  * traces of run 0.
  */
-import type { Scenario, StrategySpec } from '../scenario/types.js';
+import { loopVariant, type Scenario, type StrategySpec } from '../scenario/types.js';
 import type { StrategySummary } from '../summary.js';
 import type { TraceEvent } from '../trace.js';
 import type { ReportInput } from './report-types.js';
@@ -36,7 +36,7 @@ export function roleOf(scenario: Scenario): Role {
 
 /** Strategy identity independent of its display name: `kind` or `kind:variant`. */
 export function strategyKey(spec: StrategySpec): string {
-  return spec.kind === 'watchdog-loop' ? `watchdog-loop:${spec.variant ?? 'restarted'}` : spec.kind;
+  return spec.kind === 'watchdog-loop' ? `watchdog-loop:${loopVariant(spec)}` : spec.kind;
 }
 
 /** The scenario's rows in the order it lists its strategies. */

@@ -10,6 +10,7 @@ import { ConfigError, HeartbeatLabError, formatValue } from '../../src/errors.js
 import { resolveKeeperOptions } from '../../src/keeper/keeper-options.js';
 import { RESTART_POLICIES, parseRestartLimit } from '../../src/supervisor/supervisor-options.js';
 import { ScenarioError } from './scenario-error.js';
+import { loopVariant } from './types.js';
 import type {
   Bound,
   FaultKind,
@@ -324,7 +325,7 @@ function readSupervisorFields(r: Reader, f: Fields, path: string, kind: Strategy
 /** Builds a strategy; a `watchdog-loop` without a variant gets the documented default `restarted`. */
 function makeStrategy(name: string, kind: StrategyName, variant: WatchdogLoopVariant | undefined): StrategySpec {
   if (kind !== 'watchdog-loop') return { name, kind };
-  return { name, kind, variant: variant ?? 'restarted' };
+  return { name, kind, variant: loopVariant({ variant }) };
 }
 
 function readTargets(r: Reader, node: unknown, strategies: readonly StrategySpec[]): TargetSpec[] {

@@ -34,11 +34,19 @@ export type WatchdogLoopVariant =
   | 'pid-checked' // renews only while the orchestrator's PID answers kill(pid, 0)
   | 'first-registered'; // option 2 as built: refreshes the first agent registered with the orchestrator role, renews only if it holds the lease
 
+/** The loop variant of a `watchdog-loop` spec that names none. */
+export const DEFAULT_LOOP_VARIANT: WatchdogLoopVariant = 'restarted';
+
+/** A spec's loop variant, the default filled in (one place for the default). */
+export function loopVariant(spec: Pick<StrategySpec, 'variant'>): WatchdogLoopVariant {
+  return spec.variant ?? DEFAULT_LOOP_VARIANT;
+}
+
 export interface StrategySpec {
   /** Display name and key in `targets`; defaults to `kind` or `kind:variant`. */
   readonly name: string;
   readonly kind: StrategyName;
-  /** Only for `watchdog-loop`. @default 'restarted' */
+  /** Only for `watchdog-loop`. @default DEFAULT_LOOP_VARIANT ('restarted') */
   readonly variant?: WatchdogLoopVariant;
   /** Only for `worker`, `sidecar` and `supervisor`: the keeper's progress check (off when absent). */
   readonly maxProgressSilenceMs?: number;

@@ -1,4 +1,4 @@
-import type { StrategySpec } from '../scenario/types.js';
+import { loopVariant, type StrategySpec } from '../scenario/types.js';
 import { baselineStrategy } from './baseline.js';
 import { keepAwakeStrategy } from './keep-awake.js';
 import { sidecarStrategy, workerStrategy } from './keeper.js';
@@ -19,7 +19,7 @@ export function createStrategy(spec: StrategySpec): Strategy {
     case 'keep-awake':
       return keepAwakeStrategy();
     case 'watchdog-loop':
-      return watchdogLoopStrategy(spec.variant ?? 'restarted', spec.name);
+      return watchdogLoopStrategy(loopVariant(spec), spec.name);
     case 'naive-worker':
       return naiveWorkerStrategy();
     case 'supervisor':
