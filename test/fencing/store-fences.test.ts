@@ -142,6 +142,19 @@ async function concurrentWriters(fence: Fence): Promise<void> {
   expect(await fence.read(id)).toEqual({ id, token: 20, data: { token: 20 } });
 }
 
+/** The rules every store's fence must keep, run on `fence()` (built in the caller's beforeAll). */
+function fenceRules(server: () => TestServer, fence: () => Fence, timing: Timing): void {
+  it('a paused old leader (token 1) writing after the new leader (token 2) is refused', async () => {
+    await pausedOldLeaderWritesLate(server().url, fence(), timing);
+  });
+  it('applies a token >= the stored one, refuses an older one', async () => {
+    await tokenRules(fence());
+  });
+  it('concurrent writers: the newest token wins', async () => {
+    await concurrentWriters(fence());
+  });
+}
+
 function describeServer(kind: ServerKind, start: () => Promise<TestServer>, body: (server: () => TestServer) => void): void {
   const missing = missingServer(kind);
   if (missing !== null) {
@@ -177,15 +190,7 @@ describeServer('postgres', startPostgres, (server) => {
     await pool?.end();
   });
 
-  it('a paused old leader (token 1) writing after the new leader (token 2) is refused', async () => {
-    await pausedOldLeaderWritesLate(server().url, fence, FAST);
-  });
-  it('applies a token >= the stored one, refuses an older one', async () => {
-    await tokenRules(fence);
-  });
-  it('concurrent writers: the newest token wins', async () => {
-    await concurrentWriters(fence);
-  });
+  fenceRules(server, () => fence, FAST);
   it('a missing table is a clear configuration error', async () => {
     await expect(postgresFence(pool, 'no_such_table').write('x', 1, 1)).rejects.toThrow(/ensureFencedTable/);
     expect(() => postgresFence(pool, 'bad;name')).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
@@ -206,15 +211,7 @@ describeServer('redis', startRedis, (server) => {
     await redis?.quit();
   });
 
-  it('a paused old leader (token 1) writing after the new leader (token 2) is refused', async () => {
-    await pausedOldLeaderWritesLate(server().url, fence, FAST);
-  });
-  it('applies a token >= the stored one, refuses an older one', async () => {
-    await tokenRules(fence);
-  });
-  it('concurrent writers: the newest token wins', async () => {
-    await concurrentWriters(fence);
-  });
+  fenceRules(server, () => fence, FAST);
   it('a key of another type is reported corrupt and left alone', async () => {
     await redis.set('heartbeat-lab:fenced:wrong', 'plain string');
     await expect(fence.write('wrong', 1, 1)).rejects.toBeInstanceOf(StoreCorruptError);
@@ -233,13 +230,5 @@ describeServer('etcd', startEtcd, (server) => {
     client?.close();
   });
 
-  it('a paused old leader (token 1) writing after the new leader (token 2) is refused', async () => {
-    await pausedOldLeaderWritesLate(server().url, fence, ETCD);
-  });
-  it('applies a token >= the stored one, refuses an older one', async () => {
-    await tokenRules(fence);
-  });
-  it('concurrent writers: the newest token wins', async () => {
-    await concurrentWriters(fence);
-  });
+  fenceRules(server, () => fence, ETCD);
 });
