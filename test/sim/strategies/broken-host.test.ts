@@ -47,6 +47,7 @@ describe('a broken keeper host fails a scenario the shipped one passes', () => {
   it('a sidecar deaf to its owner death keeps dead leaders leading; the shipped sidecar releases at once', async () => {
     const shipped = await zombieLease(false);
     const broken = await zombieLease(true);
+    console.log(`[broken host] crash.yaml sidecar, ${RUNS} runs: zombie lease ${shipped.msPerHour.toFixed(0)} ms/h shipped, ${broken.msPerHour.toFixed(0)} ms/h deaf to the owner's death (${shipped.crashes} crashes)`);
     expect(shipped.crashes).toBeGreaterThan(0);
     expect(broken.crashes).toBe(shipped.crashes); // same seeds, same crashes
     // crash.yaml's target for the sidecar: zombieLeasePerHour at most 1s (a release's store round trip).
