@@ -1,3 +1,4 @@
+import type { TimerHandle } from '../../src/clock.js';
 import type { SessionExit, SessionSignal, SessionSpawner, SessionStart, SupervisedSession } from '../../src/supervisor/session.js';
 import { Supervisor, type SupervisorOutcome } from '../../src/supervisor/supervisor.js';
 import type { Orchestrator } from '../actors/orchestrator.js';
@@ -74,7 +75,11 @@ class SimSupervisor implements WatchdogChild, SessionSpawner {
   /** Start-up time of the first session (the watchdog's draw under respawn-if-gone). */
   #firstStartupMs: number | undefined;
   #session: SimSession | undefined;
+  /** The orchestrators of this supervisor's sessions, in order. */
+  readonly #sessions: Orchestrator[] = [];
   #done: Promise<unknown>;
+  /** The reaper's check-in timer: fires at the last renewal's renew deadline unless a later one came. */
+  #reaperTimer: TimerHandle | undefined;
 
   constructor(world: StrategyWorld, spec: StrategySpec, identity: string, firstStartupMs: number, spawnOrchestrator: (session: SimSession) => Orchestrator) {
     this.#world = world;
@@ -116,17 +121,52 @@ class SimSupervisor implements WatchdogChild, SessionSpawner {
       if (world.trace.enabled) world.trace.emit(identity, 'supervisor-finished', { outcome: outcome.kind, exit: code });
       this.proc.exit(code);
     });
-    // The reaper: a session never outlives its supervisor (SIGTERM now, SIGKILL after the grace).
-    this.proc.onExit(() => this.#session?.reap(world, this.supervisor.options.killGraceMs));
+    // The reaper (src/cli/reaper-main.ts): a session never outlives its supervisor, nor a frozen
+    // one: it is stopped (SIGTERM, SIGKILL after the grace) when the supervisor dies, or when the
+    // renew deadline of its last check-in passes with no later one.
+    this.proc.onExit(() => {
+      this.#disarmReaper();
+      this.#session?.reap(world, this.supervisor.options.killGraceMs);
+    });
+    this.#watchCheckIns();
   }
+
+  /** As `keeper run` does: after each success the keeper checks in with its renew deadline. */
+  #watchCheckIns(): void {
+    const keeper = this.supervisor.keeper;
+    const checkIn = (): void => {
+      if (keeper.state !== 'leading') return;
+      const leftMs = keeper.validityLeftMs() - (keeper.options.validityMs - keeper.options.renewDeadlineMs);
+      // The reaper's clock is the machine's: the keeper's local time runs at its process's rate.
+      const atMs = this.#world.clock.now() + Math.max(0, leftMs) / this.proc.clockRate;
+      this.#disarmReaper();
+      this.#reaperTimer = this.#world.clock.setTimeout(() => {
+        this.#reaperTimer = undefined;
+        if (this.#world.trace.enabled) this.#world.trace.emit(`${this.identity}/reaper`, 'keeper-silent', { session: this.#session?.id ?? null });
+        this.#session?.reap(this.#world, this.supervisor.options.killGraceMs);
+      }, atMs - this.#world.clock.now());
+    };
+    keeper.on('started-leading', checkIn);
+    keeper.on('renewed', checkIn);
+    this.supervisor.on('finished', () => this.#disarmReaper());
+  }
+
+  #disarmReaper(): void {
+    if (this.#reaperTimer !== undefined) this.#world.clock.clearTimeout(this.#reaperTimer);
+    this.#reaperTimer = undefined;
+  }
+
+  /**
+   * Faults aim at the newest orchestrator, here a session of this supervisor; one that hit a
+   * session hit this process tree (its keeper is this process), so replacing it is not spurious.
+   */
   get faulted(): boolean {
-    return this.#faulted;
+    return this.#faulted || this.#sessions.some((o) => o.faulted);
   }
 
   markFaulted(): void {
     this.#faulted = true;
   }
-
 
   #observe(): void {
     const world = this.#world;
@@ -152,7 +192,9 @@ class SimSupervisor implements WatchdogChild, SessionSpawner {
     this.#firstStartupMs = undefined;
     const session = new SimSession(this, start, startupMs);
     this.#session = session;
-    session.attach(this.#spawnOrchestrator(session));
+    const orchestrator = this.#spawnOrchestrator(session);
+    this.#sessions.push(orchestrator);
+    session.attach(orchestrator);
     return session;
   }
 

@@ -125,3 +125,24 @@ describe('supervisor strategy under the real mechanics (idle exit, respawn-if-go
     expect(supervised.keepAwakeActions).toBe(0);
   });
 });
+
+describe('the reaper of a frozen supervisor (as src/cli/reaper-main.ts)', () => {
+  it('a machine stall past the renew deadline: the session is stopped before the lease can pass on, no split brain', async () => {
+    // The stall blocks the session and the supervisor for 4 min; the seed's watchdog kills the
+    // stale supervisor and a new one takes the expired lease. The reaper stopped the old session at
+    // the renew deadline of the last check-in (SIGKILL after the 10 s kill grace), before that.
+    const { events, result } = await play('faults: [{ kind: stall, target: machine, at: 30m, for: 4m }]', '[supervisor]');
+    const silent = of(events, 'keeper-silent');
+    expect(silent.length).toBe(1);
+    const stallAt = 30 * 60_000;
+    expect(silent[0]?.t).toBeGreaterThan(stallAt);
+    expect(silent[0]?.t).toBeLessThanOrEqual(stallAt + 120_000);
+    const firstSessionEnd = of(events, 'exit').find((e) => e.actor === 'orch-1');
+    const successor = of(events, 'acquire').find((e) => e.data?.ok === true && e.actor !== 'sup-1');
+    expect(successor).toBeDefined();
+    expect(firstSessionEnd?.t).toBeLessThan(successor?.t ?? 0);
+    expect(result.splitBrains).toBe(0);
+    expect(result.staleActions).toBe(0);
+  });
+});
+
