@@ -23,6 +23,8 @@ export class Orchestrator {
   faulted = false;
   /** A wedged main loop takes work in but never finishes any. */
   wedged = false;
+  /** Called once, when work first waits on the wedged loop (see {@link wedge}). */
+  #onStuck: (() => void) | undefined;
   /** Work arrived and not finished yet. */
   pending = 0;
   /** Its session is starting up (respawn-if-gone): busy, not yet serving, until it first leads. */
@@ -93,8 +95,25 @@ export class Orchestrator {
   work(busyMs: number): void {
     this.host.activity(busyMs);
     this.pending += 1;
+    this.#stuckNow();
     this.#leadership?.reportWork?.(this.pending, false);
     this.#world.clock.setTimeout(() => this.proc.main.deliver(() => this.#finish()), busyMs);
+  }
+
+  /**
+   * The main loop wedges. `onStuck` runs once work waits on it — at once if work is pending, else
+   * at the next arrival: until then a wedged leader is indistinguishable from an idle one.
+   */
+  wedge(onStuck: () => void): void {
+    this.wedged = true;
+    this.#onStuck = onStuck;
+    if (this.pending > 0) this.#stuckNow();
+  }
+
+  #stuckNow(): void {
+    const onStuck = this.wedged ? this.#onStuck : undefined;
+    this.#onStuck = undefined;
+    onStuck?.();
   }
 
   #finish(): void {

@@ -100,9 +100,9 @@ export class FaultEngine {
         return this.#after(forMs, heal);
       }
       case 'wedge':
-        // For liveness a wedged leader is as good as dead: a successor must take over.
-        world.metrics.crashed(victim.identity);
-        victim.wedged = true;
+        // A wedged leader owes a failover from the moment work waits on it: the progress check
+        // can only see work that is not done, and the wait for the next work is unbounded.
+        victim.wedge(() => world.metrics.crashed(victim.identity));
         return;
       case 'pid-reuse': {
         world.metrics.crashed(victim.identity);

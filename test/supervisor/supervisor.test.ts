@@ -169,6 +169,16 @@ describe('restart policies', () => {
     expect(h.lease()?.holder).toBeNull();
   });
 
+  it('a session whose start fails later (spawnError in its exit) is never restarted, even with always', async () => {
+    const h = new Harness({ restart: 'always' });
+    const error = Object.assign(new Error('spawn ENOENT'), { code: 'ENOENT' });
+    h.onSpawn = (s) => void h.clock.setTimeout(() => s.end({ code: null, signal: null, spawnError: error }), 0);
+    await h.clock.runUntil(10_000);
+    expect(h.outcome).toEqual({ kind: 'spawn-failed', error, attempt: 0 });
+    expect(h.sessions.length).toBe(1);
+    expect(h.lease()?.holder).toBeNull();
+  });
+
   it('a session that cannot start finishes with spawn-failed and releases', async () => {
     const h = new Harness({ restart: 'on-exit' });
     h.failSpawnAt = 1;
