@@ -96,7 +96,7 @@ export class RunMetrics implements StoreObserver {
   #first: Violation | undefined;
   readonly #pendingCrashes: Array<{ identity: string; atMs: number }> = [];
   readonly #failovers: number[] = [];
-  counts = {
+  readonly #counts = {
     respawns: 0,
     spuriousRespawns: 0,
     restarts: 0,
@@ -118,6 +118,11 @@ export class RunMetrics implements StoreObserver {
     this.#clock = clock;
     this.#failoverBoundMs = failoverBoundMs;
   }
+  /** One more of a counted event that has no other bookkeeping (respawn, restart, keep-awake action, loop renewal). */
+  count(event: 'respawns' | 'spuriousRespawns' | 'restarts' | 'keepAwakeActions' | 'loopRenewals'): void {
+    this.#counts[event] += 1;
+  }
+
 
   #violation(kind: 'safety' | 'liveness', check: Violation['check'], detail: string, atMs = this.#clock.now()): void {
     if (kind === 'safety') this.#safety += 1;
@@ -174,7 +179,7 @@ export class RunMetrics implements StoreObserver {
 
   /** A supervisor restarted a session in place (counted apart from watchdog respawns). */
   sessionRestarted(): void {
-    this.counts.sessionRestarts += 1;
+    this.#counts.sessionRestarts += 1;
   }
 
   /** The watchdog decided to respawn: records the lease's age (time since its last heartbeat). */
@@ -187,7 +192,7 @@ export class RunMetrics implements StoreObserver {
    * orchestrator already holds a valid lease: killing a follower leaves the leader leading.
    */
   crashed(identity: string): void {
-    this.counts.crashes += 1;
+    this.#counts.crashes += 1;
     const now = this.#clock.now();
     // A supervised session's crash is its supervisor's leadership failing (see servedBy).
     const leader = this.#servedBy.get(identity) ?? identity;
@@ -205,7 +210,7 @@ export class RunMetrics implements StoreObserver {
   }
 
   onApplied(op: 'acquire' | 'renew' | 'release', _client: string, ok: boolean, before: LeaseInfo | null, after: LeaseInfo | null): void {
-    this.counts.storeWrites += 1;
+    this.#counts.storeWrites += 1;
     if (!ok || after === null) return;
     this.#integrate();
     if (op === 'renew' && before !== null && before.expiresInMs < this.#minMarginMs) this.#minMarginMs = before.expiresInMs;
@@ -233,7 +238,7 @@ export class RunMetrics implements StoreObserver {
     else this.#believers.delete(identity);
     if (this.#believers.size >= 2 && this.#splitSince < 0) {
       this.#splitSince = now;
-      this.counts.splitBrains += 1;
+      this.#counts.splitBrains += 1;
       this.#violation('safety', 'split-brain', `${[...this.#believers.keys()].join(' and ')} both believe they lead`);
     } else if (this.#believers.size < 2 && this.#splitSince >= 0) {
       this.#splitBrainMs += now - this.#splitSince;
@@ -263,10 +268,10 @@ export class RunMetrics implements StoreObserver {
 
   /** A leader action by `identity` carrying `token`; stale when a newer token was issued. Returns whether the store accepts it. */
   action(identity: string, currentToken: number, token: number): boolean {
-    this.counts.leaderActions += 1;
+    this.#counts.leaderActions += 1;
     const stale = token < currentToken;
     if (stale) {
-      this.counts.staleActions += 1;
+      this.#counts.staleActions += 1;
       this.#violation('safety', 'stale-action', `${identity} acted with token ${token} after token ${currentToken} was issued`);
     }
     return !stale;
@@ -290,7 +295,7 @@ export class RunMetrics implements StoreObserver {
     }
     return {
       durationMs: now,
-      ...this.counts,
+      ...this.#counts,
       failoversMs: this.#failovers,
       zombieLeaseMs: this.#zombieMs,
       leaderlessMs: this.#leaderlessMs,

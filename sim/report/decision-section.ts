@@ -5,7 +5,7 @@
 import { fmtMs, fmtNum } from './numbers.js';
 import { list, plural, rate, scenarioName, strategyRef, text, timeValue, unique } from './prose.js';
 import type { TargetResult } from '../targets.js';
-import type { ModelIncident } from './models.js';
+import { incidentRow, type ModelIncident } from './models.js';
 import type { ColumnSources } from './options-table.js';
 import type { ReportInput } from './report-types.js';
 import { rowByKey, rowByName, rowsOf, sightings, type Row } from './scenario-rows.js';
@@ -22,23 +22,26 @@ export interface DecisionContext {
 }
 
 function incidentBullets(ctx: DecisionContext): string[] {
-  return ctx.sources.incidents.flatMap(({ model, input }) => {
-    const shipped = rowByName(input, ctx.shipped.strategy);
-    const baseline = rowByKey(input, 'baseline') as Row;
-    if (shipped === undefined) return [`Under ${model.name}, ${scenarioName(input)} does not run ${strategyRef(ctx.shipped.strategy)}: these runs say nothing about it there.`];
-    const ours = rate(shipped.summary.respawnsPerHour);
+  return ctx.sources.incidents.flatMap((incident) => {
+    const found = incidentRow(ctx.inputs, incident, ctx.shipped.strategy);
+    const { model } = incident;
+    if (found === undefined) return [`Under ${model.name}, no scenario where sessions only idle runs ${strategyRef(ctx.shipped.strategy)}: these runs say nothing about it there.`];
+    const baseline = rowByKey(found.input, 'baseline') as Row;
+    const ours = rate(found.row.summary.respawnsPerHour);
     const theirs = `${rate(baseline.summary.respawnsPerHour)} for ${strategyRef(baseline.spec.name)}`;
     return [
-      shipped.summary.respawnsPerHour === 0
-        ? `**It removes the incident** under ${model.name}: ${ours} respawns per hour on ${scenarioName(input)}, against ${theirs}.`
-        : `**It does not remove the incident under ${model.name}**: ${ours} respawns per hour on ${scenarioName(input)}, against ${theirs}.`,
+      found.row.summary.respawnsPerHour === 0
+        ? `**It removes the incident** under ${model.name}: ${ours} respawns per hour on ${scenarioName(found.input)}, against ${theirs}.`
+        : `**It does not remove the incident under ${model.name}**: ${ours} respawns per hour on ${scenarioName(found.input)}, against ${theirs}.`,
     ];
   });
 }
 
 function crashBullet({ model, input }: ModelIncident, choice: ShipChoice, models: number): string | null {
   const shipped = rowByName(input, choice.strategy);
-  if (shipped === undefined) return null;
+  if (shipped === undefined) {
+    return `**After a crash**${models === 1 ? '' : ` under ${model.name}`}: ${scenarioName(input)} does not run ${strategyRef(choice.strategy)}, so these runs do not show how it recovers from one.`;
+  }
   const s = shipped.summary;
   if (s.failoverP50Ms === null && s.crashes > 0 && s.sessionRestartsPerHour === 0) {
     return `**After a crash**${models === 1 ? '' : ` under ${model.name}`} on ${scenarioName(input)}: ${plural(s.crashes, 'crash', 'crashes')}, but no failover and no session restart was measured for ${strategyRef(shipped.spec.name)}; these runs do not show how it recovers.`;
@@ -52,7 +55,7 @@ function crashBullet({ model, input }: ModelIncident, choice: ShipChoice, models
   const where = `${models === 1 ? '' : ` under ${model.name}`} on ${scenarioName(input)}`;
   const mine = inPlace
     ? `**A crashed session needs no failover**${where}: its ${plural(s.crashes, 'crash', 'crashes')} were restarted in place (${rate(s.sessionRestartsPerHour)} restarts per hour), ${fmtMs(s.leaderlessInPracticeMsPerHour)} per hour without a working leader`
-    : `**A dead owner hands over at once**${where}: after ${plural(s.crashes, 'crash', 'crashes')}, failover p50 ${fmtMs(s.failoverP50Ms)}, max ${fmtMs(s.failoverMaxMs)}`;
+    : `**${models === 1 ? 'A' : `Under ${model.name}, a`} dead owner hands over at once** on ${scenarioName(input)}: after ${plural(s.crashes, 'crash', 'crashes')}, failover p50 ${fmtMs(s.failoverP50Ms)}, max ${fmtMs(s.failoverMaxMs)}`;
   const rest = [
     ...(slower.length === 0 ? [] : [`${list(slower.map((r) => `${strategyRef(r.spec.name)} ${fmtMs(r.summary.failoverP50Ms)}`))} (p50)`]),
     ...(never.length === 0 ? [] : [`${list(never.map((r) => strategyRef(r.spec.name)))} never hand over`]),
@@ -62,7 +65,7 @@ function crashBullet({ model, input }: ModelIncident, choice: ShipChoice, models
 
 function freezeBullet(freeze: ReportInput, choice: ShipChoice): string | null {
   const shipped = rowByName(freeze, choice.strategy);
-  if (shipped === undefined) return null;
+  if (shipped === undefined) return `**A host that freezes processes**: ${scenarioName(freeze)} does not run ${strategyRef(choice.strategy)}.`;
   const alternative = rowByName(freeze, choice.alternative.strategy);
   const against =
     alternative === undefined
@@ -115,11 +118,11 @@ function targetBullet(ctx: DecisionContext): string {
 
 function costBullet(ctx: DecisionContext): string | null {
   const first = ctx.sources.incidents[0];
-  if (first === undefined) return null;
-  const shipped = rowByName(first.input, ctx.shipped.strategy);
-  const baseline = rowByKey(first.input, 'baseline') as Row;
-  if (shipped === undefined) return null;
-  return `**Cost**: one extra process per orchestrator and ${fmtNum(shipped.summary.storeWritesPerHour, 1)} store writes per hour on ${scenarioName(first.input)}, against ${fmtNum(baseline.summary.storeWritesPerHour, 1)} for ${strategyRef(baseline.spec.name)}.`;
+  const found = first === undefined ? undefined : incidentRow(ctx.inputs, first, ctx.shipped.strategy);
+  if (found === undefined) return null;
+  const baseline = rowByKey(found.input, 'baseline') as Row;
+  const restarts = found.row.summary.sessionRestartsPerHour > 0 ? `, ${rate(found.row.summary.sessionRestartsPerHour)} session restarts per hour` : '';
+  return `**Cost**: one extra process per orchestrator and ${fmtNum(found.row.summary.storeWritesPerHour, 1)} store writes per hour${restarts} on ${scenarioName(found.input)}, against ${fmtNum(baseline.summary.storeWritesPerHour, 1)} writes for ${strategyRef(baseline.spec.name)}.`;
 }
 
 function rejectedLine(ctx: DecisionContext): string {

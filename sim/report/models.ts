@@ -5,7 +5,7 @@
  */
 import type { Scenario } from '../scenario/types.js';
 import type { ReportInput } from './report-types.js';
-import { roleOf, rowByKey } from './scenario-rows.js';
+import { roleOf, rowByKey, rowByName, type Row } from './scenario-rows.js';
 
 export type ModelId = 'seed' | 'real';
 
@@ -74,4 +74,27 @@ export function modelIncidents(inputs: readonly ReportInput[]): ModelIncident[] 
 /** The model a scenario belongs to. */
 export function modelOf(scenario: Scenario): MechanicsModel {
   return MODELS.find((m) => m.describes(scenario)) as MechanicsModel;
+}
+
+/** A strategy's row on a model's incident, and whether it came from another scenario of the model. */
+export interface IncidentRow {
+  readonly input: ReportInput;
+  readonly row: Row;
+  /** true when the strategy does not run on the model's incident and the row is from another idle-only scenario of the model. */
+  readonly elsewhere: boolean;
+}
+
+/**
+ * The strategy's row on the model's incident; when it does not run there, on the first other
+ * scenario of the same model where sessions only idle (no faults, no crashes) and a baseline runs.
+ */
+export function incidentRow(inputs: readonly ReportInput[], incident: ModelIncident, name: string): IncidentRow | undefined {
+  const own = rowByName(incident.input, name);
+  if (own !== undefined) return { input: incident.input, row: own, elsewhere: false };
+  for (const input of inputs) {
+    if (!incident.model.describes(input.scenario) || roleOf(input.scenario) !== 'incident' || rowByKey(input, 'baseline') === undefined) continue;
+    const row = rowByName(input, name);
+    if (row !== undefined) return { input, row, elsewhere: true };
+  }
+  return undefined;
 }

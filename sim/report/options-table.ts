@@ -5,7 +5,7 @@
  */
 import type { StrategySpec } from '../scenario/types.js';
 import { table, type Align } from './markdown.js';
-import { MODELS, modelIncidents, type ModelIncident } from './models.js';
+import { incidentRow, MODELS, modelIncidents, type ModelIncident } from './models.js';
 import { fmtMs, fmtNum } from './numbers.js';
 import { list, plural, rate, scenarioName, strategyRef } from './prose.js';
 import type { ReportInput } from './report-types.js';
@@ -67,10 +67,33 @@ function failover(row: Row): string {
   return fmtMs(s.failoverP50Ms);
 }
 
+/** Marks a figure read from another idle-only scenario of the model (named under the table). */
+const ELSEWHERE = '*';
+
+/** Like {@link perModel} over the models' incidents, falling back to another idle-only scenario of the model (marked). */
+function perIncident(inputs: readonly ReportInput[], head: string, incidents: readonly ModelIncident[], format: (row: Row) => string): Column[] {
+  if (incidents.length === 0) return [];
+  const models = incidents.length === 1 ? '' : ` (${incidents.map((x) => x.model.short).join(' / ')})`;
+  const cell = (spec: StrategySpec): string => {
+    const values = incidents.map((incident) => {
+      const found = incidentRow(inputs, incident, spec.name);
+      return found === undefined ? NOT_RUN : `${format(found.row)}${found.elsewhere ? ELSEWHERE : ''}`;
+    });
+    return values.every((v) => v === NOT_RUN) ? NOT_RUN : values.join(' / ');
+  };
+  return [{ head: `${head}${models}`, cell }];
+}
+
+/** The scenarios the marked cells come from, in input order. */
+function elsewhereScenarios(inputs: readonly ReportInput[], incidents: readonly ModelIncident[]): ReportInput[] {
+  const found = strategiesOf(inputs).flatMap((spec) => incidents.flatMap((incident) => incidentRow(inputs, incident, spec.name) ?? []).filter((x) => x.elsewhere).map((x) => x.input));
+  return inputs.filter((i) => found.includes(i));
+}
+
 function columns(inputs: readonly ReportInput[], sources: ColumnSources): Column[] {
   const out: Column[] = [
-    ...perModel('respawns/h, incident', sources.incidents, (row) => rate(row.summary.respawnsPerHour)),
-    ...perModel('no working leader per hour, incident', sources.incidents, (row) => fmtMs(row.summary.leaderlessInPracticeMsPerHour)),
+    ...perIncident(inputs, 'respawns/h, incident', sources.incidents, (row) => rate(row.summary.respawnsPerHour)),
+    ...perIncident(inputs, 'no working leader per hour, incident', sources.incidents, (row) => fmtMs(row.summary.leaderlessInPracticeMsPerHour)),
     ...perModel('failover after a crash, p50', sources.crashes, failover),
   ];
   if (sources.freeze !== undefined) {
@@ -120,6 +143,7 @@ export function optionsTable(inputs: readonly ReportInput[], shipped: string): s
   });
   const head = ['option', 'variant', ...cols.map((c) => c.head)];
   const align: Align[] = ['left', 'left', ...cols.map((): Align => 'right')];
+  const elsewhere = elsewhereScenarios(inputs, sources.incidents);
   const named = (what: string, list_: readonly ModelIncident[]): string[] =>
     list_.map(({ model, input }) => `${what}${list_.length === 1 ? '' : ` (${model.short})`} ${scenarioName(input)}`);
   const from = [
@@ -133,6 +157,6 @@ export function optionsTable(inputs: readonly ReportInput[], shipped: string): s
     '',
     `Rates per simulated hour, means over all runs. Columns from: ${list(from)}; cost on the first incident that runs the variant. ${NOT_RUN}: not run there.${
       ' No working leader: no valid lease, or a lease whose holder has no live, started session (a zombie lease and start-up time count); in place: the crashed session was restarted under a lease that was never let go.'
-    } Every figure of every scenario: [Appendix B](#appendix-b-every-figure-per-scenario).`,
+    }${elsewhere.length === 0 ? '' : ` ${ELSEWHERE}: not run on the incident; from ${list(elsewhere.map(scenarioName))}, where sessions also only idle.`} Every figure of every scenario: [Appendix B](#appendix-b-every-figure-per-scenario).`,
   ].join('\n');
 }

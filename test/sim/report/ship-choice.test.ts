@@ -34,6 +34,14 @@ describe('what ships', () => {
     expect(chooseShipped([idle, split]).strategy).toBe('sidecar');
   });
 
+  it('reads a candidate that the incident does not run from another idle-only scenario of the model', () => {
+    const idle = input('idle', { baseline: { respawnsPerHour: 6 }, sidecar: { respawnsPerHour: 0 }, worker: {} });
+    const quiet = input('supervisor-seed', { baseline: { respawnsPerHour: 5 }, supervisor: {} });
+    expect(chooseShipped([idle, quiet]).strategy).toBe('supervisor');
+    const still = input('supervisor-seed', { baseline: { respawnsPerHour: 5 }, supervisor: { respawnsPerHour: 2 } });
+    expect(chooseShipped([idle, still]).strategy).toBe('sidecar');
+  });
+
   it('falls back to the last candidate, and says the runs do not support it', () => {
     const inputs = [input('idle', { baseline: { respawnsPerHour: 6 }, sidecar: { respawnsPerHour: 8 } })];
     const choice = chooseShipped(inputs);
