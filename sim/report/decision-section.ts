@@ -60,7 +60,8 @@ function crashBullet({ model, input }: ModelIncident, choice: ShipChoice, models
     ...(slower.length === 0 ? [] : [`${list(slower.map((r) => `${strategyRef(r.spec.name)} ${fmtMs(r.summary.failoverP50Ms)}`))} (p50)`]),
     ...(never.length === 0 ? [] : [`${list(never.map((r) => strategyRef(r.spec.name)))} never hand over`]),
   ];
-  return `${mine}${rest.length === 0 ? '; no other option does better.' : `; the others take longer: ${rest.join(', and ')}.`}`;
+  const lead = inPlace ? 'the others must fail over' : 'the others take longer';
+  return `${mine}${rest.length === 0 ? '; no other option does better.' : `; ${lead}: ${rest.join(', and ')}.`}`;
 }
 
 function freezeBullet(freeze: ReportInput, choice: ShipChoice): string | null {
