@@ -77,6 +77,8 @@ export class RunMetrics implements StoreObserver {
   readonly #alive = new Map<string, boolean>();
   /** Holders whose session can do leader work now (alive and started); see {@link serving}. */
   readonly #serving = new Map<string, boolean>();
+  /** Supervised sessions → the lease holder they work for. */
+  readonly #servedBy = new Map<string, string>();
   /** Last successful acquire or renew (the lease's last heartbeat); -1 before the first. */
   #lastBeatAt = -1;
   #leaseAges: AgeStats = NO_AGES;
@@ -94,7 +96,7 @@ export class RunMetrics implements StoreObserver {
   #first: Violation | undefined;
   readonly #pendingCrashes: Array<{ identity: string; atMs: number }> = [];
   readonly #failovers: number[] = [];
-  counts = {
+  readonly #counts = {
     respawns: 0,
     spuriousRespawns: 0,
     restarts: 0,
@@ -116,6 +118,11 @@ export class RunMetrics implements StoreObserver {
     this.#clock = clock;
     this.#failoverBoundMs = failoverBoundMs;
   }
+  /** One more of a counted event that has no other bookkeeping (respawn, restart, keep-awake action, loop renewal). */
+  count(event: 'respawns' | 'spuriousRespawns' | 'restarts' | 'keepAwakeActions' | 'loopRenewals'): void {
+    this.#counts[event] += 1;
+  }
+
 
   #violation(kind: 'safety' | 'liveness', check: Violation['check'], detail: string, atMs = this.#clock.now()): void {
     if (kind === 'safety') this.#safety += 1;
@@ -149,11 +156,30 @@ export class RunMetrics implements StoreObserver {
   serving(identity: string, serving: boolean): void {
     this.#integrate();
     this.#serving.set(identity, serving && this.#alive.get(identity) === true);
+    if (serving && this.#alive.get(identity) === true) this.#resolveInPlace(identity);
+  }
+
+  /** The holder's session serves again after its crash: a failover in place. */
+  #resolveInPlace(holder: string): void {
+    const now = this.#clock.now();
+    for (let i = this.#pendingCrashes.length - 1; i >= 0; i--) {
+      const crash = this.#pendingCrashes[i] as { identity: string; atMs: number };
+      if (crash.identity !== holder || crash.atMs >= now) continue;
+      this.#failoverDone(crash, now);
+      this.#pendingCrashes.splice(i, 1);
+    }
+  }
+
+  #failoverDone(crash: { identity: string; atMs: number }, now: number): void {
+    this.#failovers.push(now - crash.atMs);
+    if (now - crash.atMs > this.#failoverBoundMs) {
+      this.#violation('liveness', 'slow-failover', `failover after ${crash.identity} crashed took ${now - crash.atMs} ms, bound ${this.#failoverBoundMs} ms`, crash.atMs);
+    }
   }
 
   /** A supervisor restarted a session in place (counted apart from watchdog respawns). */
   sessionRestarted(): void {
-    this.counts.sessionRestarts += 1;
+    this.#counts.sessionRestarts += 1;
   }
 
   /** The watchdog decided to respawn: records the lease's age (time since its last heartbeat). */
@@ -166,14 +192,25 @@ export class RunMetrics implements StoreObserver {
    * orchestrator already holds a valid lease: killing a follower leaves the leader leading.
    */
   crashed(identity: string): void {
-    this.counts.crashes += 1;
+    this.#counts.crashes += 1;
     const now = this.#clock.now();
-    const otherLeads = this.#holder !== null && this.#holder !== identity && this.#alive.get(this.#holder) === true && this.#expiresAt > now;
-    if (!otherLeads) this.#pendingCrashes.push({ identity, atMs: now });
+    // A supervised session's crash is its supervisor's leadership failing (see servedBy).
+    const leader = this.#servedBy.get(identity) ?? identity;
+    const otherLeads = this.#holder !== null && this.#holder !== leader && this.#alive.get(this.#holder) === true && this.#expiresAt > now;
+    if (!otherLeads) this.#pendingCrashes.push({ identity: leader, atMs: now });
+  }
+
+  /**
+   * The session `session` does the leader work of the lease holder `holder` (a supervisor's
+   * session). Its crash or wedge then owes a failover too: another holder taking the lease, or
+   * the holder's session serving again (restarted in place), ends it.
+   */
+  servedBy(session: string, holder: string): void {
+    this.#servedBy.set(session, holder);
   }
 
   onApplied(op: 'acquire' | 'renew' | 'release', _client: string, ok: boolean, before: LeaseInfo | null, after: LeaseInfo | null): void {
-    this.counts.storeWrites += 1;
+    this.#counts.storeWrites += 1;
     if (!ok || after === null) return;
     this.#integrate();
     if (op === 'renew' && before !== null && before.expiresInMs < this.#minMarginMs) this.#minMarginMs = before.expiresInMs;
@@ -201,7 +238,7 @@ export class RunMetrics implements StoreObserver {
     else this.#believers.delete(identity);
     if (this.#believers.size >= 2 && this.#splitSince < 0) {
       this.#splitSince = now;
-      this.counts.splitBrains += 1;
+      this.#counts.splitBrains += 1;
       this.#violation('safety', 'split-brain', `${[...this.#believers.keys()].join(' and ')} both believe they lead`);
     } else if (this.#believers.size < 2 && this.#splitSince >= 0) {
       this.#splitBrainMs += now - this.#splitSince;
@@ -231,10 +268,10 @@ export class RunMetrics implements StoreObserver {
 
   /** A leader action by `identity` carrying `token`; stale when a newer token was issued. Returns whether the store accepts it. */
   action(identity: string, currentToken: number, token: number): boolean {
-    this.counts.leaderActions += 1;
+    this.#counts.leaderActions += 1;
     const stale = token < currentToken;
     if (stale) {
-      this.counts.staleActions += 1;
+      this.#counts.staleActions += 1;
       this.#violation('safety', 'stale-action', `${identity} acted with token ${token} after token ${currentToken} was issued`);
     }
     return !stale;
@@ -258,7 +295,7 @@ export class RunMetrics implements StoreObserver {
     }
     return {
       durationMs: now,
-      ...this.counts,
+      ...this.#counts,
       failoversMs: this.#failovers,
       zombieLeaseMs: this.#zombieMs,
       leaderlessMs: this.#leaderlessMs,
@@ -279,10 +316,7 @@ export class RunMetrics implements StoreObserver {
     for (let i = this.#pendingCrashes.length - 1; i >= 0; i--) {
       const crash = this.#pendingCrashes[i] as { identity: string; atMs: number };
       if (crash.identity === newHolder) continue;
-      this.#failovers.push(now - crash.atMs);
-      if (now - crash.atMs > this.#failoverBoundMs) {
-        this.#violation('liveness', 'slow-failover', `failover after ${crash.identity} crashed took ${now - crash.atMs} ms, bound ${this.#failoverBoundMs} ms`, crash.atMs);
-      }
+      this.#failoverDone(crash, now);
       this.#pendingCrashes.splice(i, 1);
     }
   }

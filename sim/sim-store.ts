@@ -33,8 +33,10 @@ export class SimStoreServer {
   readonly #latency: RangeMs;
   readonly #observer: StoreObserver;
   /** Extra one-way latency while a spike is on. */
-  extraLatencyMs = 0;
+  #extraLatencyMs = 0;
+  /** While > 0, requests fail with "connection refused" (a count, so outages may overlap). */
   #down = 0;
+  /** While > 0, the lease data reads as corrupt: requests fail and nothing is written. */
   #corrupt = 0;
   /** Store time spent unusable (down or corrupt) before `#unusableSince`. */
   #unusableMs = 0;
@@ -48,26 +50,6 @@ export class SimStoreServer {
     this.#rng = rng;
     this.#latency = latency;
     this.#observer = observer;
-  }
-
-  /** While > 0, requests fail with "connection refused" (a count, so outages may overlap). */
-  get down(): number {
-    return this.#down;
-  }
-
-  set down(count: number) {
-    this.#down = count;
-    this.#noteUsable();
-  }
-
-  /** While > 0, the lease data reads as corrupt: requests fail and nothing is written. */
-  get corrupt(): number {
-    return this.#corrupt;
-  }
-
-  set corrupt(count: number) {
-    this.#corrupt = count;
-    this.#noteUsable();
   }
 
   /** Simulated time so far during which nobody could take the lease (store down or corrupt). */
@@ -86,6 +68,37 @@ export class SimStoreServer {
 
   isPartitioned(client: string): boolean {
     return (this.#partitioned.get(client) ?? 0) > 0;
+  }
+
+  /** Whether a request would be answered from the lease data (no outage, nothing corrupt). */
+  get readable(): boolean {
+    return this.#down === 0 && this.#corrupt === 0;
+  }
+
+  /** An outage: requests fail with "connection refused" until the returned function ends it. Outages may overlap. */
+  outage(): () => void {
+    this.#down += 1;
+    this.#noteUsable();
+    return () => {
+      this.#down -= 1;
+      this.#noteUsable();
+    };
+  }
+
+  /** The lease data reads as corrupt (requests fail, nothing is written) until the returned function repairs it. */
+  corruptLease(): () => void {
+    this.#corrupt += 1;
+    this.#noteUsable();
+    return () => {
+      this.#corrupt -= 1;
+      this.#noteUsable();
+    };
+  }
+
+  /** Every one-way trip takes `extraMs` longer until the returned function ends the spike. */
+  latencySpike(extraMs: number): () => void {
+    this.#extraLatencyMs += extraMs;
+    return () => void (this.#extraLatencyMs -= extraMs);
   }
 
   /** Cuts `clients` off the store; returns the function that heals it. */
@@ -111,9 +124,9 @@ export class SimStoreServer {
       if (this.isPartitioned(client)) return; // lost in the network; the caller's timeout decides
       this.#clock.setTimeout(() => {
         if (this.isPartitioned(client)) return;
-        if (this.down > 0 || this.corrupt > 0) {
+        if (this.#down > 0 || this.#corrupt > 0) {
           const error =
-            this.down > 0
+            this.#down > 0
               ? new StoreUnavailableError('lease store unreachable: connection refused')
               : new StoreCorruptError('sim store', 'injected lease-corrupt fault');
           this.#clock.setTimeout(() => thread.deliver(() => reject(error)), this.#oneWayMs());
@@ -157,7 +170,7 @@ export class SimStoreServer {
   }
 
   #oneWayMs(): number {
-    return this.#rng.uniformMs(this.#latency) + this.extraLatencyMs;
+    return this.#rng.uniformMs(this.#latency) + this.#extraLatencyMs;
   }
 }
 

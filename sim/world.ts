@@ -1,5 +1,6 @@
 import { Orchestrator } from './actors/orchestrator.js';
-import { WATCHDOGS, type WatchdogActor } from './actors/watchdogs.js';
+import type { WatchdogActor } from './actors/watchdog-world.js';
+import { WATCHDOGS } from './actors/watchdogs.js';
 import { FaultEngine } from './faults/fault-engine.js';
 import { Rng } from './rng.js';
 import { RunMetrics, type RunResult } from './run-metrics.js';
@@ -105,7 +106,7 @@ export class World {
    */
   spawnOrchestrator(startupMs?: number): Orchestrator {
     this.#incarnation += 1;
-    const orchestrator = new Orchestrator(this, this.#incarnation);
+    const orchestrator = new Orchestrator(this, this.#incarnation, (o) => this.strategy.startOrchestrator(o, this));
     this.orchestrator = orchestrator;
     this.orchestrators.push(orchestrator);
     orchestrator.start(startupMs);

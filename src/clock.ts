@@ -53,6 +53,15 @@ export class SystemClock implements Clock {
   }
 }
 
+/**
+ * `CLOCK_MONOTONIC` in milliseconds (µs resolution). Unlike `performance.now()`, whose origin is
+ * per process and per thread, this is one timeline for every process and thread of the machine,
+ * so a deadline computed in one process can be judged by another on its own reading.
+ */
+export function machineNow(): number {
+  return Number(process.hrtime.bigint() / 1000n) / 1000;
+}
+
 /** Resolves after `delayMs` on `clock`; rejects with the signal's reason if aborted first. */
 export function sleep(clock: Clock, delayMs: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

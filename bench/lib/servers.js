@@ -93,19 +93,48 @@ async function launch(kind, portCount, specFor) {
       await Promise.race([delay(50), exited]);
     }
     if (ready) {
+      let current = { proc, exited };
       const stop = async () => {
+        const { proc, exited } = current;
         if (proc.exitCode !== null || proc.signalCode !== null) return;
+        proc.kill('SIGCONT');
         proc.kill(spec.stopSignal);
         const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
         await exited;
         clearTimeout(timer);
       };
+      /** Sends a fault signal (SIGKILL waits for the exit; `start()` brings the server back). */
+      const signal = async (sig) => {
+        const { proc, exited } = current;
+        if (proc.exitCode !== null || proc.signalCode !== null) return;
+        proc.kill(sig);
+        if (sig === 'SIGKILL') await exited;
+      };
+      /** Starts the server again on the same ports and data dir; waits until it answers (bounded). */
+      const start = async () => {
+        const again = spawn(spec.file, spec.args, {
+          cwd: dir,
+          stdio: ['ignore', 'ignore', 'ignore'],
+          ...(spec.user ? { uid: spec.user.uid, gid: spec.user.gid } : {}),
+        });
+        current = { proc: again, exited: new Promise((resolve) => again.once('exit', resolve)) };
+        const until = Date.now() + READY_TIMEOUT_MS;
+        while (Date.now() < until && again.exitCode === null) {
+          if (await spec.ready().catch(() => false)) return;
+          await delay(50);
+        }
+        throw new Error(`${kind} did not come back after a restart`);
+      };
       return {
         kind,
         url: spec.url,
         ports,
-        pid: proc.pid,
+        get pid() {
+          return current.proc.pid;
+        },
         dir,
+        signal,
+        start,
         stop,
         dispose: async () => {
           await stop();
@@ -146,7 +175,7 @@ export function startRedis() {
   return launch('redis', 1, (dir, [port]) => ({
     file,
     args: ['--port', `${port}`, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always',
-      '--save', '', '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
+      '--save', '', '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'warning', '--enable-debug-command', 'yes'],
     url: `redis://127.0.0.1:${port}`,
     ready: () => redisPing(port),
     stopSignal: 'SIGTERM',

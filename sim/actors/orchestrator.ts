@@ -1,7 +1,7 @@
 import type { LeaseStore } from '../../src/store/lease-store.js';
 import type { SimProcess, ThreadClock } from '../sim-process.js';
-import type { Leadership } from '../strategies/strategy.js';
-import type { World } from '../world.js';
+import type { Leadership } from '../strategies/leadership.js';
+import type { SimWorld } from '../sim-world.js';
 import { SessionHost } from './session-host.js';
 
 /**
@@ -16,13 +16,12 @@ export class Orchestrator {
   /** The store as seen from the session's thread. */
   readonly sessionStore: LeaseStore;
   readonly host: SessionHost;
-  readonly #world: World;
+  readonly #world: SimWorld;
+  readonly #lead: (orchestrator: Orchestrator) => Leadership;
   #leadership: Leadership | undefined;
   believes = false;
-  /** Set when a fault hit this orchestrator: replacing it is then not spurious. */
-  faulted = false;
-  /** A wedged main loop takes work in but never finishes any. */
-  wedged = false;
+  #faulted = false;
+  #wedged = false;
   /** Called once, when work first waits on the wedged loop (see {@link wedge}). */
   #onStuck: (() => void) | undefined;
   /** Work arrived and not finished yet. */
@@ -30,13 +29,29 @@ export class Orchestrator {
   /** Its session is starting up (respawn-if-gone): busy, not yet serving, until it first leads. */
   #starting = false;
 
-  constructor(world: World, incarnation: number) {
+  /** `lead` starts the strategy's leadership in this orchestrator's session. */
+  constructor(world: SimWorld, incarnation: number, lead: (orchestrator: Orchestrator) => Leadership) {
     this.#world = world;
+    this.#lead = lead;
     this.identity = `orch-${incarnation}`;
     this.proc = world.spawnProcess(this.identity);
     this.session = this.proc.clock(this.proc.main);
     this.sessionStore = world.server.client(this.identity, this.proc.main);
     this.host = new SessionHost(world, this.proc, this.session, world.rng.fork(`host:${incarnation}`));
+  }
+
+  /** Set when a fault hit this orchestrator: replacing it is then not spurious. */
+  get faulted(): boolean {
+    return this.#faulted;
+  }
+
+  markFaulted(): void {
+    this.#faulted = true;
+  }
+
+  /** A wedged main loop takes work in but never finishes any. */
+  get wedged(): boolean {
+    return this.#wedged;
   }
 
   get leadership(): Leadership | undefined {
@@ -56,12 +71,12 @@ export class Orchestrator {
     this.proc.onExit(() => world.metrics.processDied(this.identity));
     this.host.start(this.#starting);
     if (startupMs === undefined) {
-      this.#leadership = world.strategy.startOrchestrator(this, world);
+      this.#leadership = this.#lead(this);
       return;
     }
     world.clock.setTimeout(() => {
       this.proc.main.deliver(() => {
-        this.#leadership = world.strategy.startOrchestrator(this, world);
+        this.#leadership = this.#lead(this);
         world.clock.setTimeout(() => this.#ready(), world.scenario.lease.ttlMs);
       });
     }, startupMs);
@@ -105,7 +120,7 @@ export class Orchestrator {
    * at the next arrival: until then a wedged leader is indistinguishable from an idle one.
    */
   wedge(onStuck: () => void): void {
-    this.wedged = true;
+    this.#wedged = true;
     this.#onStuck = onStuck;
     if (this.pending > 0) this.#stuckNow();
   }
@@ -117,7 +132,7 @@ export class Orchestrator {
   }
 
   #finish(): void {
-    if (this.wedged) return;
+    if (this.#wedged) return;
     this.pending -= 1;
     this.#act();
     this.#leadership?.reportWork?.(this.pending, true);

@@ -1,7 +1,7 @@
 import type { TimerHandle } from '../../src/clock.js';
 import type { Rng } from '../rng.js';
 import type { SimProcess, ThreadClock } from '../sim-process.js';
-import type { World } from '../world.js';
+import type { SimWorld } from '../sim-world.js';
 
 /** How long the session-idle hook may take to release the lease before the process ends anyway. */
 export const IDLE_HOOK_TIMEOUT_MS = 5_000;
@@ -15,7 +15,7 @@ export const IDLE_HOOK_TIMEOUT_MS = 5_000;
  * `exit` (the process ends, after the `onIdle: release` hook if there is one).
  */
 export class SessionHost {
-  readonly #world: World;
+  readonly #world: SimWorld;
   readonly #proc: SimProcess;
   readonly #session: ThreadClock;
   readonly #rng: Rng;
@@ -27,7 +27,7 @@ export class SessionHost {
   idle = false;
   idles = 0;
 
-  constructor(world: World, proc: SimProcess, session: ThreadClock, rng: Rng) {
+  constructor(world: SimWorld, proc: SimProcess, session: ThreadClock, rng: Rng) {
     this.#world = world;
     this.#proc = proc;
     this.#session = session;

@@ -1,9 +1,8 @@
 import { sleep, type TimerHandle } from '../../src/clock.js';
 import type { Rng } from '../rng.js';
-import type { World } from '../world.js';
 import type { WatchdogChild } from '../strategies/strategy.js';
 import { TERMINATE_GRACE_MS } from './watchdog.js';
-import type { WatchdogActor } from './watchdogs.js';
+import type { WatchdogActor, WatchdogWorld } from './watchdog-world.js';
 
 /**
  * The real system's watchdog (`policy: respawn-if-gone`), a shell loop:
@@ -19,7 +18,7 @@ import type { WatchdogActor } from './watchdogs.js';
  * The new orchestrator's session starts up for `respawnDelay` before its first acquire attempt.
  */
 export class ShellWatchdog implements WatchdogActor {
-  readonly #world: World;
+  readonly #world: WatchdogWorld;
   readonly #startupRng: Rng;
   #timer: TimerHandle | undefined;
   child: WatchdogChild | undefined;
@@ -27,7 +26,7 @@ export class ShellWatchdog implements WatchdogActor {
   /** "healthy leader exists, skipping respawn" decisions. */
   skips = 0;
 
-  constructor(world: World) {
+  constructor(world: WatchdogWorld) {
     this.#world = world;
     this.#startupRng = world.rng.fork('respawn');
   }
@@ -47,7 +46,7 @@ export class ShellWatchdog implements WatchdogActor {
 
   async restart(victim: WatchdogChild): Promise<void> {
     const world = this.#world;
-    world.metrics.counts.restarts += 1;
+    world.metrics.count('restarts');
     if (world.trace.enabled) world.trace.emit('watchdog', 'restart', { victim: victim.identity });
     world.strategy.beforeWatchdogKill?.(victim, world);
     await Promise.race([victim.leadership?.terminate(), sleep(world.clock, TERMINATE_GRACE_MS)]);
@@ -77,7 +76,7 @@ export class ShellWatchdog implements WatchdogActor {
     const child = this.child;
     if (child !== undefined && child.proc.alive) return this.#next(intervalMs);
     // An unreadable lease file is "no leader", like an empty one.
-    const readable = world.server.down === 0 && world.server.corrupt === 0;
+    const readable = world.server.readable;
     const info = readable ? world.server.read(world.key) : null;
     const ageMs = info === null || info.holder === null ? null : info.ttlMs - info.expiresInMs;
     if (ageMs !== null && ageMs < world.scenario.lease.ttlMs + graceMs) {
@@ -85,7 +84,7 @@ export class ShellWatchdog implements WatchdogActor {
       if (world.trace.enabled) world.trace.emit('watchdog', 'skip-healthy', { holder: info?.holder ?? null, leaseAgeMs: ageMs });
       return this.#next(intervalMs);
     }
-    world.metrics.counts.respawns += 1;
+    world.metrics.count('respawns');
     world.metrics.respawnDecided();
     if (world.trace.enabled) {
       world.trace.emit('watchdog', 'respawn', { holder: info?.holder ?? null, leaseAgeMs: ageMs, previous: child?.identity ?? null });

@@ -1,8 +1,7 @@
 import { sleep } from '../../src/clock.js';
 import type { WatchdogChild } from '../strategies/strategy.js';
 import type { Rng } from '../rng.js';
-import type { World } from '../world.js';
-import type { WatchdogActor } from './watchdogs.js';
+import type { WatchdogActor, WatchdogWorld } from './watchdog-world.js';
 
 /** How long a planned restart waits for a graceful shutdown before killing. */
 export const TERMINATE_GRACE_MS = 10_000;
@@ -16,7 +15,7 @@ export const TERMINATE_GRACE_MS = 10_000;
  * same store, so it has nothing to judge it by).
  */
 export class Watchdog implements WatchdogActor {
-  readonly #world: World;
+  readonly #world: WatchdogWorld;
   #pendingSince: number | undefined;
   /** The store's unusable time (`server.unusableMs()`) at `#pendingSince`. */
   #pendingUnusableMs = 0;
@@ -27,7 +26,7 @@ export class Watchdog implements WatchdogActor {
   polls = 0;
   readonly #respawnRng: Rng;
 
-  constructor(world: World) {
+  constructor(world: WatchdogWorld) {
     this.#world = world;
     this.#respawnRng = world.rng.fork('respawn');
   }
@@ -58,7 +57,7 @@ export class Watchdog implements WatchdogActor {
     const world = this.#world;
     if (world.clock.now() < this.#downUntil) return;
     // The watchdog reads the store too: while it is unreachable, there is nothing to judge.
-    if (world.server.down > 0 || world.server.corrupt > 0) return;
+    if (!world.server.readable) return;
     this.polls += 1;
     const info = world.server.read(world.key);
     if (this.#pendingSince !== undefined) {
@@ -73,9 +72,9 @@ export class Watchdog implements WatchdogActor {
     if (!dead) return;
     const victim = this.child;
     const spurious = victim !== undefined && victim.proc.alive;
-    world.metrics.counts.respawns += 1;
+    world.metrics.count('respawns');
     world.metrics.respawnDecided();
-    if (spurious) world.metrics.counts.spuriousRespawns += 1;
+    if (spurious) world.metrics.count('spuriousRespawns');
     if (spurious && !victim.faulted) world.metrics.spuriousRespawn(victim.identity);
     if (world.trace.enabled) {
       world.trace.emit('watchdog', 'respawn', {
@@ -117,7 +116,7 @@ export class Watchdog implements WatchdogActor {
   /** A planned restart: graceful terminate, then replace. */
   async restart(victim: WatchdogChild): Promise<void> {
     const world = this.#world;
-    world.metrics.counts.restarts += 1;
+    world.metrics.count('restarts');
     if (world.trace.enabled) world.trace.emit('watchdog', 'restart', { victim: victim.identity });
     this.#waitFromNow();
     world.strategy.beforeWatchdogKill?.(victim, world);

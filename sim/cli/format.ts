@@ -46,6 +46,7 @@ type Column = readonly [head: string, cell: (s: StrategySummary) => string];
  */
 const COMPACT = new Set(['strategy', 'respawns/h\nmean', 'failover\np50', 'failover\nmax', 'zombie\nlease/h', 'leader-\nless/h', 'violations\nsafe/live']);
 const COMPACT_NAME = 28;
+const COMPACT_TARGET_NAME = 26;
 
 function shorten(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
@@ -85,17 +86,18 @@ export function formatReport(report: ScenarioReport, { wide = false }: { wide?: 
     table.push(row);
   }
   const lines = [head, table.toString()];
-  if (report.targets.length > 0) lines.push(formatTargets(report.targets, false));
+  if (report.targets.length > 0) lines.push(formatTargets(report.targets, false, !wide));
   return lines.join('\n');
 }
 
-export function formatTargets(targets: readonly TargetResult[], withScenario: boolean): string {
+/** The targets table; `compact` shortens strategy names so it fits 100 columns (the FAIL lines name them whole). */
+export function formatTargets(targets: readonly TargetResult[], withScenario: boolean, compact = false): string {
   const head = [...(withScenario ? ['scenario'] : []), 'strategy', 'metric', 'expected', 'actual', 'result'];
   const table = new Table({ head, style: { head: [], border: [] } });
   for (const t of targets) {
     table.push([
       ...(withScenario ? [escapeControl(t.scenario)] : []),
-      escapeControl(t.strategy),
+      compact ? shorten(escapeControl(t.strategy), COMPACT_TARGET_NAME) : escapeControl(t.strategy),
       targetName(t.metric),
       formatBound(t.metric, t.expected),
       formatFigure(t.metric, t.actual),

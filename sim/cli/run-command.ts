@@ -25,9 +25,6 @@ export interface RunCommandOptions extends OverrideOptions {
   readonly budget?: string;
 }
 
-/** @deprecated The CLI's io is {@link MainIo}; this alias keeps older imports compiling. */
-export type Output = MainIo;
-
 /** Loads every file first (all input errors before any run), then applies the overrides. */
 export async function loadAll(files: readonly string[], options: OverrideOptions): Promise<Scenario[]> {
   const override = parseOverrides(options);
@@ -127,7 +124,7 @@ export async function gateCommand(files: readonly string[], options: RunCommandO
   } else {
     if (options.wide) io.out(`${formatTargets(targets, true)}\n`);
     // Default: one table per scenario, so it fits 100 columns.
-    else for (const r of reports) io.out(`scenario ${escapeControl(r.scenario)} (${escapeControl(r.file)})\n${formatTargets(r.targets, false)}\n`);
+    else for (const r of reports) io.out(`scenario ${escapeControl(r.scenario)} (${escapeControl(r.file)})\n${formatTargets(r.targets, false, true)}\n`);
     io.out(`gate: ${targets.length - failed.length}/${targets.length} targets hold across ${reports.length} scenarios\n`);
     for (const t of failed) {
       io.err(`gate: FAIL ${escapeControl(t.scenario)} ${escapeControl(t.strategy)} ${targetName(t.metric)}: expected ${JSON.stringify(t.expected)}, got ${JSON.stringify(t.actual)}\n`);

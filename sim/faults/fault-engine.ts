@@ -1,17 +1,24 @@
 import type { Orchestrator } from '../actors/orchestrator.js';
+import type { WatchdogActor } from '../actors/watchdog-world.js';
 import type { Rng } from '../rng.js';
 import type { FaultSpec } from '../scenario/types.js';
 import type { SimProcess, SimThread } from '../sim-process.js';
-import type { World } from '../world.js';
+import type { SimWorld } from '../sim-world.js';
+
+/** What faults act on: the world's seams (through their methods), the orchestrators and the watchdog. */
+export interface FaultWorld extends SimWorld {
+  readonly orchestrators: readonly Orchestrator[];
+  readonly watchdog: WatchdogActor;
+}
 
 /**
  * Turns the scenario's `faults` (plain data) into events on the simulated clock. Each fault has
  * its own random stream, so adding a fault never shifts the draws of another.
  */
 export class FaultEngine {
-  readonly #world: World;
+  readonly #world: FaultWorld;
 
-  constructor(world: World) {
+  constructor(world: FaultWorld) {
     this.#world = world;
   }
 
@@ -49,25 +56,22 @@ export class FaultEngine {
     if (world.trace.enabled) world.trace.emit('chaos', fault.kind, { fault: index, forMs, target: fault.target, victim: victim?.identity ?? null });
     // A store-wide fault touches every orchestrator: a replacement it causes is not spurious.
     if (fault.kind === 'store-latency' || fault.kind === 'store-outage' || fault.kind === 'lease-corrupt') {
-      for (const o of world.orchestrators) o.faulted = true;
+      for (const o of world.orchestrators) o.markFaulted();
     }
     switch (fault.kind) {
       case 'store-latency':
-        world.server.extraLatencyMs += fault.latencyMs;
-        return this.#after(forMs, () => (world.server.extraLatencyMs -= fault.latencyMs));
+        return this.#after(forMs, world.server.latencySpike(fault.latencyMs));
       case 'store-outage':
-        world.server.down += 1;
-        return this.#after(forMs, () => (world.server.down -= 1));
+        return this.#after(forMs, world.server.outage());
       case 'lease-corrupt':
-        world.server.corrupt += 1;
-        return this.#after(forMs, () => (world.server.corrupt -= 1));
+        return this.#after(forMs, world.server.corruptLease());
       case 'watchdog-restart':
         return world.watchdog.restartFor(forMs);
       default:
         break;
     }
     if (victim === undefined) return;
-    victim.faulted = true;
+    victim.markFaulted();
     const keeper = victim.leadership?.keeper;
     const ownKeeper = keeper !== undefined && keeper.thread !== victim.proc.main ? keeper : undefined;
     switch (fault.kind) {

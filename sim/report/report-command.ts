@@ -4,7 +4,8 @@ import { formatDurationMs, parseDurationMs } from '../../src/duration.js';
 import { EXIT, UsageError } from '../cli/errors.js';
 import type { OverrideOptions } from '../cli/overrides.js';
 import { createProgress } from '../cli/progress.js';
-import { loadAll, type Output } from '../cli/run-command.js';
+import type { MainIo } from '../../src/cli/io.js';
+import { loadAll } from '../cli/run-command.js';
 import { runScenario } from '../run-scenario.js';
 import { explore } from '../explore/explore.js';
 import type { Scenario } from '../scenario/types.js';
@@ -76,7 +77,7 @@ function overrideArgs(options: OverrideOptions): string[] {
 export async function generateReport(
   files: readonly string[],
   options: ReportCommandOptions,
-  io: Output,
+  io: MainIo,
   extras?: ValidationExtras,
 ): Promise<GeneratedReport> {
   const output = normalize(options.output ?? DEFAULT_REPORT);
@@ -128,7 +129,7 @@ async function readOrNull(path: string): Promise<string | null> {
 export async function reportCommand(
   files: readonly string[],
   options: ReportCommandOptions,
-  io: Output,
+  io: MainIo,
   extras?: ValidationExtras,
 ): Promise<number> {
   const report = await generateReport(files, options, io, extras);

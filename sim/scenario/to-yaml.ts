@@ -53,15 +53,13 @@ function range(r: RangeMs): string {
 
 function strategy(s: StrategySpec): string {
   const form = s.variant === undefined ? s.kind : `${s.kind}:${s.variant}`;
-  const options = [
-    s.maxProgressSilenceMs === undefined ? '' : `maxProgressSilence: ${formatDurationMs(s.maxProgressSilenceMs)}`,
-    s.restart === undefined ? '' : `restart: ${s.restart}`,
-    s.maxRestarts === undefined ? '' : `maxRestarts: ${s.maxRestarts.count}/${formatDurationMs(s.maxRestarts.windowMs)}`,
-  ].filter((p) => p !== '');
-  if (s.name === form && options.length === 0) return form;
+  if (s.name === form && s.maxProgressSilenceMs === undefined && s.restart === undefined && s.maxRestarts === undefined) return form;
   const parts = [`kind: ${s.kind}`];
   if (s.variant !== undefined) parts.push(`variant: ${s.variant}`);
-  parts.push(`name: ${JSON.stringify(s.name)}`, ...options);
+  parts.push(`name: ${JSON.stringify(s.name)}`);
+  if (s.maxProgressSilenceMs !== undefined) parts.push(`maxProgressSilence: ${formatDurationMs(s.maxProgressSilenceMs)}`);
+  if (s.restart !== undefined) parts.push(`restart: ${s.restart}`);
+  if (s.maxRestarts !== undefined) parts.push(`maxRestarts: ${s.maxRestarts.count}/${formatDurationMs(s.maxRestarts.windowMs)}`);
   return `{ ${parts.join(', ')} }`;
 }
 

@@ -1,15 +1,14 @@
 import type { LeaseGrant } from '../../src/store/lease-store.js';
 import type { Orchestrator } from '../actors/orchestrator.js';
-import type { World } from '../world.js';
 import { every } from './interval.js';
-import type { Leadership, Strategy } from './strategy.js';
+import type { Leadership, Strategy, StrategyWorld } from './strategy.js';
 
 /**
  * The incident's code: acquire, then a `setInterval` heartbeat registered in the session.
  * When the host clears the session's timers, the heartbeat is gone for good.
  * Exported for reuse by strategies that only change who renews.
  */
-export function sessionHeartbeat(orchestrator: Orchestrator, world: World, options: { renew: boolean }): Leadership & { lease(): LeaseGrant | undefined } {
+export function sessionHeartbeat(orchestrator: Orchestrator, world: StrategyWorld, options: { renew: boolean }): Leadership & { lease(): LeaseGrant | undefined } {
   const clock = orchestrator.session;
   const store = orchestrator.sessionStore;
   const { intervalMs } = world.scenario.heartbeat;

@@ -13,7 +13,7 @@ export function keepAwakeStrategy(): Strategy {
     startOrchestrator: (orchestrator, world) => {
       const leadership = sessionHeartbeat(orchestrator, world, { renew: true });
       every(orchestrator.session, world.scenario.keepAwake.intervalMs, () => {
-        world.metrics.counts.keepAwakeActions += 1;
+        world.metrics.count('keepAwakeActions');
         orchestrator.host.activity(0);
       });
       return leadership;

@@ -11,8 +11,7 @@ import type { Orchestrator } from '../actors/orchestrator.js';
 import type { StrategySpec } from '../scenario/types.js';
 import { machineClock, SimChannel, type SimHost } from '../sim-channel.js';
 import type { SimProcess, SimThread, ThreadClock } from '../sim-process.js';
-import type { World } from '../world.js';
-import type { Leadership, Strategy } from './strategy.js';
+import type { Leadership, Strategy, StrategyWorld } from './strategy.js';
 
 /**
  * Option 1, the shipped fix, as shipped: the `KeeperHandle` of `src/hosts/` in the orchestrator and
@@ -24,7 +23,7 @@ import type { Leadership, Strategy } from './strategy.js';
  */
 
 /** What the hosts are started with: the scenario's keeper timing, the orchestrator's identity. */
-function hostConfig(orchestrator: Orchestrator, world: World, spec: StrategySpec, owner?: AgentConfig['owner']): AgentConfig {
+function hostConfig(orchestrator: Orchestrator, world: StrategyWorld, spec: StrategySpec, owner?: AgentConfig['owner']): AgentConfig {
   const { scenario } = world;
   return agentConfig(
     {
@@ -44,7 +43,7 @@ function hostConfig(orchestrator: Orchestrator, world: World, spec: StrategySpec
 }
 
 /** The agent's seams: the keeper's thread clock, its store client, a seeded jitter stream, the trace. */
-function agentSeams(orchestrator: Orchestrator, world: World, clock: ThreadClock, store: LeaseStore): AgentSeams {
+function agentSeams(orchestrator: Orchestrator, world: StrategyWorld, clock: ThreadClock, store: LeaseStore): AgentSeams {
   const rng = world.rng.fork(`keeper:${orchestrator.identity}`);
   return {
     clock,
@@ -54,7 +53,7 @@ function agentSeams(orchestrator: Orchestrator, world: World, clock: ThreadClock
   };
 }
 
-function traceKeeper(world: World, actor: string, keeper: LeaseKeeper): void {
+function traceKeeper(world: StrategyWorld, actor: string, keeper: LeaseKeeper): void {
   keeper.on('stopped-leading', (reason) => world.trace.emit(actor, 'step-down', { reason }));
   keeper.on('pause', ({ lateMs }) => world.trace.emit(actor, 'pause', { lateMs }));
   keeper.on('stuck', (info) => world.trace.emit(actor, 'stuck', info));
@@ -67,7 +66,7 @@ function handleOptions(orchestrator: Orchestrator, machine: SimProcess): KeeperH
 }
 
 /** The orchestrator acts on what its handle believes; the metrics see the belief and until when it holds. */
-function leadershipOf(handle: KeeperHandle, orchestrator: Orchestrator, world: World, machine: SimProcess, clock: ThreadClock, client: string): Leadership {
+function leadershipOf(handle: KeeperHandle, orchestrator: Orchestrator, world: StrategyWorld, machine: SimProcess, clock: ThreadClock, client: string): Leadership {
   const believe = (): void => orchestrator.believe(true, world.clock.now() + handle.validityLeftMs() / machine.clockRate);
   handle.on('started-leading', believe);
   handle.on('renewed', believe);
@@ -104,7 +103,7 @@ export function workerStrategy(spec: StrategySpec): Strategy {
 }
 
 /** The simulated machine's processes, as the sidecar's `ProcessOwner` looks them up. */
-function simProcesses(world: World): ProcessTable {
+function simProcesses(world: StrategyWorld): ProcessTable {
   return {
     exists: (pid) => world.pidAlive(pid),
     stat: (pid) => {

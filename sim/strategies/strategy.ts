@@ -1,26 +1,22 @@
 import type { Orchestrator } from '../actors/orchestrator.js';
-import type { SimProcess, SimThread } from '../sim-process.js';
-import type { World } from '../world.js';
+import type { SimProcess } from '../sim-process.js';
+import type { SimWorld } from '../sim-world.js';
+import type { Leadership } from './leadership.js';
 
-/** How one orchestrator incarnation holds leadership under a strategy. */
-export interface Leadership {
-  /** The fencing token the orchestrator would attach to a leader action now, or null when it would not act. */
-  leaderToken(): number | null;
-  /** Graceful shutdown (the watchdog restarts on purpose): the strategy may release its lease. */
-  terminate(): Promise<void>;
-  /** Timer wake-ups spent on keeping the lease (heartbeats, keeper ticks, keep-awake pings). */
-  wakeups(): number;
-  /** The orchestrator tells its keeper how much work waits and whether it just finished one (progress check). */
-  reportWork?(pending: number, progressed: boolean): void;
-  /** Where the lease is kept, for faults aimed at the keeper: its thread and its store client's name. */
-  readonly keeper?: { readonly thread: SimThread; readonly client: string };
+export type { Leadership } from './leadership.js';
+
+/** What a strategy may use of the run: the world's seams, and spawning an orchestrator (a supervisor does). */
+export interface StrategyWorld extends SimWorld {
+  spawnOrchestrator(startupMs?: number): Orchestrator;
 }
 
 /** What the watchdog spawns and tracks: an orchestrator, or a process that runs orchestrators (a supervisor). */
 export interface WatchdogChild {
   readonly identity: string;
   readonly proc: SimProcess;
-  faulted: boolean;
+  /** Set once a fault hit it: replacing it is then not spurious. */
+  readonly faulted: boolean;
+  markFaulted(): void;
   readonly leadership: Leadership | undefined;
 }
 
@@ -28,15 +24,15 @@ export interface WatchdogChild {
 export interface Strategy {
   readonly name: string;
   /** Spawns what the watchdog tracks instead of an orchestrator (default: `world.spawnOrchestrator()`). */
-  spawnWatchdogChild?(world: World, startupMs?: number): WatchdogChild;
+  spawnWatchdogChild?(world: StrategyWorld, startupMs?: number): WatchdogChild;
   /** Once per run, before the first orchestrator starts. */
-  setupWorld?(world: World): void;
+  setupWorld?(world: StrategyWorld): void;
   /** In each new orchestrator, inside its session. */
-  startOrchestrator(orchestrator: Orchestrator, world: World): Leadership;
+  startOrchestrator(orchestrator: Orchestrator, world: StrategyWorld): Leadership;
   /** The watchdog is about to kill `orchestrator` (respawn or planned restart). */
-  beforeWatchdogKill?(child: WatchdogChild, world: World): void;
+  beforeWatchdogKill?(child: WatchdogChild, world: StrategyWorld): void;
   /** The watchdog is about to spawn a successor of `previous` (alive or not), whatever its policy. */
-  onWatchdogRespawn?(previous: WatchdogChild | undefined, world: World): void;
+  onWatchdogRespawn?(previous: WatchdogChild | undefined, world: StrategyWorld): void;
   /** Wake-ups spent outside orchestrators (e.g. a loop in the watchdog). */
   worldWakeups?(): number;
 }

@@ -4,8 +4,7 @@ import type { Orchestrator } from '../actors/orchestrator.js';
 import type { Rng } from '../rng.js';
 import type { StrategySpec } from '../scenario/types.js';
 import type { SimProcess, ThreadClock } from '../sim-process.js';
-import type { World } from '../world.js';
-import type { Leadership, Strategy, WatchdogChild } from './strategy.js';
+import type { Leadership, Strategy, WatchdogChild, StrategyWorld } from './strategy.js';
 
 /** The exit code of a finished supervisor process, as `keeper run` gives it. */
 function exitCodeOf(outcome: SupervisorOutcome): number {
@@ -45,6 +44,7 @@ export function supervisorStrategy(spec: StrategySpec): Strategy {
       const supervisor = new SimSupervisor(world, spec, `sup-${supervisors.length + 1}`, startupMs ?? 0, (session) => {
         // Start-up runs on the world's timers, so the session's strategy starts after this returns.
         const orchestrator = world.spawnOrchestrator(session.startupMs);
+        world.metrics.servedBy(orchestrator.identity, supervisor.identity);
         parents.set(orchestrator, supervisor);
         return orchestrator;
       });
@@ -67,8 +67,8 @@ class SimSupervisor implements WatchdogChild, SessionSpawner {
   readonly clock: ThreadClock;
   readonly supervisor: Supervisor;
   readonly leadership: Leadership;
-  faulted = false;
-  readonly #world: World;
+  #faulted = false;
+  readonly #world: StrategyWorld;
   readonly #rng: Rng;
   readonly #spawnOrchestrator: (session: SimSession) => Orchestrator;
   /** Start-up time of the first session (the watchdog's draw under respawn-if-gone). */
@@ -76,7 +76,7 @@ class SimSupervisor implements WatchdogChild, SessionSpawner {
   #session: SimSession | undefined;
   #done: Promise<unknown>;
 
-  constructor(world: World, spec: StrategySpec, identity: string, firstStartupMs: number, spawnOrchestrator: (session: SimSession) => Orchestrator) {
+  constructor(world: StrategyWorld, spec: StrategySpec, identity: string, firstStartupMs: number, spawnOrchestrator: (session: SimSession) => Orchestrator) {
     this.#world = world;
     this.#spawnOrchestrator = spawnOrchestrator;
     this.#firstStartupMs = firstStartupMs;
@@ -119,6 +119,14 @@ class SimSupervisor implements WatchdogChild, SessionSpawner {
     // The reaper: a session never outlives its supervisor (SIGTERM now, SIGKILL after the grace).
     this.proc.onExit(() => this.#session?.reap(world, this.supervisor.options.killGraceMs));
   }
+  get faulted(): boolean {
+    return this.#faulted;
+  }
+
+  markFaulted(): void {
+    this.#faulted = true;
+  }
+
 
   #observe(): void {
     const world = this.#world;
@@ -211,7 +219,7 @@ class SimSession implements SupervisedSession {
   }
 
   /** The supervisor died: the reaper stops the session (SIGTERM, SIGKILL after the grace). */
-  reap(world: World, graceMs: number): void {
+  reap(world: StrategyWorld, graceMs: number): void {
     if (this.#orchestrator?.proc.alive !== true) return;
     this.signal('SIGTERM');
     world.clock.setTimeout(() => this.signal('SIGKILL'), graceMs);

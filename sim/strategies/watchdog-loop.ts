@@ -2,11 +2,10 @@ import type { LeaseInfo } from '../../src/store/lease-store.js';
 import type { Orchestrator } from '../actors/orchestrator.js';
 import type { WatchdogLoopVariant } from '../scenario/types.js';
 import type { SimProcess, ThreadClock } from '../sim-process.js';
-import type { World } from '../world.js';
 import { AgentRegistry } from './agent-registry.js';
 import { sessionHeartbeat } from './baseline.js';
 import { every } from './interval.js';
-import type { Strategy } from './strategy.js';
+import type { Strategy, StrategyWorld } from './strategy.js';
 
 /** The role option 2's loop looks up in the agent registry. */
 const ROLE = 'orchestrator';
@@ -24,7 +23,7 @@ export function watchdogLoopStrategy(variant: WatchdogLoopVariant, name: string)
   let clock: ThreadClock | undefined;
   const loops = new Map<string, () => void>();
 
-  const renewFor = (world: World, holder: string): void => {
+  const renewFor = (world: StrategyWorld, holder: string): void => {
     const info: LeaseInfo | null = world.server.read(world.key);
     if (info === null || info.holder !== holder || watchdogProc === undefined) return;
     void world.server
@@ -32,7 +31,7 @@ export function watchdogLoopStrategy(variant: WatchdogLoopVariant, name: string)
         world.server.renew('watchdog-loop', { key: world.key, holder, token: info.token, version: info.version, ttlMs: world.scenario.lease.ttlMs }),
       )
       .then((result) => {
-        if (result.ok) world.metrics.counts.loopRenewals += 1;
+        if (result.ok) world.metrics.count('loopRenewals');
       })
       .catch(() => undefined);
   };
@@ -52,7 +51,7 @@ export function watchdogLoopStrategy(variant: WatchdogLoopVariant, name: string)
         });
       }
     },
-    startOrchestrator(orchestrator: Orchestrator, world: World) {
+    startOrchestrator(orchestrator: Orchestrator, world: StrategyWorld) {
       const leadership = sessionHeartbeat(orchestrator, world, { renew: false });
       if (variant !== 'never-stopped' && clock !== undefined) {
         const pid = orchestrator.proc.pid;
@@ -86,7 +85,7 @@ export function watchdogLoopStrategy(variant: WatchdogLoopVariant, name: string)
  */
 function firstRegisteredLoop(
   name: string,
-  renewFor: (world: World, holder: string) => void,
+  renewFor: (world: StrategyWorld, holder: string) => void,
   setProc: (proc: SimProcess) => void,
 ): Strategy {
   let clock: ThreadClock | undefined;
@@ -97,7 +96,7 @@ function firstRegisteredLoop(
     stop = undefined;
   };
 
-  const beat = (world: World): void => {
+  const beat = (world: StrategyWorld): void => {
     const pick = registry?.firstRegistered(ROLE);
     if (pick === undefined) return;
     registry?.refresh(pick);

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { sleep, type Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { SessionExit, SessionSignal, SessionSpawner, SessionStart, SupervisedSession } from '../supervisor/session.js';
-import { startReaper } from './reaper.js';
+import { startReaper, type Reaper } from './reaper.js';
 import type { RunPlan } from './run-plan.js';
 
 /** How often the group is probed for stragglers after the command itself exited. */
@@ -12,18 +12,30 @@ const GROUP_POLL_MS = 20;
 /**
  * Starts the command for each session: detached (its own process group, so signals reach the whole
  * command tree and a terminal's ^C reaches it once, via keeper), with the lease in its environment
- * and a reaper process that stops the group if keeper dies. A session is `gone` only when the
+ * and a reaper process that stops the group if keeper dies or stops checking in ({@link checkIn}). A session is `gone` only when the
  * whole group is: stragglers left by the command get SIGTERM, then SIGKILL after the kill grace.
  */
 export class CommandSpawner implements SessionSpawner {
   readonly #plan: RunPlan;
   readonly #clock: Clock;
   readonly #log: Logger;
+  /** The latest check-in deadline (machine clock), handed to each new session's reaper. */
+  #deadlineMs: number | undefined;
+  #session: CommandSession | undefined;
 
   constructor(plan: RunPlan, clock: Clock, log: Logger) {
     this.#plan = plan;
     this.#clock = clock;
     this.#log = log;
+  }
+
+  /**
+   * Keeper renewed: its next renew deadline is `deadlineMs` on the machine clock. The reaper stops
+   * the command's group when that instant passes without a later check-in (keeper frozen).
+   */
+  checkIn(deadlineMs: number): void {
+    this.#deadlineMs = deadlineMs;
+    this.#session?.reaper?.checkIn(deadlineMs);
   }
 
   spawn({ lease, attempt }: SessionStart): SupervisedSession {
@@ -39,13 +51,17 @@ export class CommandSpawner implements SessionSpawner {
     if (plan.progress !== undefined) env.HEARTBEAT_LAB_PROGRESS_FILE = plan.progress.path;
     else delete env.HEARTBEAT_LAB_PROGRESS_FILE;
     const child = spawn(plan.file, [...plan.args], { stdio: 'inherit', detached: true, env });
-    return new CommandSession(child, plan.killGraceMs, this.#clock, this.#log);
+    const session = new CommandSession(child, plan.killGraceMs, this.#clock, this.#log);
+    if (this.#deadlineMs !== undefined) session.reaper?.checkIn(this.#deadlineMs);
+    this.#session = session;
+    return session;
   }
 }
 
 class CommandSession implements SupervisedSession {
   readonly id: string;
   readonly gone: Promise<SessionExit>;
+  readonly reaper: Reaper | undefined;
   readonly #child: ChildProcess;
   readonly #pgid: number | undefined;
   readonly #clock: Clock;
@@ -60,6 +76,7 @@ class CommandSession implements SupervisedSession {
     this.#killGraceMs = killGraceMs;
     this.id = String(child.pid ?? 'not-started');
     const reaper = child.pid === undefined ? undefined : startReaper(child.pid, killGraceMs, log);
+    this.reaper = reaper;
     this.gone = new Promise((resolve) => {
       child.once('error', (error) => {
         // Without a PID the program never ran (ENOENT, EACCES); 'exit' will not follow.

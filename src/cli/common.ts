@@ -36,7 +36,8 @@ export function commanderExitCode(error: CommanderError): number {
 /** Parses a `--flag` duration; a bare number, a zero or garbage is a `ConfigError`. */
 export function parseDurationFlag(flag: string, text: string): number {
   const ms = parseDurationMs(text);
-  if (ms === undefined || ms <= 0) throw new ConfigError(flag, 'must be a duration with a unit, like 250ms, 30s, 5m or 1h30m', text);
+  if (ms === undefined) throw new ConfigError(flag, 'must be a duration with a unit, like 250ms, 30s, 5m or 1h30m', text);
+  if (ms <= 0) throw new ConfigError(flag, 'must be longer than zero', text);
   return ms;
 }
 

@@ -32,8 +32,12 @@ It inherits stdin/stdout/stderr and runs in its own process group (POSIX only; i
 interactive terminal); signals go to the whole group. SIGTERM, SIGINT and SIGHUP to keeper are
 forwarded; keeper keeps the lease until the command exits, then releases it and exits with the
 command's code. The lease is never released while a process of the command's group lives. If
-keeper itself dies (even SIGKILL), a small reaper process stops the command's group (SIGTERM,
-SIGKILL after --kill-grace), so no command runs without a keeper.
+keeper itself dies (even SIGKILL) or stops checking in (frozen: SIGSTOP, a stalled VM, a blocked
+event loop), a small reaper process stops the command's group (SIGTERM, SIGKILL after
+--kill-grace): on death at once, on a freeze at the renew deadline of the last renewal, as keeper
+itself would have. So no command runs without a keeper, and a frozen keeper's command is dead
+before its lease can expire on the store. The command does not read its validity: the reaper
+enforces it; fence every write with HEARTBEAT_LAB_TOKEN.
 
 Durations: 250ms, 30s, 5m, 1h30m. Defaults follow the keeper: renew interval ttl/3, renew deadline
 ttl*2/3, request timeout min(ttl/10, 10s); --kill-grace defaults to min(10s, the lease's margin
@@ -74,7 +78,11 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void, comman
     .command('run')
     .description('contend for the lease; while leading, run COMMAND with its fencing token; release when it exits')
     .usage('--store URL --id NAME --ttl DURATION [options] -- COMMAND [ARGS...]')
-    .addOption(new Option('--store <url>', 'lease store: file:///abs/path.json, redis://, postgres://, etcd://host:port, memory:').env('HEARTBEAT_LAB_STORE').makeOptionMandatory())
+    .addOption(
+      new Option('--store <url>', 'lease store: file:///abs/path.json, redis://, postgres://, etcd://host:port (a URL with a password: set HEARTBEAT_LAB_STORE instead, ps shows arguments)')
+        .env('HEARTBEAT_LAB_STORE')
+        .makeOptionMandatory(),
+    )
     .requiredOption('--id <name>', 'name of this contender (shown by status; the holder identity adds pid and a nonce)')
     .requiredOption('--ttl <duration>', 'lease time to live on the store (e.g. 180s)')
     .option('--key <key>', 'lease key', 'orchestrator/leader')
@@ -90,7 +98,8 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void, comman
     .option('--restart-delay-max <duration>', 'with --restart: cap of the restart delay (default 30s)')
     .addOption(logLevelOption('pino JSON logs on stderr', 'warn'))
     .addHelpText('after', RUN_HELP)
-    .action(async (options) => {
+    .action(async (options, cmd: Command) => {
+      warnPasswordInArgv(cmd, options.store, io);
       const { runCommand } = await import('./keeper-run.js');
       setExit(await runCommand(command, options, io));
     });
@@ -103,7 +112,8 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void, comman
     .option('--json', 'print one JSON document: { key, state, holder, token, ttlMs, expiresInMs, store }')
     .option('--timeout <duration>', 'give up reading after this long (exit 3)', '5s')
     .addHelpText('after', `\nStates: held, expired (holder remembered, lease over), free (released), never-held.\n${EXIT_CODES_HELP}`)
-    .action(async (options) => {
+    .action(async (options, cmd: Command) => {
+      warnPasswordInArgv(cmd, options.store, io);
       if (command !== undefined) {
         io.err('keeper: status takes no -- COMMAND (see keeper status --help)\n');
         setExit(EXIT.badInput);
@@ -114,6 +124,18 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void, comman
     });
 
   return program;
+}
+
+/**
+ * A password in `--store` on the command line is readable by every local user (`ps`, /proc):
+ * say so, and where it belongs. The same URL from `HEARTBEAT_LAB_STORE` is not warned about.
+ */
+function warnPasswordInArgv(cmd: Command, url: unknown, io: MainIo): void {
+  if (cmd.getOptionValueSource('store') !== 'cli' || typeof url !== 'string') return;
+  const userinfo = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)@/i.exec(url)?.[1];
+  const hasPassword = (userinfo !== undefined && userinfo.includes(':')) || /[?&](?:password|pass|pwd)=/i.test(url);
+  if (!hasPassword) return;
+  io.err('keeper: warning: the --store URL carries a password, which every local user can read in the process list; set HEARTBEAT_LAB_STORE=URL in the environment and drop --store\n');
 }
 
 /**

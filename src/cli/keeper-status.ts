@@ -1,10 +1,11 @@
 import Table from 'cli-table3';
 import { SystemClock, withTimeout } from '../clock.js';
 import { formatDurationMs } from '../duration.js';
-import { HeartbeatLabError } from '../errors.js';
+import { ConfigError, HeartbeatLabError } from '../errors.js';
 import { redactUrl } from '../store/drivers.js';
 import type { LeaseInfo } from '../store/lease-store.js';
 import { parseDurationFlag } from './common.js';
+import { escapeControl } from './escape.js';
 import type { MainIo } from './io.js';
 import { EXIT } from './keeper-errors.js';
 import { isStoreFailure, openStore } from './keeper-store.js';
@@ -50,6 +51,9 @@ export function describeLease(key: string, store: string, info: LeaseInfo | null
 export async function statusCommand(flags: StatusFlags, io: MainIo): Promise<number> {
   const timeoutMs = parseDurationFlag('--timeout', flags.timeout ?? '5s');
   if (typeof flags.key !== 'string' || flags.key === '') throw new HeartbeatLabError('E_INPUT', 'invalid option --key: must be a non-empty string');
+  if (/^memory:/i.test(flags.store)) {
+    throw new ConfigError('--store', 'memory: is a new, empty store inside this process: there is no lease of another process to show', flags.store);
+  }
   const store = await openStore(flags.store); // ConfigError (exit 2): unknown scheme, missing driver
   let info: LeaseInfo | null;
   try {
@@ -75,9 +79,9 @@ export function formatStatus(doc: StatusDocument): string {
         ? ['time left', formatDurationMs(doc.expiresInMs)]
         : ['expired for', formatDurationMs(-doc.expiresInMs)];
   table.push(
-    { key: doc.key },
+    { key: escapeControl(doc.key) },
     { state: doc.state },
-    { holder: doc.holder ?? '(none)' },
+    { holder: doc.holder === null ? '(none)' : escapeControl(doc.holder) },
     { token: String(doc.token) },
     { ttl: doc.ttlMs === null ? '—' : formatDurationMs(doc.ttlMs) },
     { [time[0] as string]: time[1] as string },

@@ -78,6 +78,16 @@ export function planRun(command: readonly string[] | undefined, flags: RunFlags)
   }
   const holder = `${flags.id}/${process.pid}-${randomBytes(3).toString('hex')}`;
   const keeper = resolveKeeperFlags(flags, holder);
+  const killGraceMs = killGrace(flags, keeper);
+  const progress = progressWatch(flags);
+  const restart = restartPlan(flags);
+  if (/^memory:/i.test(flags.store)) {
+    throw new ConfigError(
+      '--store',
+      'memory: is a store inside one process, so two keeper processes would both lead; use file:///abs/path.json on one machine, or redis://, postgres://, etcd:// across machines',
+      flags.store,
+    );
+  }
   return {
     storeUrl: flags.store,
     file,
@@ -85,9 +95,9 @@ export function planRun(command: readonly string[] | undefined, flags: RunFlags)
     name: flags.id,
     holder,
     keeper,
-    killGraceMs: killGrace(flags, keeper),
-    progress: progressWatch(flags),
-    restart: restartPlan(flags),
+    killGraceMs,
+    progress,
+    restart,
     logLevel: flags.logLevel ?? 'warn',
   };
 }

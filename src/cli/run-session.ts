@@ -1,7 +1,7 @@
 /** One `keeper run`, from contending for the lease to exit: the command's life bound to the lease's. */
 import { stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
-import type { Clock, TimerHandle } from '../clock.js';
+import { machineNow, type Clock, type TimerHandle } from '../clock.js';
 import { formatDurationMs } from '../duration.js';
 import type { StepDownReason } from '../keeper/keeper-options.js';
 import type { Logger } from '../logger.js';
@@ -36,6 +36,7 @@ export class RunSession {
   readonly #io: MainIo;
   readonly #log: Logger;
   readonly #supervisor: Supervisor;
+  readonly #spawner: CommandSpawner;
   /** Bumped per session; a progress watch of an older session stops by itself. */
   #sessionSeq = 0;
   #progressTimer: TimerHandle | undefined;
@@ -48,7 +49,8 @@ export class RunSession {
     this.#log = log;
     const k = plan.keeper;
     const r = plan.restart;
-    this.#supervisor = new Supervisor(store, new CommandSpawner(plan, clock, log), {
+    this.#spawner = new CommandSpawner(plan, clock, log);
+    this.#supervisor = new Supervisor(store, this.#spawner, {
       keeper: { key: k.key, identity: k.identity, ttlMs: k.ttlMs, renewIntervalMs: k.renewIntervalMs, renewDeadlineMs: k.renewDeadlineMs, requestTimeoutMs: k.requestTimeoutMs },
       clock,
       restart: r.policy,
@@ -63,6 +65,14 @@ export class RunSession {
     const keeper = supervisor.keeper;
     keeper.on('new-leader', (holder, token) => this.#log.info({ holder, token }, 'lease holder changed'));
     keeper.on('renewed', (info) => this.#log.debug(info, 'renewed'));
+    // The reaper's check-in: the renew deadline of each success, on the machine clock, so a frozen
+    // keeper's command is stopped when keeper itself would have stopped it.
+    const checkIn = (): void => {
+      const left = keeper.validityLeftMs() - (keeper.options.validityMs - keeper.options.renewDeadlineMs);
+      if (keeper.state === 'leading') this.#spawner.checkIn(machineNow() + left);
+    };
+    keeper.on('started-leading', checkIn);
+    keeper.on('renewed', checkIn);
     keeper.on('renew-failed', (error) => this.#log.warn({ err: error }, 'lease store request failed'));
     keeper.on('pause', ({ lateMs }) => this.#log.warn({ lateMs }, 'keeper was paused (a timer fired late)'));
     supervisor.on('session-started', (info) => this.#onSessionStarted(info));

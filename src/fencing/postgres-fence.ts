@@ -1,32 +1,11 @@
 import { ConfigError, HeartbeatLabError, StoreCorruptError, StoreUnavailableError, formatValue } from '../errors.js';
+import { checkWrite, type Fence, type FencedValue, type FencedWriteResult } from './fence.js';
 
 /** Anything with pg's `query(text, values)`: a `Pool`, a `Client` or a `PoolClient`. */
 export interface Queryable {
   query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
-/** Outcome of a fenced write. `currentToken` is the resource's fence token after the call. */
-export interface FencedWriteResult {
-  readonly applied: boolean;
-  readonly currentToken: number;
-}
-
-export interface FencedUpsert {
-  /** Table made by {@link ensureFencedTable}, optionally schema-qualified. */
-  readonly table: string;
-  /** Resource id (primary key). */
-  readonly id: string;
-  /** Fencing token of the writer (`runAsLeader` passes it). */
-  readonly token: number;
-  /** Any JSON value; stored as jsonb. */
-  readonly data: unknown;
-}
-
-export interface FencedRow<T = unknown> {
-  readonly id: string;
-  readonly token: number;
-  readonly data: T;
-}
 
 const IDENTIFIER = /^(?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$/i;
 
@@ -60,18 +39,26 @@ export async function ensureFencedTable(pool: Queryable & { connect?: () => Prom
 }
 
 /**
+ * The fence over `table` (made by {@link ensureFencedTable}, optionally schema-qualified): a row
+ * per resource id holding the newest token that wrote and the data as jsonb.
+ */
+export function postgresFence(pool: Queryable, table: string): Fence {
+  const name = quoteTable(table);
+  return {
+    write: (id, token, data) => upsert(pool, name, id, token, data),
+    read: (id) => readRow(pool, name, id),
+  };
+}
+
+/**
  * Writes `data` for `id` only if no write with a newer token has landed: one statement,
  * `INSERT … ON CONFLICT (id) DO UPDATE … WHERE existing.fence_token <= $token`, atomic under
  * concurrent writers (the conflicting row is locked and the condition checked on its newest
  * version). The same token may write again (one leader, many writes); an older one is refused and
  * the row is left as it is. A refusal costs a second statement to report the current token.
  */
-export async function fencedUpsert(pool: Queryable, write: FencedUpsert): Promise<FencedWriteResult> {
-  const name = quoteTable(write.table);
-  checkToken(write.token);
-  if (typeof write.id !== 'string' || write.id === '') throw new ConfigError('id', 'must be a non-empty string', write.id);
-  const json = JSON.stringify(write.data);
-  if (json === undefined) throw new ConfigError('data', 'must be a JSON value', write.data);
+async function upsert(pool: Queryable, name: string, id: string, token: number, data: unknown): Promise<FencedWriteResult> {
+  const json = checkWrite(id, token, data);
   try {
     const result = await pool.query(
       `INSERT INTO ${name} AS existing (id, fence_token, data, updated_at)
@@ -79,24 +66,23 @@ export async function fencedUpsert(pool: Queryable, write: FencedUpsert): Promis
        ON CONFLICT (id) DO UPDATE SET fence_token = excluded.fence_token, data = excluded.data, updated_at = now()
        WHERE existing.fence_token <= excluded.fence_token
        RETURNING fence_token::text AS token`,
-      [write.id, write.token, json],
+      [id, token, json],
     );
     const row = result.rows[0] as { token: string } | undefined;
     if (row !== undefined) return { applied: true, currentToken: tokenOf(name, row.token) };
     // Refused: a newer token holds the row. Read it in a new statement, so a row committed after
     // the upsert's snapshot (a concurrent newer writer) is seen too.
-    const current = await pool.query(`SELECT fence_token::text AS token FROM ${name} WHERE id = $1`, [write.id]);
-    const token = (current.rows[0] as { token: string } | undefined)?.token;
-    if (token === undefined) throw new StoreUnavailableError(`postgres fenced upsert of ${JSON.stringify(write.id)} raced with a delete; retry`);
-    return { applied: false, currentToken: tokenOf(name, token) };
+    const current = await pool.query(`SELECT fence_token::text AS token FROM ${name} WHERE id = $1`, [id]);
+    const stored = (current.rows[0] as { token: string } | undefined)?.token;
+    if (stored === undefined) throw new StoreUnavailableError(`postgres fenced upsert of ${JSON.stringify(id)} raced with a delete; retry`);
+    return { applied: false, currentToken: tokenOf(name, stored) };
   } catch (error) {
     throw classify('fenced upsert', name, error);
   }
 }
 
 /** The row for `id`, or `null`. */
-export async function fencedRead<T = unknown>(pool: Queryable, table: string, id: string): Promise<FencedRow<T> | null> {
-  const name = quoteTable(table);
+async function readRow<T>(pool: Queryable, name: string, id: string): Promise<FencedValue<T> | null> {
   try {
     const result = await pool.query(`SELECT fence_token::text AS token, data FROM ${name} WHERE id = $1`, [id]);
     const row = result.rows[0] as { token: string; data: T } | undefined;
@@ -114,10 +100,6 @@ function quoteTable(table: string): string {
     .split('.')
     .map((part) => `"${part}"`)
     .join('.');
-}
-
-export function checkToken(token: unknown): asserts token is number {
-  if (!Number.isSafeInteger(token) || (token as number) < 0) throw new ConfigError('token', 'must be a non-negative safe integer (a fencing token)', token);
 }
 
 function tokenOf(table: string, text: string): number {

@@ -1,23 +1,12 @@
 import type { Redis } from 'ioredis';
 import { asDriver, type RedisClient } from '../store/driver-clients.js';
-import { ConfigError, HeartbeatLabError, StoreCorruptError, StoreUnavailableError } from '../errors.js';
-import { checkToken, type FencedWriteResult } from './postgres-fence.js';
+import { HeartbeatLabError, StoreCorruptError, StoreUnavailableError } from '../errors.js';
+import { checkWrite, type Fence, type FencedValue, type FencedWriteResult } from './fence.js';
 
-export interface FencedSet {
-  /** Resource name; stored as the hash `<keyPrefix><key>`. */
-  readonly key: string;
-  /** Fencing token of the writer (`runAsLeader` passes it). */
-  readonly token: number;
-  /** Any JSON value; stored as JSON text in the hash field `data`. */
-  readonly data: unknown;
-  /** @default 'heartbeat-lab:fenced:' */
+/** Options of {@link redisFence}. */
+export interface RedisFenceOptions {
+  /** Each resource is the hash `<keyPrefix><id>`. @default 'heartbeat-lab:fenced:' */
   readonly keyPrefix?: string;
-}
-
-export interface FencedValue<T = unknown> {
-  readonly key: string;
-  readonly token: number;
-  readonly data: T;
 }
 
 const DEFAULT_PREFIX = 'heartbeat-lab:fenced:';
@@ -45,23 +34,28 @@ return { 'applied', ARGV[1] }
 const COMMAND = 'heartbeatLabFencedSet';
 
 /**
- * Sets `data` for `key` only if no write with a newer token has landed, atomically (one Lua
- * script). The same token may write again; an older one is refused and nothing changes.
+ * The fence over Redis hashes `<keyPrefix><id>` (fields `fence_token` and `data`): a write is one
+ * Lua script, atomic.
  */
-export async function fencedSet(client: RedisClient, write: FencedSet): Promise<FencedWriteResult> {
+export function redisFence(client: RedisClient, options: RedisFenceOptions = {}): Fence {
   const redis = asDriver<Redis>(client);
-  checkToken(write.token);
-  if (typeof write.key !== 'string' || write.key === '') throw new ConfigError('key', 'must be a non-empty string', write.key);
-  const json = JSON.stringify(write.data);
-  if (json === undefined) throw new ConfigError('data', 'must be a JSON value', write.data);
-  const key = (write.keyPrefix ?? DEFAULT_PREFIX) + write.key;
+  const prefix = options.keyPrefix ?? DEFAULT_PREFIX;
+  return {
+    write: (id, token, data) => setHash(redis, prefix, id, token, data),
+    read: (id) => getHash(redis, prefix, id),
+  };
+}
+
+async function setHash(redis: Redis, prefix: string, id: string, token: number, data: unknown): Promise<FencedWriteResult> {
+  const json = checkWrite(id, token, data);
+  const key = prefix + id;
   if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: FENCED_SET });
   let reply: [string, string];
   try {
     const command = (redis as unknown as Record<string, (...args: string[]) => Promise<[string, string]>>)[COMMAND] as (
       ...args: string[]
     ) => Promise<[string, string]>;
-    reply = await command.call(redis, key, String(write.token), json);
+    reply = await command.call(redis, key, String(token), json);
   } catch (error) {
     throw classify(key, error);
   }
@@ -69,10 +63,8 @@ export async function fencedSet(client: RedisClient, write: FencedSet): Promise<
   return { applied: reply[0] === 'applied', currentToken: Number(reply[1]) };
 }
 
-/** The value stored for `key`, or `null`. */
-export async function fencedGet<T = unknown>(client: RedisClient, key: string, keyPrefix = DEFAULT_PREFIX): Promise<FencedValue<T> | null> {
-  const redis = asDriver<Redis>(client);
-  const full = keyPrefix + key;
+async function getHash<T>(redis: Redis, prefix: string, id: string): Promise<FencedValue<T> | null> {
+  const full = prefix + id;
   let fields: Array<string | null>;
   try {
     fields = await redis.hmget(full, 'fence_token', 'data');
@@ -82,7 +74,7 @@ export async function fencedGet<T = unknown>(client: RedisClient, key: string, k
   const [token, data] = fields;
   if (token === null || token === undefined || data === null || data === undefined) return null;
   try {
-    return { key, token: Number(token), data: JSON.parse(data) as T };
+    return { id, token: Number(token), data: JSON.parse(data) as T };
   } catch (error) {
     throw new StoreCorruptError(`redis key ${full}`, 'data is not JSON', { cause: error });
   }

@@ -23,8 +23,8 @@ export interface RunAsLeaderOptions {
  *   never calls `action`.
  * - The keeper steps down while `action` runs: the signal passed to `action` aborts with a
  *   `NotLeaderError` naming the reason. The action should stop at its next await; writes it has
- *   in flight must carry `token` to a fenced store operation (`fencedUpsert`, `fencedSet`,
- *   `fencedPut`), which refuses them once a newer leader has written.
+ *   in flight must carry `token` to a fenced store write (`Fence.write` of `postgresFence`,
+ *   `redisFence` or `etcdFence`), which refuses it once a newer leader has written.
  *
  * The signal is a prompt, not a guarantee: a process paused between its check and its write (GC,
  * SIGSTOP, a slow disk) still writes late. Only the store-side token comparison makes that safe.

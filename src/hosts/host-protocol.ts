@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { SystemClock } from '../clock.js';
+import { machineNow, SystemClock } from '../clock.js';
 import { ConfigError } from '../errors.js';
 import { resolveKeeperOptions, type LeaseKeeperOptions, type StepDownReason } from '../keeper/keeper-options.js';
 import type { KeeperStatsSnapshot } from '../keeper/keeper-stats.js';
@@ -71,7 +71,7 @@ export type ToKeeper =
   | { readonly type: 'check-in' }
   | { readonly type: 'progress'; readonly pending?: number }
   | { readonly type: 'pending-work'; readonly pending: number }
-  | { readonly type: 'handoff'; readonly drainMs: number }
+  | { readonly type: 'handoff'; readonly drainMs: number; readonly to?: string }
   | { readonly type: 'stop' };
 
 /**
@@ -89,14 +89,8 @@ export type FromKeeper =
   | { readonly type: 'renew-failed'; readonly message: string }
   | { readonly type: 'stopped'; readonly reason: StepDownReason; readonly stats: KeeperStatsSnapshot };
 
-/**
- * `CLOCK_MONOTONIC` in milliseconds (µs resolution). Unlike `performance.now()`, whose origin is
- * per process and per thread, this is one timeline for every process and thread of the machine,
- * so a deadline computed by the keeper host can be judged by the owner on its own reading.
- */
-export function machineNow(): number {
-  return Number(process.hrtime.bigint() / 1000n) / 1000;
-}
+/** `CLOCK_MONOTONIC` in ms: one timeline for every process of the machine (see `src/clock.ts`). */
+export { machineNow };
 
 /** A {@link SystemClock} whose `now()` is {@link machineNow}. */
 export class MachineClock extends SystemClock {

@@ -51,7 +51,7 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
     if (message.type === 'check-in') checkIns?.checkIn();
     else if (message.type === 'progress') keeper?.progress(message.pending);
     else if (message.type === 'pending-work') keeper?.setPendingWork(message.pending);
-    else if (message.type === 'handoff') void keeper?.handoff({ drainMs: message.drainMs });
+    else if (message.type === 'handoff') void keeper?.handoff({ drainMs: message.drainMs, ...(message.to === undefined ? {} : { to: message.to }) });
     else if (message.type === 'stop') stop.abort();
   });
   try {

@@ -194,14 +194,16 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
    * Graceful handoff: the keeper goes on renewing while the owner drains (until it reports no
    * pending work via `setPendingWork`/`progress`, or `drainMs` passes), then steps down, releases
    * and exits, so a follower takes over at its next attempt. Stop taking new work before calling.
+   * With `to`, the lease is transferred to that follower instead (see `LeaseKeeper.handoff`).
    */
-  handoff({ drainMs = 0 }: { drainMs?: number } = {}): Promise<void> {
+  handoff({ drainMs = 0, to }: { drainMs?: number; to?: string } = {}): Promise<void> {
     if (this.#stopping !== undefined) return this.#stopping;
     if (!Number.isFinite(drainMs) || drainMs < 0) return Promise.reject(new ConfigError('drainMs', 'must be a finite number >= 0', drainMs));
+    if (to !== undefined && (typeof to !== 'string' || to === '')) return Promise.reject(new ConfigError('to', "must be another contender's identity", to));
     this.#handingOff = true;
     this.#stopping = (async () => {
       if (this.#exited) return;
-      this.#link.send({ type: 'handoff', drainMs });
+      this.#link.send({ type: 'handoff', drainMs, ...(to === undefined ? {} : { to }) });
       const timer = this.#stopClock.setTimeout(() => this.#link.kill(), drainMs + this.#stopTimeoutMs);
       await this.#exit.promise;
       this.#stopClock.clearTimeout(timer);

@@ -149,12 +149,7 @@ export class EtcdLeaseStore implements LeaseStore {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const snap = await this.#snapshot(request.key);
         const live = snap.lease;
-        const mine = (r: TokenRecord | undefined): boolean => r !== undefined && isGrant(r, request);
-        if (live === null || !mine(live.record)) {
-          // The record vanished with its etcd lease: expired if the last grant was ours.
-          const reason = live === null && mine(snap.counter?.record) ? 'expired' : 'not-holder';
-          return { ok: false, reason, current: await this.#info(request.key, snap) };
-        }
+        if (live === null || !isGrant(live.record, request)) return this.#refusal(request, snap);
         const lease = { key: request.key, holder: request.holder, token: request.token, version: request.version, ttlMs };
         if (live.record.ttlMs === ttlMs) {
           if ((await this.#keepalive(live.kv.lease)) > 0) return { ok: true, lease };
@@ -208,11 +203,7 @@ export class EtcdLeaseStore implements LeaseStore {
       for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
         const snap = await this.#snapshot(request.key);
         const live = snap.lease;
-        const mine = (r: TokenRecord | undefined): boolean => r !== undefined && isGrant(r, request);
-        if (live === null || !mine(live.record)) {
-          const reason = live === null && mine(snap.counter?.record) ? 'expired' : 'not-holder';
-          return { ok: false, reason, current: await this.#info(request.key, snap) };
-        }
+        if (live === null || !isGrant(live.record, request)) return this.#refusal(request, snap);
         const token = Math.max(snap.counter?.record.token ?? 0, live.record.token) + 1;
         const record = { holder: request.to, token, version: nextVersion(snap), ttlMs };
         if (await this.#refresh(request.key, live, record)) return { ok: true, lease: { key: request.key, ...record } };
@@ -261,6 +252,13 @@ export class EtcdLeaseStore implements LeaseStore {
     );
     await this.#revoke(done ? live.kv.lease : leaseId);
     return done;
+  }
+
+  /** Why a renew or transfer of `request`'s grant is refused: the record vanished with its etcd lease (expired, if the last grant was ours), or it is someone else's. */
+  async #refusal(request: RenewRequest | TransferRequest, snap: Snapshot): Promise<RenewResult> {
+    const counter = snap.counter?.record;
+    const reason = snap.lease === null && counter !== undefined && isGrant(counter, request) ? 'expired' : 'not-holder';
+    return { ok: false, reason, current: await this.#info(request.key, snap) };
   }
 
   async #snapshot(key: string): Promise<Snapshot> {

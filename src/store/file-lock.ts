@@ -123,7 +123,7 @@ async function tryCreate(path: string, clock: Clock): Promise<{ text: string; no
   const text = JSON.stringify(owner);
   const temp = `${path}.${process.pid}.${owner.nonce}.tmp`;
   try {
-    await writeFile(temp, text, { flag: 'wx' });
+    await writeFile(temp, text, { flag: 'wx', mode: 0o600 }); // owner only, whatever the umask
   } catch (error) {
     if (codeOf(error) === 'ENOENT') {
       throw new StoreUnavailableError(

@@ -16,6 +16,13 @@ import type {
 } from './lease-store.js';
 
 /** Options of {@link FileLeaseStore}. */
+/**
+ * Lease and lock files are created readable and writable by their owner only (0600), whatever
+ * the umask: under `umask 000` they would otherwise be world-writable, and anyone could take or
+ * corrupt the lease.
+ */
+export const LEASE_FILE_MODE = 0o600;
+
 export interface FileLeaseStoreOptions {
   /** Supplies `wallNow()` for expiry times and the timers for lock waits. @default new SystemClock() */
   readonly clock?: Clock;
@@ -197,7 +204,7 @@ export class FileLeaseStore implements LeaseStore {
     const text = `${JSON.stringify({ version: 1, leases: Object.fromEntries(leases) }, null, 2)}\n`;
     const temp = `${this.path}.${process.pid}.${++tempCounter}.tmp`;
     try {
-      const handle = await open(temp, 'w');
+      const handle = await open(temp, 'w', LEASE_FILE_MODE);
       try {
         await handle.writeFile(text);
         await handle.sync();

@@ -55,6 +55,10 @@ export async function openLeaseStore(url: string, options: OpenLeaseStoreOptions
 }
 
 function filePath(url: string): string {
+  // file:lease.json and file:./x are not relative paths to the URL parser: they become /lease.json.
+  if (!/^file:\/\/(localhost)?\//i.test(url)) {
+    throw new ConfigError('store', 'a file: store URL must be absolute, like file:///var/lib/app/lease.json (three slashes, then the absolute path)', url);
+  }
   try {
     return fileURLToPath(url);
   } catch (error) {

@@ -81,6 +81,9 @@ export class PostgresLeaseStore implements LeaseStore {
       idleTimeoutMillis: 10_000,
       allowExitOnIdle: true,
       keepAlive: true,
+      // Lease writes must survive a server crash whatever the server's default: a commit the
+      // server acknowledged and then lost could let it issue the same fencing token twice.
+      options: '-c synchronous_commit=on',
     };
     return new PostgresLeaseStore(new pg.Pool(config), { closePool: true, ...options });
   }

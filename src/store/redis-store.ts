@@ -345,13 +345,23 @@ export class RedisLeaseStore implements LeaseStore {
         if (timer !== undefined) this.#clock.clearTimeout(timer);
         redis.off('ready', onReady);
         redis.off('end', onEnd);
+        redis.off('error', onError);
         if (error) reject(error);
         else resolve();
       };
       const onReady = (): void => settle();
       const onEnd = (): void => settle(new StoreUnavailableError('redis connection was closed'));
+      // The server answered and refused the credentials: say so at once, it is not a reachability problem.
+      const onError = (error: unknown): void => {
+        if (isAuthError(error)) settle(authError(error));
+      };
       redis.on('ready', onReady);
       redis.on('end', onEnd);
+      redis.on('error', onError);
+      if (isAuthError(this.#lastError)) {
+        settle(authError(this.#lastError));
+        return;
+      }
       timer = this.#clock.setTimeout(() => {
         const detail = this.#lastError instanceof Error ? `: ${this.#lastError.message}` : '';
         settle(new StoreUnavailableError(`redis not reachable within ${this.#connectTimeoutMs} ms${detail}`));
@@ -365,10 +375,23 @@ export class RedisLeaseStore implements LeaseStore {
     if (error instanceof Error && error.name === 'ReplyError' && message.startsWith('WRONGTYPE')) {
       return new StoreCorruptError(`redis key ${hashKey}`, message, { cause: error });
     }
+    if (isAuthError(error)) return authError(error);
     return new StoreUnavailableError(`redis ${name.replace('heartbeatLab', '').toLowerCase()} failed: ${message}`, {
       cause: error,
     });
   }
+}
+
+/** WRONGPASS (bad user or password), NOAUTH (a password is required), or an ACL refusal of our commands. */
+function isAuthError(error: unknown): error is Error {
+  return error instanceof Error && /^(WRONGPASS|NOAUTH|NOPERM)\b/.test(error.message);
+}
+
+function authError(error: Error): StoreUnavailableError {
+  return new StoreUnavailableError(
+    `redis refused the credentials (authentication failed: ${error.message.split('.')[0]}): check the user and password in the store URL`,
+    { cause: error },
+  );
 }
 
 /** Takes our own `durability` query parameter out of a Redis URL (ioredis would not know it). */

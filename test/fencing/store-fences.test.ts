@@ -10,31 +10,22 @@ import { Etcd3 } from 'etcd3';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { StoreCorruptError } from '../../src/errors.js';
-import { fencedGetEtcd, fencedPut } from '../../src/fencing/etcd-fence.js';
-import { ensureFencedTable, fencedRead, fencedUpsert, type FencedWriteResult } from '../../src/fencing/postgres-fence.js';
-import { fencedGet, fencedSet } from '../../src/fencing/redis-fence.js';
+import { etcdFence } from '../../src/fencing/etcd-fence.js';
+import type { Fence } from '../../src/fencing/fence.js';
+import { ensureFencedTable, postgresFence } from '../../src/fencing/postgres-fence.js';
+import { redisFence } from '../../src/fencing/redis-fence.js';
 import { runAsLeader } from '../../src/fencing/run-as-leader.js';
 import type { LeaseKeeperOptions } from '../../src/keeper/keeper-options.js';
 import { LeaseKeeper } from '../../src/keeper/lease-keeper.js';
 import type { LeaseStore } from '../../src/store/lease-store.js';
 import { openLeaseStore } from '../../src/store/open-store.js';
+import { Rng } from '../../sim/rng.js';
 import { missingServer, startEtcd, startPostgres, startRedis, type ServerKind, type TestServer } from '../support/servers.js';
 
 type Timing = Pick<LeaseKeeperOptions, 'ttlMs' | 'renewIntervalMs' | 'renewDeadlineMs' | 'requestTimeoutMs'>;
 const FAST: Timing = { ttlMs: 1000, renewIntervalMs: 300, renewDeadlineMs: 600, requestTimeoutMs: 100 };
 // etcd rounds lease TTLs up to whole seconds and its transactions take a few round trips.
 const ETCD: Timing = { ttlMs: 1500, renewIntervalMs: 300, renewDeadlineMs: 800, requestTimeoutMs: 200 };
-
-interface Value {
-  readonly token: number;
-  readonly data: unknown;
-}
-
-/** One store's fenced write and read for resource `id`. */
-interface Fence {
-  write(id: string, token: number, data: unknown): Promise<FencedWriteResult>;
-  read(id: string): Promise<Value | null>;
-}
 
 /** A lease store connection that can be cut off: while `cut`, every call hangs forever (a partition). */
 function cuttable(store: LeaseStore): LeaseStore & { cut: boolean } {
@@ -101,7 +92,7 @@ async function pausedOldLeaderWritesLate(url: string, fence: Fence, timing: Timi
     // The old leader wakes and writes late, with token 1: refused.
     wake();
     expect(await lateWrite).toEqual({ applied: false, currentToken: 2 });
-    expect(await fence.read(resource)).toEqual({ token: 2, data: { by: 'new', token: 2 } });
+    expect(await fence.read(resource)).toEqual({ id: resource, token: 2, data: { by: 'new', token: 2 } });
   } finally {
     await Promise.all([oldLeader.stop(), newLeader.stop()]);
     await Promise.all([storeOld.close(), storeNew.close()]);
@@ -114,12 +105,12 @@ async function tokenRules(fence: Fence): Promise<void> {
   expect(await fence.read(id)).toBeNull();
   expect(await fence.write(id, 5, { v: 'five' })).toEqual({ applied: true, currentToken: 5 });
   expect(await fence.write(id, 3, { v: 'three' })).toEqual({ applied: false, currentToken: 5 });
-  expect(await fence.read(id)).toEqual({ token: 5, data: { v: 'five' } });
+  expect(await fence.read(id)).toEqual({ id, token: 5, data: { v: 'five' } });
   // The same leader writes again with its token.
   expect(await fence.write(id, 5, { v: 'five again' })).toEqual({ applied: true, currentToken: 5 });
   expect(await fence.write(id, 12, { v: 'twelve' })).toEqual({ applied: true, currentToken: 12 });
   expect(await fence.write(id, 11, { v: 'eleven' })).toEqual({ applied: false, currentToken: 12 });
-  expect(await fence.read(id)).toEqual({ token: 12, data: { v: 'twelve' } });
+  expect(await fence.read(id)).toEqual({ id, token: 12, data: { v: 'twelve' } });
   // Tokens compare as numbers, not as text (9 < 10 < 100).
   const other = `r-${randomUUID()}`;
   expect((await fence.write(other, 100, 'a')).applied).toBe(true);
@@ -127,17 +118,28 @@ async function tokenRules(fence: Fence): Promise<void> {
   expect((await fence.write(other, 9, 'c')).applied).toBe(false);
 }
 
+/** Tokens 1..n in an order drawn from a seeded stream (Fisher-Yates): the same on every run. */
+function shuffledTokens(n: number, seed: number): number[] {
+  const rng = new Rng(seed);
+  const tokens = Array.from({ length: n }, (_, i) => i + 1);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [tokens[i], tokens[j]] = [tokens[j] as number, tokens[i] as number];
+  }
+  return tokens;
+}
+
 /** Many writers at once with shuffled tokens: the newest token's data wins, no refused write changed anything. */
 async function concurrentWriters(fence: Fence): Promise<void> {
   const id = `c-${randomUUID()}`;
-  const tokens = Array.from({ length: 20 }, (_, i) => i + 1).sort(() => Math.random() - 0.5);
+  const tokens = shuffledTokens(20, 20);
   const results = await Promise.all(tokens.map((token) => fence.write(id, token, { token })));
   results.forEach((result, i) => {
     expect(result.currentToken).toBeGreaterThanOrEqual(tokens[i] as number);
     if (!result.applied) expect(result.currentToken).toBeGreaterThan(tokens[i] as number);
   });
   expect(results[tokens.indexOf(20)]).toEqual({ applied: true, currentToken: 20 });
-  expect(await fence.read(id)).toEqual({ token: 20, data: { token: 20 } });
+  expect(await fence.read(id)).toEqual({ id, token: 20, data: { token: 20 } });
 }
 
 function describeServer(kind: ServerKind, start: () => Promise<TestServer>, body: (server: () => TestServer) => void): void {
@@ -169,13 +171,7 @@ describeServer('postgres', startPostgres, (server) => {
     await ensureFencedTable(pool, TABLE);
     await ensureFencedTable(pool, TABLE);
     await Promise.all([1, 2, 3].map(() => ensureFencedTable(pool, TABLE)));
-    fence = {
-      write: (id, token, data) => fencedUpsert(pool, { table: TABLE, id, token, data }),
-      read: async (id) => {
-        const row = await fencedRead(pool, TABLE, id);
-        return row === null ? null : { token: row.token, data: row.data };
-      },
-    };
+    fence = postgresFence(pool, TABLE);
   });
   afterAll(async () => {
     await pool?.end();
@@ -191,9 +187,10 @@ describeServer('postgres', startPostgres, (server) => {
     await concurrentWriters(fence);
   });
   it('a missing table is a clear configuration error', async () => {
-    await expect(fencedUpsert(pool, { table: 'no_such_table', id: 'x', token: 1, data: 1 })).rejects.toThrow(/ensureFencedTable/);
-    await expect(fencedUpsert(pool, { table: 'bad;name', id: 'x', token: 1, data: 1 })).rejects.toMatchObject({ code: 'E_CONFIG' });
-    await expect(fencedUpsert(pool, { table: TABLE, id: 'x', token: -1, data: 1 })).rejects.toMatchObject({ code: 'E_CONFIG' });
+    await expect(postgresFence(pool, 'no_such_table').write('x', 1, 1)).rejects.toThrow(/ensureFencedTable/);
+    expect(() => postgresFence(pool, 'bad;name')).toThrow(expect.objectContaining({ code: 'E_CONFIG' }));
+    await expect(fence.write('x', -1, 1)).rejects.toMatchObject({ code: 'E_CONFIG' });
+    await expect(fence.write('', 1, 1)).rejects.toMatchObject({ code: 'E_CONFIG' });
   });
 });
 
@@ -203,13 +200,7 @@ describeServer('redis', startRedis, (server) => {
   beforeAll(async () => {
     redis = new Redis(server().url, { lazyConnect: true });
     await redis.connect();
-    fence = {
-      write: (key, token, data) => fencedSet(redis, { key, token, data }),
-      read: async (key) => {
-        const value = await fencedGet(redis, key);
-        return value === null ? null : { token: value.token, data: value.data };
-      },
-    };
+    fence = redisFence(redis);
   });
   afterAll(async () => {
     await redis?.quit();
@@ -226,7 +217,7 @@ describeServer('redis', startRedis, (server) => {
   });
   it('a key of another type is reported corrupt and left alone', async () => {
     await redis.set('heartbeat-lab:fenced:wrong', 'plain string');
-    await expect(fencedSet(redis, { key: 'wrong', token: 1, data: 1 })).rejects.toBeInstanceOf(StoreCorruptError);
+    await expect(fence.write('wrong', 1, 1)).rejects.toBeInstanceOf(StoreCorruptError);
     expect(await redis.get('heartbeat-lab:fenced:wrong')).toBe('plain string');
   });
 });
@@ -236,13 +227,7 @@ describeServer('etcd', startEtcd, (server) => {
   let fence: Fence;
   beforeAll(() => {
     client = new Etcd3({ hosts: server().url.replace(/^etcd:/, 'http:') });
-    fence = {
-      write: (key, token, data) => fencedPut(client, { key, token, data }),
-      read: async (key) => {
-        const value = await fencedGetEtcd(client, key);
-        return value === null ? null : { token: value.token, data: value.data };
-      },
-    };
+    fence = etcdFence(client);
   });
   afterAll(() => {
     client?.close();

@@ -61,4 +61,19 @@ describe('graceful handoff between real sidecar processes', () => {
     const info = await new FileLeaseStore(join(dir, 'lease.json')).read('leader');
     expect(info).toMatchObject({ holder: 'b', token: 2 });
   });
+
+  it('handoff({ to }) transfers the lease to the chosen follower, not to whichever asks first', async () => {
+    const a = await sidecar('a');
+    await waitUntil('a to lead', 5000, () => a.isLeading());
+    const b = await sidecar('b');
+    const c = await sidecar('c');
+    await a.handoff({ to: 'c' });
+    expect(a.isLeading()).toBe(false);
+    // Already c's when the handoff resolves (a release would leave it free for whoever asks first).
+    expect(await new FileLeaseStore(join(dir, 'lease.json')).read('leader')).toMatchObject({ holder: 'c', token: 2 });
+    await waitUntil('c to lead', 5000, () => c.isLeading());
+    expect(c.token).toBe(2);
+    expect(b.isLeading()).toBe(false);
+    expect(await new FileLeaseStore(join(dir, 'lease.json')).read('leader')).toMatchObject({ holder: 'c', token: 2 });
+  });
 });

@@ -59,7 +59,7 @@ keeper.campaign().then(async () => {
 `;
 
 const TS_CONSUMER = `
-import { LeaseKeeper, MemoryLeaseStore, RedisLeaseStore, fencedSet, runAsLeader, type RedisClient, type LeaseStore } from 'heartbeat-lab';
+import { LeaseKeeper, MemoryLeaseStore, RedisLeaseStore, redisFence, runAsLeader, type RedisClient, type LeaseStore } from 'heartbeat-lab';
 import { parseScenario } from 'heartbeat-lab/sim';
 
 export function redisStore(client: RedisClient): LeaseStore {
@@ -73,9 +73,9 @@ export async function lead(client: RedisClient): Promise<void> {
   const token = keeper.token;
   if (token !== null) {
     const fenced: number = token;
-    await fencedSet(client, { key: 'job', token: fenced, data: { n: 1 } });
+    await redisFence(client).write('job', fenced, { n: 1 });
   }
-  await runAsLeader(keeper, (t: number) => fencedSet(client, { key: 'job', token: t, data: null }));
+  await runAsLeader(keeper, (t: number) => redisFence(client).write('job', t, null));
 }
 
 export const scenario = parseScenario('name: x', 'x.yaml').name;

@@ -80,4 +80,33 @@ describe('RunMetrics: the real mechanics figures', () => {
     await at(10_000);
     expect(metrics.finish(0).leaderlessInPracticeMs).toBe(10_000);
   });
+
+  it('a supervised session’s crash owes a failover: it ends when the session serves again in place, or never', async () => {
+    const { metrics, at } = setup();
+    metrics.processStarted('sup');
+    metrics.processStarted('s1');
+    metrics.servedBy('s1', 'sup');
+    metrics.onApplied('acquire', 'sup', true, null, lease('sup', 60_000));
+    await at(10_000);
+    metrics.crashed('s1'); // the holder lives, but its leader work stopped
+    metrics.serving('sup', false);
+    metrics.processDied('s1');
+    await at(25_000);
+    metrics.serving('sup', true); // restarted in place 15 s later
+    await at(30_000);
+    metrics.processStarted('s2');
+    metrics.servedBy('s2', 'sup');
+    metrics.crashed('s2'); // and this one is never replaced
+    await at(40 * 60_000);
+    const r = metrics.finish(0);
+    expect(r.failoversMs).toEqual([15_000, Infinity]);
+    // Without servedBy a follower's crash owes nothing while another leads.
+    const plain = setup();
+    plain.metrics.processStarted('a');
+    plain.metrics.processStarted('b');
+    plain.metrics.onApplied('acquire', 'a', true, null, lease('a', 60_000));
+    plain.metrics.crashed('b');
+    await plain.at(40 * 60_000);
+    expect(plain.metrics.finish(0).failoversMs).toEqual([]);
+  });
 });

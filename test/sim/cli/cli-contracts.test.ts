@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main as keeperMain } from '../../../src/cli/keeper-main.js';
+import { DEFAULT_BUDGET_RUN_HOURS, runHours } from '../../../sim/cli/guards.js';
+import { defaultScenarioFiles } from '../../../sim/cli/main.js';
+import { loadScenarioFile } from '../../../sim/scenario/load-scenario.js';
 import { runCli, runMain } from '../../support/run-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -128,26 +131,39 @@ describe('--trace-run', () => {
 
 describe('the size guard', () => {
   it('refuses a run far above the budget at once, saying how to override', async () => {
-    refused(await runCli(['run', 'scenarios/idle.yaml', '--duration', '400000h']), /^sim: scenario idle: 20 runs × 10 strategies × 400000h is 80000000 simulated run-hours, above the budget of 50000 .* --budget 80000000$/m);
+    const strategies = (await loadScenarioFile('scenarios/idle.yaml')).strategies.length;
+    const huge = 20 * strategies * 400_000;
+    refused(
+      await runCli(['run', 'scenarios/idle.yaml', '--duration', '400000h']),
+      new RegExp(`^sim: scenario idle: 20 runs × ${strategies} strategies × 400000h is ${huge} simulated run-hours, above the budget of 50000 .* --budget ${huge}$`, 'm'),
+    );
     refused(await runCli(['run', 'scenarios/idle.yaml', '--duration', `${'9'.repeat(300)}h`]), /above the budget of 50000/);
     refused(await runCli(['explore', 'scenarios/chaos-partition.yaml', '--runs', '100000']), /100000 runs × 1 strategies × 12h is 1200000 simulated run-hours/);
     refused(await runCli(['run', 'scenarios/idle.yaml', ...SHORT, '--budget', '0']), /^sim: --budget: expected a positive integer/);
+    refused(await runCli(['report', 'scenarios/idle.yaml', '-o', join(tmpdir(), 'r.md'), '--duration', '400000h']), /above the budget of 50000/);
   });
 
   it('--budget lets a run through, and every shipped scenario fits the default', async () => {
-    refused(await runCli(['run', 'scenarios/idle.yaml', ...SHORT, '--budget', '39']), /is 40 simulated run-hours, above the budget of 39/);
-    expect((await runCli(['run', 'scenarios/idle.yaml', ...SHORT, '--budget', '40'])).code).toBe(0);
+    // 2 runs × every strategy of idle.yaml × 2 h.
+    const cost = 2 * (await loadScenarioFile('scenarios/idle.yaml')).strategies.length * 2;
+    refused(await runCli(['run', 'scenarios/idle.yaml', ...SHORT, '--budget', String(cost - 1)]), new RegExp(`is ${cost} simulated run-hours, above the budget of ${cost - 1}`));
+    expect((await runCli(['run', 'scenarios/idle.yaml', ...SHORT, '--budget', String(cost)])).code).toBe(0);
+    for (const file of defaultScenarioFiles()) {
+      expect(runHours(await loadScenarioFile(file)), file).toBeLessThanOrEqual(DEFAULT_BUDGET_RUN_HOURS);
+    }
   });
 });
 
 describe('the table', () => {
   it('fits 100 columns by default for every shipped scenario; --wide shows every column', async () => {
-    for (const file of ['scenarios/idle.yaml', 'scenarios/crash.yaml', 'scenarios/stuck.yaml', 'scenarios/chaos-pid-reuse.yaml']) {
+    for (const file of defaultScenarioFiles()) {
       const { stdout } = await runCli(['run', file, '--duration', '1h', '--runs', '1']);
       const table = stdout.split('\n').filter((line) => /^[┌│├└]/.test(line));
-      expect(Math.max(...table.map((line) => [...line].length))).toBeLessThanOrEqual(100);
+      expect(table.length, `${file} printed no table`).toBeGreaterThan(0);
+      expect(Math.max(...table.map((line) => [...line].length)), file).toBeLessThanOrEqual(100);
       const gate = await runCli(['gate', file, '--duration', '1h', '--runs', '1']);
-      expect(Math.max(...gate.stdout.split('\n').map((line) => [...line].length))).toBeLessThanOrEqual(100);
+      const gateTables = gate.stdout.split('\n').filter((line) => /^[┌│├└]/.test(line));
+      expect(Math.max(...gateTables.map((line) => [...line].length)), file).toBeLessThanOrEqual(100);
     }
     const wide = await runCli(['run', 'scenarios/idle.yaml', '--duration', '1h', '--runs', '1', '--wide']);
     for (const column of ['store', 'wake-', 'keep-', 'min renew', 'split']) expect(wide.stdout).toContain(`│ ${column}`);
