@@ -52,7 +52,7 @@ const respawnLine = ({ input, row }: Sighting): string =>
 /** ` (sidecar: …)`: the shipped strategy's figure in the same scenario, when it ran there. */
 function besideShipped(x: Sighting, shippedName: string, pick: (s: StrategySummary) => string): string {
   const shipped = rowByName(x.input, shippedName);
-  return shipped === undefined || shipped === x.row ? '' : ` (${strategyRef(shipped.spec.name)}: ${pick(shipped.summary)})`;
+  return shipped === undefined || shipped.spec.name === x.row.spec.name ? '' : ` (${strategyRef(shipped.spec.name)}: ${pick(shipped.summary)})`;
 }
 
 const failoverLine = (x: Sighting, shipped: string): string =>
