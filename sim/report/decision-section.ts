@@ -47,9 +47,10 @@ function crashBullet({ model, input }: ModelIncident, choice: ShipChoice, models
     return `**After a crash**${models === 1 ? '' : ` under ${model.name}`} on ${scenarioName(input)}: ${plural(s.crashes, 'crash', 'crashes')}, but no failover and no session restart was measured for ${strategyRef(shipped.spec.name)}; these runs do not show how it recovers.`;
   }
   const inPlace = s.failoverP50Ms === null && s.crashes > 0;
-  const others = rowsOf(input).filter(
-    (r) => r !== shipped && r.spec.kind !== 'baseline' && (inPlace ? r.summary.failoverP50Ms !== null : timeValue(r.summary.failoverP50Ms) > timeValue(s.failoverP50Ms)),
-  );
+  // Within a second of the shipped strategy's p50 is as fast, not slower.
+  const slowerThanShipped = (r: Row): boolean => timeValue(r.summary.failoverP50Ms) >= timeValue(s.failoverP50Ms) + 1_000;
+  const others = rowsOf(input).filter((r) => r.spec.name !== shipped.spec.name && r.spec.kind !== 'baseline' && (inPlace ? r.summary.failoverP50Ms !== null : slowerThanShipped(r)));
+  const asFast = inPlace ? [] : rowsOf(input).filter((r) => r.spec.name !== shipped.spec.name && r.spec.kind !== 'baseline' && r.summary.failoverP50Ms !== null && !slowerThanShipped(r));
   const never = others.filter((r) => r.summary.failoverP50Ms === 'never');
   const slower = others.filter((r) => r.summary.failoverP50Ms !== 'never');
   const where = `${models === 1 ? '' : ` under ${model.name}`} on ${scenarioName(input)}`;
@@ -60,7 +61,8 @@ function crashBullet({ model, input }: ModelIncident, choice: ShipChoice, models
     ...(slower.length === 0 ? [] : [`${list(slower.map((r) => `${strategyRef(r.spec.name)} ${fmtMs(r.summary.failoverP50Ms)}`))} (p50)`]),
     ...(never.length === 0 ? [] : [`${list(never.map((r) => strategyRef(r.spec.name)))} never hand over`]),
   ];
-  return `${mine}${rest.length === 0 ? '; no other option does better.' : `; the others take longer: ${rest.join(', and ')}.`}`;
+  const lead = inPlace ? 'the others must fail over' : asFast.length === 0 ? 'the others take longer' : `${list(asFast.map((r) => strategyRef(r.spec.name)))} ${asFast.length === 1 ? 'is' : 'are'} as fast; the others take longer`;
+  return `${mine}${rest.length === 0 ? '; no other option does better.' : `; ${lead}: ${rest.join(', and ')}.`}`;
 }
 
 function freezeBullet(freeze: ReportInput, choice: ShipChoice): string | null {
@@ -80,7 +82,8 @@ function faultBullets(ctx: DecisionContext): string[] {
   const own = ctx.sources.faults.flatMap((input) => rowByName(input, ctx.shipped.strategy) ?? []);
   const out: string[] = [];
   if (own.length === 0 && ctx.sources.faults.length > 0) {
-    out.push(`**Injected faults**: none of the ${plural(ctx.sources.faults.length, 'scenario')} with faults runs ${strategyRef(ctx.shipped.strategy)}, so the checkers have not tried it under faults.`);
+    const which = ctx.sources.faults.length === 1 ? 'the one scenario with faults does not run' : `none of the ${ctx.sources.faults.length} scenarios with faults runs`;
+    out.push(`**Injected faults**: ${which} ${strategyRef(ctx.shipped.strategy)}, so the checkers have not tried it under faults.`);
   }
   if (own.length > 0) {
     const safety = own.reduce((a, r) => a + r.summary.safetyViolations, 0);

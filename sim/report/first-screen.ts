@@ -95,6 +95,5 @@ export function howSureSection(inputs: readonly ReportInput[], targets: readonly
       ? `- **Models**: the runs cover both ${list(MODELS.map((m) => m.name))}, and the table shows the incident under each.`
       : `- **Models**: the runs cover ${list(modelled.map((m) => m.name))} only; what the options do under ${list(MODELS.filter((m) => !modelled.includes(m)).map((m) => m.name))} is not measured here.`,
   );
-  out.push(`- **Reproducible**: the same files and seeds give the same bytes; ${codeSpan(`${SIM_COMMAND} report --check`)} regenerates this report and compares it.`);
   return out.join('\n');
 }

@@ -52,7 +52,7 @@ const respawnLine = ({ input, row }: Sighting): string =>
 /** ` (sidecar: …)`: the shipped strategy's figure in the same scenario, when it ran there. */
 function besideShipped(x: Sighting, shippedName: string, pick: (s: StrategySummary) => string): string {
   const shipped = rowByName(x.input, shippedName);
-  return shipped === undefined || shipped === x.row ? '' : ` (${strategyRef(shipped.spec.name)}: ${pick(shipped.summary)})`;
+  return shipped === undefined || shipped.spec.name === x.row.spec.name ? '' : ` (${strategyRef(shipped.spec.name)}: ${pick(shipped.summary)})`;
 }
 
 const failoverLine = (x: Sighting, shipped: string): string =>
@@ -269,19 +269,29 @@ function checkUnderFaults(seen: readonly Sighting[], strategy: string): TrapFind
   };
 }
 
+/** How a variant's options differ from the first strategy of its kind, as phrases. */
+function differences(spec: StrategySpec, first: StrategySpec): string[] {
+  const out: string[] = [];
+  if (spec.maxProgressSilenceMs !== first.maxProgressSilenceMs) {
+    out.push(spec.maxProgressSilenceMs === undefined ? 'no progress check' : `the progress check on (\`maxProgressSilence\` ${fmtMs(spec.maxProgressSilenceMs)})`);
+  }
+  if (spec.restart !== first.restart) out.push(`sessions restarted ${spec.restart ?? 'on-exit'} (\`restart: ${spec.restart ?? 'on-exit'}\`)`);
+  if (spec.maxRestarts?.count !== first.maxRestarts?.count || spec.maxRestarts?.windowMs !== first.maxRestarts?.windowMs) {
+    out.push(spec.maxRestarts === undefined ? 'the default restart budget' : `at most ${spec.maxRestarts.count} restarts per ${fmtMs(spec.maxRestarts.windowMs)}`);
+  }
+  return out;
+}
+
 /**
  * The claim in full for the first strategy of a kind; a later strategy of the same kind (a
- * variant under another name) is described by how it differs.
+ * variant under another name) is described by how its options differ.
  */
 function claimFor(spec: StrategySpec, check: TrapCheck | undefined, first: StrategySpec | undefined): string {
   if (first !== undefined && first.name !== spec.name) {
-    const progress =
-      spec.maxProgressSilenceMs === undefined
-        ? first.maxProgressSilenceMs === undefined
-          ? 'the same options'
-          : 'its default options (no progress check)'
-        : `the progress check on (\`maxProgressSilence\` ${fmtMs(spec.maxProgressSilenceMs)})`;
-    return `${strategyRef(first.name)} with ${progress}.`;
+    const diff = differences(spec, first);
+    return diff.length === 0
+      ? `The same configuration as ${strategyRef(first.name)}, run under its own name.`
+      : `${strategyRef(first.name)} with ${list(diff)}.`;
   }
   if (check === undefined) return `A strategy of kind ${codeSpan(strategyKey(spec))}, which the report has no claim for.`;
   return check.claim;
