@@ -23,16 +23,18 @@ process.on('SIGTERM', () => {
 async function connect() {
   if (kind === 'redis') {
     const { Redis } = await import('ioredis');
-    const { fencedSet } = await import('../../dist/src/fencing/redis-fence.js');
+    const { redisFence } = await import('../../dist/src/fencing/redis-fence.js');
     const client = new Redis(url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, commandTimeout: 500, connectTimeout: 500 });
     client.on('error', () => undefined);
-    return (value) => fencedSet(client, { key: REGISTER, token, data: value });
+    const fence = redisFence(client);
+    return (value) => fence.write(REGISTER, token, value);
   }
   if (kind === 'postgres') {
     const pg = await import('pg');
-    const { ensureFencedTable, fencedUpsert } = await import('../../dist/src/fencing/postgres-fence.js');
+    const { ensureFencedTable, postgresFence } = await import('../../dist/src/fencing/postgres-fence.js');
     const pool = new pg.default.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 500, query_timeout: 1000, options: '-c synchronous_commit=on' });
     pool.on('error', () => undefined);
+    const fence = postgresFence(pool, 'chaos_fenced');
     let ready;
     return async (value) => {
       ready ??= ensureFencedTable(pool, 'chaos_fenced').catch((error) => {
@@ -40,15 +42,16 @@ async function connect() {
         throw error;
       });
       await ready;
-      return fencedUpsert(pool, { table: 'chaos_fenced', id: REGISTER, token, data: value });
+      return fence.write(REGISTER, token, value);
     };
   }
   if (kind === 'etcd') {
     const { Etcd3 } = await import('etcd3');
-    const { fencedPut } = await import('../../dist/src/fencing/etcd-fence.js');
+    const { etcdFence } = await import('../../dist/src/fencing/etcd-fence.js');
     const host = url.replace(/^etcd:\/\//, 'http://');
     const client = new Etcd3({ hosts: [host], defaultCallOptions: () => ({ deadline: new Date(Date.now() + 1000) }) });
-    return (value) => fencedPut(client, { key: REGISTER, token, data: value });
+    const fence = etcdFence(client);
+    return (value) => fence.write(REGISTER, token, value);
   }
   throw new Error(`unknown store kind ${kind}`);
 }
