@@ -34,6 +34,7 @@ async function connect() {
     const { ensureFencedTable, postgresFence } = await import('../../dist/src/fencing/postgres-fence.js');
     const pool = new pg.default.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 500, query_timeout: 1000, options: '-c synchronous_commit=on' });
     pool.on('error', () => undefined);
+    const fence = postgresFence(pool, 'chaos_fenced');
     let ready;
     return async (value) => {
       ready ??= ensureFencedTable(pool, 'chaos_fenced').catch((error) => {
@@ -41,7 +42,7 @@ async function connect() {
         throw error;
       });
       await ready;
-      return postgresFence(pool, 'chaos_fenced').write(REGISTER, token, value);
+      return fence.write(REGISTER, token, value);
     };
   }
   if (kind === 'etcd') {
