@@ -31,9 +31,15 @@ export class Watchdog implements WatchdogActor {
     this.#respawnRng = world.rng.fork('respawn');
   }
 
-  /** Spawns the first orchestrator at once, then polls on the grid. */
+  /**
+   * Spawns the first orchestrator at once, then polls on the grid. The first child gets the same
+   * wait as any new one: a store that is down or corrupt from the start must not get it replaced
+   * at the first poll, before it could take the lease.
+   */
   start(): void {
+    this.#pendingIdentity = this.#world.nextIdentity();
     this.child = this.#world.spawnWatchdogChild();
+    this.#waitFromNow();
     const { intervalMs } = this.#world.scenario.watchdog;
     const tick = (k: number): void => {
       this.#world.clock.setTimeout(() => {

@@ -81,3 +81,21 @@ describe('Watchdog: the wait for a new child (issue 13 item 6)', () => {
     expect(events.some((e) => e.kind === 'respawn' && e.data?.victim === 'orch-2')).toBe(false);
   });
 });
+
+describe('Watchdog: the wait for its first child', () => {
+  // `sim explore scenarios/chaos-mixed.yaml --strategy supervisor --seed 777001 --duration 6h`
+  // found this at schedule 871 (and chaos-lease-corrupt, chaos-store-outage the same way): with
+  // the store down from t = 0 to 58.1 s, the first child could not take the lease before the
+  // watchdog's poll at 60 s, which judged it at once — the wait for a new child was armed only for
+  // children spawned by a respawn, not for the one spawned at start.
+  const file = new URL('../../fixtures/scenarios/store-outage-first-child.yaml', import.meta.url);
+
+  it.each(['supervisor', 'sidecar'])('%s: a first child that meets a store outage is not replaced before it could take the lease', async (name) => {
+    const s = scenarioFrom(readFileSync(file, 'utf8'), 'store-outage-first-child.yaml');
+    const strategy = s.strategies.find((x) => x.name === name)!;
+    const world = new World({ scenario: s, strategy, run: 0, trace: true });
+    const result = await world.run();
+    expect(result.firstViolation).toBeUndefined();
+    expect(result.respawns).toBe(0);
+  });
+});
