@@ -42,15 +42,32 @@ export class SystemClock implements Clock {
     return Date.now();
   }
 
+  /**
+   * Node fires a timer whose delay is above 2^31 − 1 ms (24.8 days) after 1 ms instead; a longer
+   * delay (a huge TTL's renew interval) is waited out in steps of at most that long.
+   */
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
-    const handle = setTimeout(callback, Math.max(0, delayMs));
-    if (this.#unref) handle.unref();
-    return handle;
+    const timer: LongTimer = { handle: undefined as unknown as NodeJS.Timeout };
+    const arm = (leftMs: number): void => {
+      const stepMs = Math.min(leftMs, MAX_TIMER_DELAY_MS);
+      timer.handle = setTimeout(leftMs > MAX_TIMER_DELAY_MS ? () => arm(leftMs - stepMs) : callback, stepMs);
+      if (this.#unref) timer.handle.unref();
+    };
+    arm(Math.max(0, delayMs));
+    return timer;
   }
 
   clearTimeout(handle: TimerHandle): void {
-    clearTimeout(handle as NodeJS.Timeout);
+    clearTimeout((handle as LongTimer).handle);
   }
+}
+
+/** The longest delay Node's `setTimeout` honours. */
+const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
+/** A {@link SystemClock} timer: the Node timer of the current step. */
+interface LongTimer {
+  handle: NodeJS.Timeout;
 }
 
 /**
