@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'E_CONFIG'
   | 'E_INPUT'
   | 'E_STORE_UNAVAILABLE'
+  | 'E_STORE_PERMISSION'
   | 'E_STORE_TIMEOUT'
   | 'E_STORE_CORRUPT'
   | 'E_STORE_NOT_DURABLE'
@@ -43,6 +44,29 @@ export class StoreUnavailableError extends HeartbeatLabError {
     super('E_STORE_UNAVAILABLE', message, options);
   }
 }
+
+/**
+ * The store refused an operation for lack of permission (EACCES, EPERM, EROFS on the lease file,
+ * its directory, or a temp/lock file beside it). Not an outage: retrying soon will not help until
+ * an operator changes permissions, remounts the filesystem read-write, or picks another path.
+ */
+export class StorePermissionError extends HeartbeatLabError {
+  readonly location: string;
+  readonly systemCode: string;
+
+  constructor(operation: string, location: string, systemCode: string, options: { cause?: unknown } = {}) {
+    super(
+      'E_STORE_PERMISSION',
+      `no permission to ${operation} ${location} (${systemCode}): the lease file's directory must be writable by this user on a read-write filesystem; fix its permissions or use a lease file in a writable directory`,
+      options,
+    );
+    this.location = location;
+    this.systemCode = systemCode;
+  }
+}
+
+/** Node system error codes that mean "not allowed", not "not reachable". */
+export const PERMISSION_CODES: ReadonlySet<string> = new Set(['EACCES', 'EPERM', 'EROFS']);
 
 /** The store did not answer within the request timeout. The request may or may not have applied. */
 export class StoreTimeoutError extends HeartbeatLabError {

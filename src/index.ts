@@ -11,6 +11,7 @@ export {
   HeartbeatLabError,
   NotLeaderError,
   StoreCorruptError,
+  StorePermissionError,
   StoreTimeoutError,
   StoreUnavailableError,
   type ErrorCode,

@@ -11,7 +11,10 @@ import { CLI_EXIT, reportUserError } from './common.js';
  */
 export const EXIT = {
   ok: CLI_EXIT.ok,
-  /** Bad input: unknown option or store scheme, bad duration, missing `-- COMMAND`, broken timing rules. */
+  /**
+   * Bad input: unknown option or store scheme, bad duration, missing `-- COMMAND`, broken timing
+   * rules; and a lease store this user may not write (run: a lease file in a read-only directory).
+   */
   badInput: CLI_EXIT.badInput,
   /** The lease store could not be reached or read (status, or run before contending). */
   storeUnavailable: 3,
@@ -33,6 +36,10 @@ export const EXIT = {
 export function reportError(error: unknown, write: (text: string) => void): number {
   const userExit = reportUserError('keeper', error, write);
   if (userExit !== undefined) return userExit;
+  if (error instanceof HeartbeatLabError && error.code === 'E_STORE_PERMISSION') {
+    write(`keeper: lease store error: ${error.message}\n`);
+    return EXIT.badInput;
+  }
   if (error instanceof HeartbeatLabError && error.code.startsWith('E_STORE')) {
     write(`keeper: lease store error: ${error.message}\n`);
     return EXIT.storeUnavailable;

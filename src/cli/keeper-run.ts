@@ -15,6 +15,9 @@
  * - with --restart, the command is restarted in place (same lease, same token) when it exits; the
  *   lease is kept, and renewed, meanwhile, within a bounded restart rate.
  *
+ * Before contending it reads the store and checks it may write there (a lease file in a
+ * read-only directory exits 2 at once, before the command starts, instead of retrying).
+ *
  * The parts: `run-plan.ts` checks the flags into a plan, `run-session.ts` runs the shipped
  * `Supervisor` (src/supervisor: the keeper, releases held back while the command lives, restarts)
  * with `command-spawner.ts` starting the command, and `reaper-main.ts` is the reaper.
@@ -39,10 +42,12 @@ export async function runCommand(command: readonly string[] | undefined, flags: 
     const clock = new SystemClock();
     try {
       await withTimeout(clock, 'read', Math.max(plan.keeper.requestTimeoutMs, 5_000), store.read(plan.keeper.key));
+      await store.assertWritable?.();
     } catch (error) {
       if (!isStoreFailure(error)) throw error;
       io.err(`keeper: cannot use the lease store ${redactUrl(plan.storeUrl)}: ${error.message}\n`);
-      return EXIT.storeUnavailable;
+      // Not allowed to write there is the user's to fix (bad input), not an outage to wait out.
+      return error.code === 'E_STORE_PERMISSION' ? EXIT.badInput : EXIT.storeUnavailable;
     }
     return await new RunSession(plan, store, clock, io, log).run();
   } finally {

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { sleep, withTimeout, type Clock, type TimerHandle } from '../clock.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, HeartbeatLabError } from '../errors.js';
 import type { OwnerLiveness } from '../owner/owner-liveness.js';
 import type { LeaseGrant, LeaseInfo, LeaseStore } from '../store/lease-store.js';
 import {
@@ -17,6 +17,13 @@ import { waitForLeadership } from './campaign.js';
 export type KeeperState = 'idle' | 'following' | 'leading' | 'stopped';
 
 /** Events, in the spirit of client-go's leader election callbacks. */
+/** The longest wait between acquires while the store refuses them for lack of permission. */
+export const PERMISSION_BACKOFF_MAX_MS = 30_000;
+
+function isPermissionError(error: unknown): boolean {
+  return error instanceof HeartbeatLabError && error.code === 'E_STORE_PERMISSION';
+}
+
 export interface LeaseKeeperEvents {
   'started-leading': [lease: LeaseGrant];
   'stopped-leading': [reason: StepDownReason];
@@ -57,6 +64,8 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   #validUntil = -Infinity;
   #lastRenewSentAt = -Infinity;
   #knownLeader: string | null | undefined;
+  /** Acquires refused in a row for lack of permission (see `#backOffAcquire`). */
+  #permissionFailures = 0;
   #timer: TimerHandle | undefined;
   #timerDueAt = 0;
   #deadlineTimer: TimerHandle | undefined;
@@ -394,9 +403,11 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
       );
     } catch (error) {
       this.emit('renew-failed', error);
-      this.#scheduleAcquire();
+      if (isPermissionError(error)) this.#backOffAcquire();
+      else this.#scheduleAcquire();
       return;
     }
+    this.#permissionFailures = 0;
     if (this.#state !== 'following') {
       // Stopped while the request was in flight: do not keep a lease nobody will renew.
       if (result.ok && this.options.releaseOnStop) await this.#tryRelease(result.lease);
@@ -423,6 +434,20 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     this.#schedule(this.#jittered(this.options.renewIntervalMs) - (now - sentAt));
     this.#raw.onStartedLeading?.(result.lease);
     this.emit('started-leading', result.lease);
+  }
+
+  /**
+   * The store refused for lack of permission: retrying at the contention rate would only repeat
+   * the refusal (and its warning) until an operator fixes permissions, so the retries back off
+   * exponentially from `retryIntervalMs` to at most {@link PERMISSION_BACKOFF_MAX_MS}, and reset on
+   * the next answer that is not a permission refusal. The keeper keeps contending rather than
+   * stopping: a permission fixed by an operator is picked up without restarting the process.
+   */
+  #backOffAcquire(): void {
+    this.#permissionFailures += 1;
+    if (this.#state !== 'following' || !this.options.contend) return this.#scheduleAcquire();
+    const base = this.options.retryIntervalMs * 2 ** Math.min(this.#permissionFailures - 1, 30);
+    this.#schedule(this.#jittered(Math.min(base, Math.max(PERMISSION_BACKOFF_MAX_MS, this.options.retryIntervalMs))));
   }
 
   #scheduleAcquire(): void {

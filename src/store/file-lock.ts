@@ -18,7 +18,7 @@ import { link, open, readdir, readFile, rename, stat, unlink, writeFile } from '
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { sleep, type Clock } from '../clock.js';
-import { StoreUnavailableError } from '../errors.js';
+import { PERMISSION_CODES, StorePermissionError, StoreUnavailableError } from '../errors.js';
 
 /** Timing of {@link acquireFileLock}. */
 export interface FileLockOptions {
@@ -132,7 +132,7 @@ async function tryCreate(path: string, clock: Clock): Promise<{ text: string; no
       );
     }
     await unlink(temp).catch(() => undefined);
-    throw new StoreUnavailableError(`cannot write lock file ${temp}: ${codeOf(error) ?? String(error)}`, { cause: error });
+    throw fileError('write lock file', temp, error);
   }
   held.add(owner.nonce);
   try {
@@ -141,7 +141,7 @@ async function tryCreate(path: string, clock: Clock): Promise<{ text: string; no
     held.delete(owner.nonce);
     // ENOENT: a sweeper took our temp for an orphan (only after staleMs); just try again.
     if (codeOf(error) === 'EEXIST' || codeOf(error) === 'ENOENT') return null;
-    throw new StoreUnavailableError(`cannot create lock file ${path}: ${codeOf(error) ?? String(error)}`, { cause: error });
+    throw fileError('create lock file', path, error);
   } finally {
     await unlink(temp).catch(() => undefined);
   }
@@ -221,7 +221,7 @@ async function inspect(path: string, { clock, staleMs }: FileLockOptions): Promi
     }
   } catch (error) {
     if (codeOf(error) === 'ENOENT') return null;
-    throw new StoreUnavailableError(`cannot read lock file ${path}: ${codeOf(error) ?? String(error)}`, { cause: error });
+    throw fileError('read lock file', path, error);
   }
   const owner = parseOwner(text);
   let stale: string | null = null;
@@ -264,7 +264,7 @@ async function renameAwayIf(path: string, text: string): Promise<boolean> {
     await rename(path, grave);
   } catch (error) {
     if (codeOf(error) === 'ENOENT') return false;
-    throw new StoreUnavailableError(`cannot move stale lock ${path} away: ${codeOf(error) ?? String(error)}`, { cause: error });
+    throw fileError('move away stale lock', path, error);
   }
   const moved = await readQuiet(grave);
   // Only a breaker wrongly judged stale can have slipped a successor in; put it back if we can.
@@ -301,6 +301,17 @@ async function readQuiet(path: string): Promise<string | null> {
   } catch {
     return null;
   }
+}
+
+/**
+ * A failed file operation as a store error: a permission refusal (EACCES, EPERM, EROFS) is a
+ * `StorePermissionError`, which callers must not retry as an outage; anything else is a
+ * `StoreUnavailableError`.
+ */
+export function fileError(operation: string, path: string, error: unknown): StorePermissionError | StoreUnavailableError {
+  const code = codeOf(error);
+  if (code !== undefined && PERMISSION_CODES.has(code)) return new StorePermissionError(operation, path, code, { cause: error });
+  return new StoreUnavailableError(`cannot ${operation} ${path}: ${code ?? String(error)}`, { cause: error });
 }
 
 /** The `code` of a Node system error, if any. */

@@ -1,8 +1,9 @@
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { SystemClock, type Clock } from '../clock.js';
 import { ConfigError, formatValue, HeartbeatLabError, StoreCorruptError, StoreUnavailableError } from '../errors.js';
-import { acquireFileLock, codeOf, sweepDeadTemps, type FileLock, type FileLockStats } from './file-lock.js';
+import { acquireFileLock, codeOf, fileError, sweepDeadTemps, type FileLock, type FileLockStats } from './file-lock.js';
 import type {
   AcquireRequest,
   AcquireResult,
@@ -195,7 +196,7 @@ export class FileLeaseStore implements LeaseStore {
       text = await readFile(this.path, 'utf8');
     } catch (error) {
       if (codeOf(error) === 'ENOENT') return null;
-      throw new StoreUnavailableError(`cannot read lease file ${this.path}: ${codeOf(error) ?? String(error)}`, { cause: error });
+      throw fileError('read lease file', this.path, error);
     }
     return parseLeaseFile(this.path, text);
   }
@@ -219,11 +220,27 @@ export class FileLeaseStore implements LeaseStore {
       if (create && codeOf(error) === 'EEXIST') {
         throw new StoreUnavailableError(`lease file ${this.path} appeared while it was being created (written outside the lock?); retry`, { cause: error });
       }
-      throw new StoreUnavailableError(`cannot write lease file ${this.path}: ${codeOf(error) ?? String(error)}`, { cause: error });
+      throw fileError('write lease file', this.path, error);
     } finally {
       await unlink(temp).catch(() => undefined);
     }
     await syncDirectory(dirname(this.path));
+  }
+
+  /**
+   * Throws `StorePermissionError` when this process may not create files in the lease file's
+   * directory (its temp, lock and lease files all live there): EACCES for permissions, EROFS for
+   * a read-only filesystem. A missing directory is left to the first write, which names it.
+   */
+  async assertWritable(): Promise<void> {
+    this.#assertOpen();
+    const directory = dirname(this.path);
+    try {
+      await access(directory, constants.W_OK | constants.X_OK);
+    } catch (error) {
+      if (codeOf(error) === 'ENOENT') return;
+      throw fileError('create files in the directory of lease file', this.path, error);
+    }
   }
 
   async #assertDirectory(): Promise<void> {

@@ -121,6 +121,12 @@ export interface LeaseStore {
   transfer(request: TransferRequest): Promise<TransferResult>;
   /** The current state of the key, or `null` when the store has never seen it. */
   read(key: string): Promise<LeaseInfo | null>;
+  /**
+   * Pre-flight for stores that write to a place this process may not be allowed to write (the
+   * file store's directory): throws `StorePermissionError` when a write would be refused, so a
+   * caller can say so before it starts work instead of failing on the first acquire.
+   */
+  assertWritable?(): Promise<void>;
   /** Releases connections and file handles. Leases are not released. */
   close(): Promise<void>;
 }
