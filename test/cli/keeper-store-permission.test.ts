@@ -4,10 +4,11 @@
  * printing a warning per attempt), and the file store reports the refusal as
  * `E_STORE_PERMISSION`, not as a retryable `E_STORE_UNAVAILABLE`.
  *
- * Tests run as root, which chmod does not stop, so as root the CLI runs as `nobody` (setpriv)
- * against a 0555 directory. Where that cannot produce EACCES (no setpriv, a checkout `nobody`
- * cannot read) the test is skipped, except in CI (CI or HEARTBEAT_LAB_REQUIRE_SERVERS=1), where
- * that is a failure.
+ * chmod does not stop root, and tests here run as root: as root the read-only directory is a
+ * read-only tmpfs mounted for the test (EROFS, whoever writes); where mounting is not allowed the
+ * CLI runs as `nobody` (setpriv) against a 0555 directory (EACCES), which needs a checkout that
+ * `nobody` can read. Not root: a 0555 directory. Where none of these produces a refusal the test
+ * is skipped, except in CI (CI or HEARTBEAT_LAB_REQUIRE_SERVERS=1), where that is a failure.
  */
 import { spawnSync } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -20,16 +21,18 @@ const REPO = resolve(import.meta.dirname, '../..');
 const KEEPER = join(REPO, 'bin/keeper.js');
 const NO_STACK = /\n\s+at /;
 const IN_CI = process.env.CI !== undefined || process.env.HEARTBEAT_LAB_REQUIRE_SERVERS === '1';
-const AS_NOBODY = process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
+const IS_ROOT = process.getuid?.() === 0;
+let asNobody: string[] = [];
+let mounted = false;
 
 let work = '';
 let readOnly = '';
 let canProduce = false;
 let why = '';
 
-/** Runs `args` (node first) as an unprivileged user, bounded in time. */
+/** Runs `args` (node first) as the user the test writes as (`nobody` when root could not mount), bounded in time. */
 function unprivileged(args: readonly string[]) {
-  const [cmd, ...rest] = [...AS_NOBODY, ...args];
+  const [cmd, ...rest] = [...asNobody, ...args];
   return spawnSync(cmd as string, rest, { encoding: 'utf8', timeout: 15_000, killSignal: 'SIGKILL' });
 }
 
@@ -39,6 +42,10 @@ beforeAll(async () => {
   readOnly = join(work, 'ro');
   await mkdir(readOnly);
   await chmod(readOnly, 0o555);
+  if (IS_ROOT) {
+    mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=64k,mode=0555', 'tmpfs', readOnly]).status === 0;
+    if (!mounted) asNobody = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+  }
   // Can this environment produce EACCES for the CLI? Try to write there as the CLI will run.
   const probe = unprivileged([process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(join(readOnly, 'probe'))}, '')`]);
   const version = unprivileged([process.execPath, KEEPER, '--version']);
@@ -46,6 +53,7 @@ beforeAll(async () => {
   why = `probe: ${probe.error?.message ?? probe.stderr}; keeper --version as that user: ${version.status} ${version.error?.message ?? version.stderr}`;
 });
 afterAll(async () => {
+  if (mounted) spawnSync('umount', [readOnly]);
   if (work !== '') await rm(work, { recursive: true, force: true });
 });
 
