@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { BENCH_DIR, CLK_TCK, envNumber, fmt, machine, printTable, procCpuMs, procRuntimeMs, procStatus, ratio, REPO_DIR, round, safeRead, sleep, writeResult } from './lib/common.js';
-import { startRedis } from './lib/servers.js';
+import { startRedis } from '../test/support/servers.js';
 
 const WINDOW_S = envNumber('BENCH_KEEPER_WINDOW_S', 20);
 const TTL_MS = envNumber('BENCH_KEEPER_TTL_MS', 1000);

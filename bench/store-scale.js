@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { envNumber, fmt, machine, percentile, printTable, ratio, REPO_DIR, round, sleep, writeResult } from './lib/common.js';
-import { binary, startEtcd, startPostgres, startRedis } from './lib/servers.js';
+import { binary, startEtcd, startPostgres, startRedis } from '../test/support/servers.js';
 
 const dist = (path) => import(pathToFileURL(join(REPO_DIR, 'dist', 'src', path)).href);
 const { LeaseKeeper } = await dist('keeper/lease-keeper.js');

@@ -25,7 +25,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEtcd, startPostgres, startRedis } from '../lib/servers.js';
+import { startEtcd, startPostgres, startRedis } from '../../test/support/servers.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const KEEPER = join(REPO, 'bin/keeper.js');
@@ -71,7 +71,7 @@ function rng(seed) {
   };
 }
 
-const STARTERS = { redis: startRedis, postgres: startPostgres, etcd: startEtcd };
+const STARTERS = { redis: () => startRedis({ debugCommand: true }), postgres: startPostgres, etcd: startEtcd };
 
 async function runStore(kind, out, random) {
   const server = await STARTERS[kind]();

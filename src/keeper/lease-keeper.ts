@@ -1,3 +1,13 @@
+/*
+ * Why this file stays whole (~500 lines): it is one state machine. The renew loop below reads as one
+ * numbered sequence (check local validity, ask the owner, renew or acquire, arm the deadline), and every
+ * step reads and writes the same `#private` state: `#state`, `#lease`, `#validUntil`, `#lastRenewSentAt`,
+ * `#inFlight` and the renew, deadline and progress timers. Splitting the steps across files would mean
+ * making that state public or passing it around, which is exactly what lets a step-down race a renewal.
+ * What could leave already has: option resolution and validation (keeper-options.ts), counters
+ * (keeper-stats.ts), and waiting for leadership (campaign.ts).
+ */
+
 import { EventEmitter } from 'node:events';
 import { sleep, withTimeout, type Clock, type TimerHandle } from '../clock.js';
 import { ConfigError, HeartbeatLabError } from '../errors.js';

@@ -1,3 +1,11 @@
+/*
+ * Why this file stays whole (~440 lines): each operation is one etcd transaction whose compares
+ * (`createdAt`, `sameMod`), ops (`range`, `put`) and record decoding are written against the data layout
+ * documented on the class; read apart, a compare cannot be checked against the layout it guards. The helpers
+ * at the bottom are small, private and used only here. Driver loading and URL redaction already live in
+ * drivers.ts, and the client shape in driver-clients.ts.
+ */
+
 import type { Etcd3, IKeyValue, IOptions, IRequestOp } from 'etcd3';
 import { SystemClock, type Clock } from '../clock.js';
 import { ConfigError, HeartbeatLabError, StoreCorruptError, StoreUnavailableError } from '../errors.js';

@@ -2,7 +2,7 @@
  * What the e2e test concludes from the orchestrators' lines: who believed it led with which token
  * and for how long, whether two such beliefs overlapped, and whether tokens ever went backwards.
  */
-import type { Line, Orchestrator } from './orchestrators.js';
+import type { Line, Orchestrator } from '../support/orchestrator.js';
 
 /**
  * One stretch of `action` lines of one process with one token: from the first action to the end of

@@ -30,7 +30,8 @@ import { openLeaseStore } from '../../src/store/open-store.js';
 import { missingServer, startEtcd, startPostgres, startRedis, type ServerKind, type TestServer } from '../support/servers.js';
 import { beliefs, firstLeaderSince, lastOf, overlaps, percentile, tokenRegressions } from './analysis.js';
 import { buildE2e } from './build-e2e.js';
-import { disposeAll, Orchestrator, sleep, waitUntil, type Timing } from './orchestrators.js';
+import { disposeAll, Orchestrator, type Timing } from '../support/orchestrator.js';
+import { sleep, waitUntil } from '../support/wait.js';
 
 /** Short lease timing for every store. etcd TTLs are whole seconds: 2000 ms is exactly 2 s there. */
 const TIMING: Timing = { ttlMs: 2000, renewIntervalMs: 500, renewDeadlineMs: 1200, requestTimeoutMs: 300 };
@@ -141,7 +142,10 @@ describe.each(CASES)('store e2e: $kind', (store) => {
       const all: Orchestrator[] = [];
       let count = 0;
       const spawnOne = async (): Promise<Orchestrator> => {
-        const o = await Orchestrator.start({ storeUrl: url, key: KEY, identity: `${store.kind}-orchestrator-${++count}`, dist, timing: TIMING });
+        const o = await Orchestrator.start({
+          host: 'sidecar', store: { url, key: KEY }, identity: `${store.kind}-orchestrator-${++count}`, dist, timing: TIMING,
+          args: ['--idle-after', '300', '--action-every', '100'],
+        });
         all.push(o);
         return o;
       };

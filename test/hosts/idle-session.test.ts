@@ -6,7 +6,7 @@ const ws = useHostWorkspace('idle-session-');
 
 describe.each(['sidecar', 'worker'] as const)('%s host', (host) => {
   it('keeps the lease with the same token for 10 TTLs after the session cleared its timers', async () => {
-    const a = await Orchestrator.start({ host, file: ws.file, identity: 'A', dist: ws.dist });
+    const a = await Orchestrator.start({ host, store: { file: ws.file }, identity: 'A', dist: ws.dist, timing: TIMING });
     const { token } = await a.waitFor('leading', 5000, (l) => l.event === 'leading');
     const idle = await a.waitFor('idle', 5000, (l) => l.event === 'idle');
     const renewalsBefore = a.events('renewed').length;

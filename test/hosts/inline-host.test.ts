@@ -23,7 +23,7 @@ afterEach(async () => {
 
 describe('inline keeper (the incident, for contrast)', () => {
   it('stops renewing when the session idles: the lease expires on the store while the owner lives', async () => {
-    const a = await Orchestrator.start({ host: 'inline', file, identity: 'A', dist: build.dist, args: ['--idle-after', '700'] });
+    const a = await Orchestrator.start({ host: 'inline', store: { file }, identity: 'A', dist: build.dist, timing: TIMING, args: ['--idle-after', '700'] });
     const { token } = await a.waitFor('leading', 5000, (l) => l.event === 'leading');
     const idle = await a.waitFor('idle', 5000, (l) => l.event === 'idle');
     const store = new FileLeaseStore(file);

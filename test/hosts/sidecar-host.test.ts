@@ -6,7 +6,7 @@ const MARGIN_MS = 400; // process scheduling on a loaded 2-core machine
 
 const ws = useHostWorkspace('sidecar-host-');
 const read = () => ws.store.read('leader');
-const start = (identity: string, args: string[] = []) => Orchestrator.start({ host: 'sidecar', file: ws.file, identity, dist: ws.dist, args });
+const start = (identity: string, args: string[] = []) => Orchestrator.start({ host: 'sidecar', store: { file: ws.file }, identity, dist: ws.dist, timing: TIMING, args });
 
 describe('sidecar host', () => {
   it('releases when the owner is SIGKILLed: a successor leads within renewInterval + requestTimeout, and the sidecar exits', async () => {

@@ -6,7 +6,7 @@ const MARGIN_MS = 500; // successor's retry interval + process scheduling on a l
 
 const ws = useHostWorkspace('worker-host-');
 const read = () => ws.store.read('leader');
-const start = (identity: string) => Orchestrator.start({ host: 'worker', file: ws.file, identity, dist: ws.dist });
+const start = (identity: string) => Orchestrator.start({ host: 'worker', store: { file: ws.file }, identity, dist: ws.dist, timing: TIMING });
 
 describe('worker host', () => {
   it('SIGKILL of the owner: the lease expires by TTL and a successor leads within TTL + margin', async () => {

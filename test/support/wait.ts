@@ -8,3 +8,8 @@ export async function waitUntil<T>(what: string, timeoutMs: number, probe: () =>
     await new Promise((done) => setTimeout(done, 20));
   }
 }
+
+/** Resolves after `ms` of real time (for tests that must let real processes run). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}

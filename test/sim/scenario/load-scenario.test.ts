@@ -1,7 +1,8 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { SCENARIO_KEYS, loadScenarioFile, parseScenario, suggest } from '../../../sim/scenario/load-scenario.js';
+import { SCENARIO_KEYS, loadScenarioFile, parseScenario } from '../../../sim/scenario/load-scenario.js';
+import { suggest } from '../../../sim/scenario/yaml-reader.js';
 import { ScenarioError } from '../../../sim/scenario/scenario-error.js';
 
 const SCENARIOS = fileURLToPath(new URL('../../../scenarios/', import.meta.url));

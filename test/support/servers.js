@@ -1,41 +1,22 @@
 /**
- * Real Redis, PostgreSQL and etcd servers for tests: each on 127.0.0.1 with random free ports, a
+ * Real Redis, PostgreSQL and etcd servers for the tests and the benches (one starter, so bench
+ * figures are for the servers the tests and CI use): each on 127.0.0.1 with random free ports, a
  * temp data dir, a bounded readiness wait, and `stop()` / `start()` / `restart()` on the same port
  * and data dir (for "survives restart" and outage tests). A missing binary skips that store's
  * suite with a printed hint, unless HEARTBEAT_LAB_REQUIRE_SERVERS=1, where it is an error.
+ * Plain ESM so that `bench/` (plain Node) and the TypeScript tests import the same file; the
+ * types are in servers.d.ts beside it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, chownSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-export type ServerKind = 'redis' | 'postgres' | 'etcd';
-
-/** A running (or stopped) test server. */
-export interface TestServer {
-  readonly kind: ServerKind;
-  /** Store URL for `openLeaseStore`, e.g. `redis://127.0.0.1:41234`. */
-  readonly url: string;
-  /** Stops the process (graceful signal, then SIGKILL after 10 s). Data dir and port are kept. */
-  stop(): Promise<void>;
-  /** Starts it again on the same port and data dir and waits until it answers. */
-  start(): Promise<void>;
-  restart(): Promise<void>;
-  /**
-   * Sends `signal` to the server process (a fault: `SIGKILL`, `SIGSTOP`, `SIGCONT`). After SIGKILL
-   * it waits for the exit; `start()` brings it back on the same port and data dir.
-   */
-  signal(signal: NodeJS.Signals): Promise<void>;
-  /** PID of the running server process, or undefined while it is stopped. */
-  readonly pid: number | undefined;
-  /** Stops it and removes the data dir. */
-  dispose(): Promise<void>;
-}
-
 const READY_TIMEOUT_MS = 30_000;
 const STOP_TIMEOUT_MS = 10_000;
-const HINT: Record<ServerKind, { binary: string; apt: string }> = {
+/** @type {Record<import('./servers.js').ServerKind, { binary: string; apt: string }>} */
+const HINT = {
   redis: { binary: 'redis-server', apt: 'redis-server' },
   postgres: { binary: 'postgres (and initdb)', apt: 'postgresql' },
   etcd: { binary: 'etcd', apt: 'etcd-server' },
@@ -45,7 +26,7 @@ const HINT: Record<ServerKind, { binary: string; apt: string }> = {
  * Returns `null` when the server can run here, else a message naming the missing binary and the
  * Debian package. Throws instead when `HEARTBEAT_LAB_REQUIRE_SERVERS=1`, so CI fails.
  */
-export function missingServer(kind: ServerKind): string | null {
+export function missingServer(kind) {
   const found = kind === 'postgres' ? postgresBin('postgres') && postgresBin('initdb') : binary(kind === 'redis' ? 'redis-server' : 'etcd');
   if (found) return null;
   const message = `${kind} tests skipped: ${HINT[kind].binary} not found on PATH or in the usual places — install it with \`apt-get install -y ${HINT[kind].apt}\` (or run .ci/install-servers.sh)`;
@@ -55,23 +36,25 @@ export function missingServer(kind: ServerKind): string | null {
 
 /**
  * Redis with AOF (`appendfsync always`), so tokens survive restarts; with `persistence: 'none'`,
- * without AOF or snapshots (a restart forgets everything).
+ * without AOF or snapshots (a restart forgets everything). `debugCommand: true` allows `DEBUG`
+ * (the chaos bench's `DEBUG SLEEP`).
  */
-export async function startRedis({ persistence = 'aof' }: { persistence?: 'aof' | 'none' } = {}): Promise<TestServer> {
+export async function startRedis({ persistence = 'aof', debugCommand = false } = {}) {
   const file = need('redis', binary('redis-server'));
   const aof = persistence === 'aof' ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
   return launch('redis', 1, (dir, [port]) => ({
     file,
     args: ['--port', `${port}`, '--bind', '127.0.0.1', '--dir', dir, ...aof,
-      '--save', '', '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'warning'],
+      '--save', '', '--protected-mode', 'no', '--daemonize', 'no', '--loglevel', 'warning',
+      ...(debugCommand ? ['--enable-debug-command', 'yes'] : [])],
     url: `redis://127.0.0.1:${port}`,
-    ready: () => redisPing(port as number),
+    ready: () => redisPing(port),
     stopSignal: 'SIGTERM',
   }));
 }
 
 /** PostgreSQL (initdb into a temp dir, trust auth); runs as the `postgres` user when we are root. */
-export async function startPostgres(): Promise<TestServer> {
+export async function startPostgres() {
   const postgres = need('postgres', postgresBin('postgres'));
   const initdb = need('postgres', postgresBin('initdb'));
   const user = process.getuid?.() === 0 ? (systemUser('postgres') ?? systemUser('nobody')) : undefined;
@@ -81,7 +64,7 @@ export async function startPostgres(): Promise<TestServer> {
     args: ['-D', join(dir, 'data'), '-p', `${port}`, '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'full_page_writes=off',
       '-c', 'synchronous_commit=off', '-c', 'max_connections=200', '-c', 'shared_buffers=16MB'],
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    ready: () => postgresReady(port as number),
+    ready: () => postgresReady(port),
     stopSignal: 'SIGINT',
     ...(user ?? {}),
     prepare: () => {
@@ -96,7 +79,7 @@ export async function startPostgres(): Promise<TestServer> {
 }
 
 /** Single-node etcd with fast raft timings (so the minimum lease TTL is 1 s, not 2 s). */
-export async function startEtcd(): Promise<TestServer> {
+export async function startEtcd() {
   const file = need('etcd', binary('etcd'));
   return launch('etcd', 2, (dir, [client, peer]) => ({
     file,
@@ -105,30 +88,34 @@ export async function startEtcd(): Promise<TestServer> {
       '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`, '--initial-cluster', `hl=http://127.0.0.1:${peer}`,
       '--initial-cluster-state', 'new', '--heartbeat-interval', '10', '--election-timeout', '100', '--log-level', 'error'],
     url: `etcd://127.0.0.1:${client}`,
-    ready: () => etcdHealthy(client as number),
+    ready: () => etcdHealthy(client),
     stopSignal: 'SIGTERM',
   }));
 }
 
-interface Spec {
-  file: string;
-  args: string[];
-  url: string;
-  ready: () => Promise<boolean>;
-  stopSignal: NodeJS.Signals;
-  uid?: number;
-  gid?: number;
-  prepare?: () => void;
-}
+/**
+ * @typedef {{ file: string, args: string[], url: string, ready: () => Promise<boolean>, stopSignal: NodeJS.Signals,
+ *   uid?: number, gid?: number, prepare?: () => void }} Spec
+ */
 
-async function launch(kind: ServerKind, portCount: number, specFor: (dir: string, ports: number[]) => Spec): Promise<TestServer> {
+/**
+ * @param {import('./servers.js').ServerKind} kind
+ * @param {number} portCount
+ * @param {(dir: string, ports: number[]) => Spec} specFor
+ * @returns {Promise<import('./servers.js').TestServer>}
+ */
+async function launch(kind, portCount, specFor) {
   const dir = mkdtempSync(join(tmpdir(), `heartbeat-lab-${kind}-`));
-  let spec: Spec | undefined;
-  let child: ChildProcess | undefined;
+  /** @type {Spec | undefined} */
+  let spec;
+  /** @type {import('node:child_process').ChildProcess | undefined} */
+  let child;
+  /** @type {number[]} */
+  let ports = [];
   let output = '';
 
-  const spawnOnce = async (): Promise<void> => {
-    const current = spec as Spec;
+  const spawnOnce = async () => {
+    const current = /** @type {Spec} */ (spec);
     output = '';
     const proc = spawn(current.file, current.args, {
       cwd: dir,
@@ -136,12 +123,12 @@ async function launch(kind: ServerKind, portCount: number, specFor: (dir: string
       ...(current.uid === undefined ? {} : { uid: current.uid, gid: current.gid }),
     });
     child = proc;
-    const keep = (chunk: Buffer): void => {
+    const keep = (chunk) => {
       output = (output + chunk.toString('utf8')).slice(-4_000);
     };
     proc.stdout?.on('data', keep);
     proc.stderr?.on('data', keep);
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    const exited = new Promise((resolve) => proc.once('exit', () => resolve()));
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (;;) {
       if (proc.exitCode !== null || proc.signalCode !== null) throw new Error(`${kind} exited during start: ${output.trim()}`);
@@ -155,18 +142,18 @@ async function launch(kind: ServerKind, portCount: number, specFor: (dir: string
     }
   };
 
-  const stop = async (): Promise<void> => {
+  const stop = async () => {
     const proc = child;
     child = undefined;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill((spec as Spec).stopSignal);
+    const exited = new Promise((resolve) => proc.once('exit', () => resolve()));
+    proc.kill(/** @type {Spec} */ (spec).stopSignal);
     const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS);
     await exited;
     clearTimeout(timer);
   };
 
-  const start = async (): Promise<void> => {
+  const start = async () => {
     // Same port: it may linger briefly after a stop, so retry a few times.
     for (let attempt = 0; ; attempt++) {
       try {
@@ -181,7 +168,8 @@ async function launch(kind: ServerKind, portCount: number, specFor: (dir: string
 
   try {
     for (let attempt = 0; ; attempt++) {
-      spec = specFor(dir, await freePorts(portCount));
+      ports = await freePorts(portCount);
+      spec = specFor(dir, ports);
       try {
         if (attempt === 0) spec.prepare?.();
         await spawnOnce();
@@ -196,7 +184,7 @@ async function launch(kind: ServerKind, portCount: number, specFor: (dir: string
     throw error;
   }
 
-  const signal = async (sig: NodeJS.Signals): Promise<void> => {
+  const signal = async (sig) => {
     const proc = child;
     if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     if (sig !== 'SIGKILL') {
@@ -204,7 +192,7 @@ async function launch(kind: ServerKind, portCount: number, specFor: (dir: string
       return;
     }
     child = undefined;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    const exited = new Promise((resolve) => proc.once('exit', () => resolve()));
     proc.kill('SIGKILL');
     await exited;
   };
@@ -212,6 +200,8 @@ async function launch(kind: ServerKind, portCount: number, specFor: (dir: string
   return {
     kind,
     url: spec.url,
+    ports,
+    dir,
     get pid() {
       return child?.pid;
     },
@@ -229,16 +219,16 @@ async function launch(kind: ServerKind, portCount: number, specFor: (dir: string
   };
 }
 
-function inUse(message: string): boolean {
+function inUse(message) {
   return /in use|EADDRINUSE|could not bind|bind:/i.test(message);
 }
 
 /** Finds `count` distinct free ports by binding to port 0. */
-async function freePorts(count: number): Promise<number[]> {
-  const ports = new Set<number>();
+async function freePorts(count) {
+  const ports = new Set();
   while (ports.size < count) {
     ports.add(
-      await new Promise<number>((resolve, reject) => {
+      await new Promise((resolve, reject) => {
         const server = createServer();
         server.once('error', reject);
         server.listen(0, '127.0.0.1', () => {
@@ -251,16 +241,17 @@ async function freePorts(count: number): Promise<number[]> {
   return [...ports];
 }
 
-function binary(name: string): string | undefined {
+/** Absolute path of an executable on PATH or in the usual places, or undefined. */
+export function binary(name) {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/bin', '/usr/local/bin', '/usr/sbin'];
   return dirs.map((d) => join(d, name)).find(executable);
 }
 
-function postgresBin(name: string): string | undefined {
+function postgresBin(name) {
   const onPath = binary(name);
   if (onPath) return onPath;
   const root = '/usr/lib/postgresql';
-  let versions: string[] = [];
+  let versions = [];
   try {
     versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
   } catch {
@@ -269,7 +260,7 @@ function postgresBin(name: string): string | undefined {
   return versions.map((v) => join(root, v, 'bin', name)).find(executable);
 }
 
-function executable(path: string): boolean {
+function executable(path) {
   try {
     accessSync(path, constants.X_OK);
     return true;
@@ -278,13 +269,13 @@ function executable(path: string): boolean {
   }
 }
 
-function need(kind: ServerKind, path: string | undefined): string {
+function need(kind, path) {
   if (path) return path;
   throw new Error(missingServer(kind) ?? `${kind} binary not found`);
 }
 
 /** uid/gid of a system user, from /etc/passwd; postgres refuses to run as root. */
-function systemUser(name: string): { uid: number; gid: number } | undefined {
+function systemUser(name) {
   const line = readFileSync('/etc/passwd', 'utf8')
     .split('\n')
     .find((l) => l.startsWith(`${name}:`));
@@ -292,11 +283,11 @@ function systemUser(name: string): { uid: number; gid: number } | undefined {
   return uid === undefined || gid === undefined ? undefined : { uid: Number(uid), gid: Number(gid) };
 }
 
-function redisPing(port: number): Promise<boolean> {
+function redisPing(port) {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     let reply = '';
-    const done = (ok: boolean): void => {
+    const done = (ok) => {
       socket.destroy();
       resolve(ok);
     };
@@ -310,7 +301,7 @@ function redisPing(port: number): Promise<boolean> {
   });
 }
 
-async function postgresReady(port: number): Promise<boolean> {
+async function postgresReady(port) {
   const { default: pg } = await import('pg');
   const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 1_000 });
   client.on('error', () => undefined);
@@ -323,12 +314,12 @@ async function postgresReady(port: number): Promise<boolean> {
   }
 }
 
-async function etcdHealthy(port: number): Promise<boolean> {
+async function etcdHealthy(port) {
   const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(1_000) });
-  const body = (await response.json()) as { health?: unknown };
+  const body = await response.json();
   return body.health === 'true' || body.health === true;
 }
 
-function delay(ms: number): Promise<void> {
+function delay(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
