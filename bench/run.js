@@ -6,9 +6,9 @@
 // Knobs (environment): BENCH_SKIP_BUILD=1, BENCH_BUDGET_S (default 600), and each bench's own
 // (see bench/README.md).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BENCH_DIR, envNumber, REPO_DIR } from './lib/common.js';
+import { BENCH_DIR, envNumber, printTargets, REPO_DIR, RESULTS_DIR } from './lib/common.js';
 import { updateReadme } from './lib/readme.js';
 
 const ALL = ['startup', 'sim-throughput', 'keeper-overhead', 'store-scale'];
@@ -55,6 +55,20 @@ for (const name of benches) {
   timings.push({ name, seconds, code });
   process.stdout.write(`== ${name}: ${code === 0 ? 'ok' : `FAILED (exit ${code})`} in ${seconds.toFixed(1)} s\n`);
   if (code !== 0) failed = true;
+}
+
+// Every target of every bench that ran, with its measured ratio and pass/fail; a miss fails the run.
+const allTargets = [];
+for (const { name, code } of timings) {
+  if (code !== 0 && !existsSync(join(RESULTS_DIR, `${name}.json`))) continue;
+  const result = JSON.parse(readFileSync(join(RESULTS_DIR, `${name}.json`), 'utf8'));
+  for (const t of result.targets ?? []) allTargets.push({ ...t, name: `${name}: ${t.name}` });
+}
+if (allTargets.length > 0) printTargets('targets (issue 15)', allTargets);
+const missed = allTargets.filter((t) => !t.pass);
+if (missed.length > 0) {
+  process.stderr.write(`bench: ${missed.length} of ${allTargets.length} targets missed: ${missed.map((t) => t.name).join('; ')}\n`);
+  failed = true;
 }
 
 const total = (performance.now() - started) / 1000;

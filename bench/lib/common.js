@@ -182,3 +182,24 @@ export function envNumber(name, fallback) {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
   return value;
 }
+
+/**
+ * One issue-15 target: `measured` against `limit` with `op` ('>=' or '<='). Every bench puts its
+ * targets in its result JSON under `targets` (an array of these); `bench/run.js` prints them all,
+ * and the run fails when one is missed. `note` says what the ratio is of (e.g. "÷ bare node").
+ */
+export function target(name, measured, op, limit, note = '') {
+  if (op !== '>=' && op !== '<=') throw new Error(`target ${name}: op must be '>=' or '<=', got ${op}`);
+  const ok = typeof measured === 'number' && Number.isFinite(measured);
+  const pass = ok && (op === '>=' ? measured >= limit : measured <= limit);
+  return { name, measured: ok ? round(measured, 3) : null, op, limit, pass, note };
+}
+
+/** Prints targets as a table: name, measured, target, pass/FAIL. */
+export function printTargets(title, targets) {
+  printTable(
+    title,
+    ['target', 'measured', 'wanted', 'result', 'note'],
+    targets.map((t) => [t.name, t.measured, `${t.op} ${t.limit}`, t.pass ? 'pass' : 'FAIL', t.note]),
+  );
+}

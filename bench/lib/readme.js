@@ -146,6 +146,11 @@ export function renderFigures(run) {
     ['keeper-overhead', keeperOverhead],
     ['store-scale', storeScale],
   ];
+  const targetRows = [];
+  for (const [name] of renderers) {
+    for (const t of load(name)?.targets ?? []) targetRows.push([`${name}: ${t.name}`, t.measured ?? '—', `${t.op} ${t.limit}`, t.pass ? 'pass' : '**FAIL**', t.note]);
+  }
+  if (targetRows.length > 0) parts.push('### Targets (issue 15)', '', table(['target', 'measured', 'wanted', 'result', 'note'], targetRows), '');
   for (const [name, render] of renderers) {
     const result = load(name);
     parts.push(result ? render(result) : `### ${name}\n\n_not run yet_`, '');
