@@ -30,6 +30,7 @@ export type {
 } from './store/lease-store.js';
 export { MemoryLeaseStore } from './store/memory-store.js';
 export { FileLeaseStore, type FileLeaseStoreOptions } from './store/file-store.js';
+export { asyncFileIo, syncFileIo, type FileIo } from './store/file-io.js';
 export { RedisLeaseStore, type RedisLeaseStoreOptions } from './store/redis-store.js';
 export { PostgresLeaseStore, type PostgresLeaseStoreOptions } from './store/postgres-store.js';
 export { EtcdLeaseStore, type EtcdLeaseStoreOptions } from './store/etcd-store.js';
