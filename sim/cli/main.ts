@@ -5,6 +5,7 @@ import { commanderExitCode, logLevelOption } from '../../src/cli/common.js';
 import { processIo, type MainIo } from '../../src/cli/io.js';
 import { packageVersion } from '../../src/cli/version.js';
 import { EXIT, UsageError } from './errors.js';
+import { WORKERS_HELP } from './workers.js';
 
 /** Same as `DEFAULT_BUDGET_RUN_HOURS` in guards.ts (not imported, so `--help` stays light). */
 const DEFAULT_BUDGET = 50_000;
@@ -37,7 +38,7 @@ function addRunOptions(command: Command): Command {
     .option('--duration <d>', 'override the simulated duration (e.g. 6h)')
     .option('--trace <file>', 'write the event trace of one run (JSON lines)')
     .option('--trace-run <n>', 'which run to trace (default: 0)')
-    .option('--workers <n>', 'play the independent runs on n worker threads (0: in this thread); results do not change')
+    .option('--workers <n>', WORKERS_HELP)
     .option('--wide', 'print every column of the run table (default: the columns that fit 100 columns)')
     .option('--budget <run-hours>', `refuse a scenario above this many simulated run-hours (runs × strategies × hours; default ${DEFAULT_BUDGET})`)
     .addOption(logLevelOption('pino log level on stderr', 'silent'));
@@ -99,6 +100,7 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void): Comma
     .option('--runs <n>', 'override the number of independent runs')
     .option('--duration <d>', 'override the simulated duration (e.g. 6h)')
     .option('--explore-runs <n>', 'schedules sim explore checks per explored strategy (0: none)', '40')
+    .option('--workers <n>', WORKERS_HELP)
     .option('--budget <run-hours>', `refuse a scenario above this many simulated run-hours (runs × strategies × hours; default ${DEFAULT_BUDGET})`)
     .action(async (files: string[], options) => {
       const inputs = files.length > 0 ? files : defaultScenarioFiles();

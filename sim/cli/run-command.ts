@@ -1,8 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { MainIo } from '../../src/cli/io.js';
 import { escapeControl } from '../../src/cli/escape.js';
-import { createLogger, type LogLevel } from '../../src/logger.js';
-import type { RunPool } from '../parallel/pool.js';
+import type { LogLevel } from '../../src/logger.js';
 import { runScenario, type ScenarioReport } from '../run-scenario.js';
 import { loadScenarioFile } from '../scenario/load-scenario.js';
 import type { Scenario } from '../scenario/types.js';
@@ -11,13 +10,14 @@ import { formatReport, formatTargets, reportJson, targetName } from './format.js
 import { checkBudget, checkOutputPath, checkTraceRun, parseBudget } from './guards.js';
 import { parseOverrides, type OverrideOptions } from './overrides.js';
 import { createProgress } from './progress.js';
+import { withRunPool, workerCount } from './workers.js';
 
 export interface RunCommandOptions extends OverrideOptions {
   readonly json?: boolean;
   readonly trace?: string;
   readonly traceRun?: string;
   readonly logLevel?: LogLevel;
-  /** Worker threads that play the runs; absent or 0: in this thread. */
+  /** Worker threads that play the runs; 0: in this thread; absent: see `workerCount`. */
   readonly workers?: string;
   /** Print every column of the run table (default: the columns that fit 100 columns). */
   readonly wide?: boolean;
@@ -36,7 +36,7 @@ export async function loadAll(files: readonly string[], options: OverrideOptions
 /** Every check that needs no run: options, output paths, trace run, size. Throws `UsageError`. */
 function checkBeforeRuns(scenarios: readonly Scenario[], options: RunCommandOptions): void {
   const budget = parseBudget(options.budget);
-  workerCount(options.workers);
+  workerCount(options.workers, scenarios);
   if (options.trace === undefined && options.traceRun !== undefined) throw new UsageError('--trace-run: needs --trace FILE to write the trace to');
   if (options.trace !== undefined) {
     checkOutputPath('--trace', options.trace);
@@ -51,39 +51,25 @@ function traceRunIndex(text: string | undefined): number {
   return Number(text);
 }
 
-const MAX_WORKERS = 256; // same bound as sim/parallel/pool.ts
-
-function workerCount(text: string | undefined): number {
-  if (text === undefined) return 0;
-  const value = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value > MAX_WORKERS) {
-    throw new UsageError(`--workers: expected an integer from 0 to ${MAX_WORKERS}, got ${JSON.stringify(text)}`);
-  }
-  return value;
-}
-
 /** Runs scenarios; returns the reports in file order. Results do not depend on `--workers`. */
 export async function runAll(scenarios: readonly Scenario[], options: RunCommandOptions, io: MainIo): Promise<ScenarioReport[]> {
   checkBeforeRuns(scenarios, options);
-  const log = createLogger({ level: options.logLevel ?? 'silent', name: 'sim' });
+  const level = options.logLevel ?? 'silent';
+  // pino loads only when something is to be logged.
+  const log = level === 'silent' ? undefined : (await import('../../src/logger.js')).createLogger({ level, name: 'sim' });
   const traceRun = options.trace === undefined ? undefined : traceRunIndex(options.traceRun);
-  const workers = workerCount(options.workers);
-  const reports: ScenarioReport[] = [];
-  // The pool module (and tinypool) load only when asked for, so the in-process path is unchanged.
-  let pool: RunPool | undefined;
-  try {
-    if (workers > 0) pool = await (await import('../parallel/pool.js')).createRunPool(workers);
+  const reports = await withRunPool(workerCount(options.workers, scenarios), async (executor) => {
+    const done: ScenarioReport[] = [];
     for (const scenario of scenarios) {
-      log.info({ scenario: scenario.name, seed: scenario.seed, runs: scenario.runs }, 'scenario start');
+      log?.info({ scenario: scenario.name, seed: scenario.seed, runs: scenario.runs }, 'scenario start');
       const progress = createProgress(io, !options.json && io.isTTY, scenario.name);
-      const report = await runScenario(scenario, { traceRun, onRunDone: progress.update, ...(pool ? { executor: pool.execute } : {}) });
+      const report = await runScenario(scenario, { traceRun, onRunDone: progress.update, ...(executor ? { executor } : {}) });
       progress.done();
-      log.info({ scenario: scenario.name, ok: report.ok }, 'scenario done');
-      reports.push(report);
+      log?.info({ scenario: scenario.name, ok: report.ok }, 'scenario done');
+      done.push(report);
     }
-  } finally {
-    await pool?.close();
-  }
+    return done;
+  });
   if (options.trace !== undefined) await writeFile(options.trace, traceLines(reports));
   return reports;
 }

@@ -6,6 +6,7 @@ import type { OverrideOptions } from '../cli/overrides.js';
 import { createProgress } from '../cli/progress.js';
 import type { MainIo } from '../../src/cli/io.js';
 import { loadAll } from '../cli/run-command.js';
+import { withRunPool, workerCount } from '../cli/workers.js';
 import { runScenario } from '../run-scenario.js';
 import { explore } from '../explore/explore.js';
 import type { Scenario } from '../scenario/types.js';
@@ -24,6 +25,8 @@ export interface ReportCommandOptions extends OverrideOptions {
   readonly check?: boolean;
   /** Schedules `sim explore` checks per explored strategy; 0 leaves exploration out. */
   readonly exploreRuns?: string;
+  /** Worker threads that play the runs (see `workerCount`). */
+  readonly workers?: string;
 }
 
 /** Simulated length of each explored schedule in the report (keeps the report's budget fixed). */
@@ -85,13 +88,16 @@ export async function generateReport(
   if (basename(output) === CHART_FILE) throw new UsageError(`--output: ${JSON.stringify(options.output)} is the chart's own name; choose another file name`);
   if (files.length === 0) throw new UsageError('report: no scenario files given and none found in scenarios/');
   const scenarios = await loadAll(files, options);
-  const inputs: ReportInput[] = [];
-  for (const scenario of scenarios) {
-    const progress = createProgress(io, io.isTTY, scenario.name);
-    const report = await runScenario(scenario, { traceRun: 0, onRunDone: progress.update });
-    progress.done();
-    inputs.push({ scenario, report });
-  }
+  const inputs = await withRunPool(workerCount(options.workers, scenarios), async (executor) => {
+    const played: ReportInput[] = [];
+    for (const scenario of scenarios) {
+      const progress = createProgress(io, io.isTTY, scenario.name);
+      const report = await runScenario(scenario, { traceRun: 0, onRunDone: progress.update, ...(executor ? { executor } : {}) });
+      progress.done();
+      played.push({ scenario, report });
+    }
+    return played;
+  });
   const exploreRuns = parseExploreRuns(options.exploreRuns);
   const explored = exploreRuns === 0 ? undefined : await exploreForReport(scenarios, exploreRuns);
   // Without a scenario that has faults there is nothing to explore: the section says so.
