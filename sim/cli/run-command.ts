@@ -58,12 +58,12 @@ export async function runAll(scenarios: readonly Scenario[], options: RunCommand
   // pino loads only when something is to be logged.
   const log = level === 'silent' ? undefined : (await import('../../src/logger.js')).createLogger({ level, name: 'sim' });
   const traceRun = options.trace === undefined ? undefined : traceRunIndex(options.traceRun);
-  const reports = await withRunPool(workerCount(options.workers, scenarios), async (executor) => {
+  const reports = await withRunPool(workerCount(options.workers, scenarios), async (pool) => {
     const done: ScenarioReport[] = [];
     for (const scenario of scenarios) {
       log?.info({ scenario: scenario.name, seed: scenario.seed, runs: scenario.runs }, 'scenario start');
       const progress = createProgress(io, !options.json && io.isTTY, scenario.name);
-      const report = await runScenario(scenario, { traceRun, onRunDone: progress.update, ...(executor ? { executor } : {}) });
+      const report = await runScenario(scenario, { traceRun, onRunDone: progress.update, ...(pool ? { executor: pool.execute } : {}) });
       progress.done();
       log?.info({ scenario: scenario.name, ok: report.ok }, 'scenario done');
       done.push(report);

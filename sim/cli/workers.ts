@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import type { RunPool } from '../parallel/pool.js';
-import type { RunExecutor } from '../run-scenario.js';
 import type { Scenario } from '../scenario/types.js';
 import { UsageError } from './errors.js';
 import { runHours } from './guards.js';
@@ -46,13 +45,13 @@ export function defaultWorkers(scenarios: readonly Scenario[], cpus: number): nu
   return Math.min(cpus, runs, MAX_WORKERS);
 }
 
-/** Runs `body` with a pool of `workers` threads (none for 0: `body` gets no executor) and closes the pool after. */
-export async function withRunPool<T>(workers: number, body: (executor: RunExecutor | undefined) => Promise<T>): Promise<T> {
+/** Runs `body` with a pool of `workers` threads (none for 0: `body` gets `undefined`) and closes the pool after. */
+export async function withRunPool<T>(workers: number, body: (pool: RunPool | undefined) => Promise<T>): Promise<T> {
   if (workers === 0) return body(undefined);
   // The pool module (and tinypool) load only when used.
-  const pool: RunPool = await (await import('../parallel/pool.js')).createRunPool(workers);
+  const pool = await (await import('../parallel/pool.js')).createRunPool(workers);
   try {
-    return await body(pool.execute);
+    return await body(pool);
   } finally {
     await pool.close();
   }

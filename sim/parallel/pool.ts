@@ -1,14 +1,18 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ExploreResult } from '../explore/explore.js';
 import type { RunExecutor, RunJob, RunOutput } from '../run-scenario.js';
+import type { ExploreJob } from './run-worker.js';
 
 /** Most worker threads `--workers` accepts. */
 export const MAX_WORKERS = 256;
 
-/** A pool of worker threads that play simulator runs; `close()` ends the threads. */
+/** A pool of worker threads that play simulator runs (and `sim explore` checks); `close()` ends the threads. */
 export interface RunPool {
   readonly workers: number;
   readonly execute: RunExecutor;
+  /** One `explore()` (all its schedules and the shrinking) on a pool thread. */
+  readonly explore: (job: ExploreJob) => Promise<ExploreResult>;
   close(): Promise<void>;
 }
 
@@ -44,6 +48,7 @@ export async function createRunPool(workers: number, filename: string = workerPa
   return {
     workers,
     execute: (job: RunJob) => pool.run(job) as Promise<RunOutput>,
+    explore: (job: ExploreJob) => pool.run(job, { name: 'exploreSchedules' }) as Promise<ExploreResult>,
     close: () => pool.destroy(),
   };
 }

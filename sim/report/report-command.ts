@@ -8,8 +8,9 @@ import type { MainIo } from '../../src/cli/io.js';
 import { loadAll } from '../cli/run-command.js';
 import { withRunPool, workerCount } from '../cli/workers.js';
 import { runScenario } from '../run-scenario.js';
-import { explore } from '../explore/explore.js';
-import type { Scenario } from '../scenario/types.js';
+import { explore, type ExploreResult } from '../explore/explore.js';
+import type { RunPool } from '../parallel/pool.js';
+import type { Scenario, StrategySpec } from '../scenario/types.js';
 import { buildReport } from './build-report.js';
 import type { BuiltReport, ExploreSummary, ReportInput, ValidationExtras } from './report-types.js';
 
@@ -36,27 +37,35 @@ export const REPORT_EXPLORE_DURATION_MS = 6 * 3_600_000;
  * The report's exploration budget: for every scenario with faults, its first strategy (the
  * shipped keeper, by convention) and any deliberately broken `naive-worker` canary.
  */
-async function exploreForReport(scenarios: readonly Scenario[], runs: number): Promise<ExploreSummary[]> {
-  const summaries: ExploreSummary[] = [];
+async function exploreForReport(scenarios: readonly Scenario[], runs: number, pool: RunPool | undefined): Promise<ExploreSummary[]> {
+  // Every explore() is independent and fixed by its seed: with a pool they all run at once, gathered in order.
+  const checks: Array<Promise<ExploreSummary>> = [];
   for (const scenario of scenarios) {
     if (scenario.faults.length === 0) continue;
     const picked = scenario.strategies.filter((s, i) => i === 0 || s.kind === 'naive-worker');
     const bounded = { ...scenario, durationMs: Math.min(scenario.durationMs, REPORT_EXPLORE_DURATION_MS) };
     for (const strategy of picked) {
-      const result = await explore(bounded, { runs, seed: scenario.seed, strategy });
-      const v = result.failure?.violation;
-      summaries.push({
-        scenario: scenario.name,
-        strategy: strategy.name,
-        durationMs: bounded.durationMs,
-        runs: result.runs,
-        failures: v === undefined ? 0 : 1,
-        seed: result.seed,
-        ...(v === undefined ? {} : { violation: `${v.check}: ${v.detail}` }),
-      });
+      const options = { runs, seed: scenario.seed, strategy };
+      const check = pool === undefined ? explore(bounded, options) : pool.explore({ scenario: bounded, options });
+      checks.push(check.then((result) => exploreSummary(scenario, strategy, bounded.durationMs, result)));
+      // In this thread, one after another (as before).
+      if (pool === undefined) await checks[checks.length - 1];
     }
   }
-  return summaries;
+  return Promise.all(checks);
+}
+
+function exploreSummary(scenario: Scenario, strategy: StrategySpec, durationMs: number, result: ExploreResult): ExploreSummary {
+  const v = result.failure?.violation;
+  return {
+    scenario: scenario.name,
+    strategy: strategy.name,
+    durationMs,
+    runs: result.runs,
+    failures: v === undefined ? 0 : 1,
+    seed: result.seed,
+    ...(v === undefined ? {} : { violation: `${v.check}: ${v.detail}` }),
+  };
 }
 
 export interface GeneratedReport extends BuiltReport {
@@ -88,18 +97,21 @@ export async function generateReport(
   if (basename(output) === CHART_FILE) throw new UsageError(`--output: ${JSON.stringify(options.output)} is the chart's own name; choose another file name`);
   if (files.length === 0) throw new UsageError('report: no scenario files given and none found in scenarios/');
   const scenarios = await loadAll(files, options);
-  const inputs = await withRunPool(workerCount(options.workers, scenarios), async (executor) => {
+  const exploreRuns = parseExploreRuns(options.exploreRuns);
+  const { inputs, explored } = await withRunPool(workerCount(options.workers, scenarios), async (pool) => {
+    // With a pool, the explore checks (the longest tasks) are queued first, the runs behind them.
+    const exploring = exploreRuns === 0 ? undefined : exploreForReport(scenarios, exploreRuns, pool);
+    if (pool === undefined) await exploring;
+    else exploring?.catch(() => undefined); // a failure is thrown below, after the runs; not an unhandled rejection meanwhile
     const played: ReportInput[] = [];
     for (const scenario of scenarios) {
       const progress = createProgress(io, io.isTTY, scenario.name);
-      const report = await runScenario(scenario, { traceRun: 0, onRunDone: progress.update, ...(executor ? { executor } : {}) });
+      const report = await runScenario(scenario, { traceRun: 0, onRunDone: progress.update, ...(pool ? { executor: pool.execute } : {}) });
       progress.done();
       played.push({ scenario, report });
     }
-    return played;
+    return { inputs: played, explored: await exploring };
   });
-  const exploreRuns = parseExploreRuns(options.exploreRuns);
-  const explored = exploreRuns === 0 ? undefined : await exploreForReport(scenarios, exploreRuns);
   // Without a scenario that has faults there is nothing to explore: the section says so.
   const allExtras: ValidationExtras | undefined = extras ?? (explored === undefined || explored.length === 0 ? undefined : { explore: explored });
   const svgPath = join(dirname(output), CHART_FILE);

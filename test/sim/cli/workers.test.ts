@@ -2,6 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generateReport } from '../../../sim/report/report-command.js';
 import { defaultWorkers, POOL_MIN_RUN_HOURS, workerCount } from '../../../sim/cli/workers.js';
 import type { Scenario } from '../../../sim/scenario/types.js';
 import { runCli } from '../../support/run-cli.js';
@@ -62,5 +63,17 @@ describe('output does not depend on the worker count (pool threads run dist/: bu
     const one = await runCli(['gate', 'scenarios/idle.yaml', 'scenarios/freeze.yaml', ...SHORT, '--workers', '0']);
     const two = await runCli(['gate', 'scenarios/idle.yaml', 'scenarios/freeze.yaml', ...SHORT, '--workers', '2']);
     expect(two).toEqual(one);
+  });
+
+  it('sim report: the same markdown and chart with 0 and 2 workers, explore checks included', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sim-workers-report-'));
+    const quiet = { out: () => {}, err: () => {}, isTTY: false };
+    const files = ['scenarios/idle.yaml', 'scenarios/chaos-partition.yaml'];
+    const options = { duration: '1h', runs: '2', exploreRuns: '3', output: join(dir, 'root-cause.md') };
+    const inThread = await generateReport(files, { ...options, workers: '0' }, quiet);
+    const pooled = await generateReport(files, { ...options, workers: '2' }, quiet);
+    expect(inThread.markdown).toContain('chaos-partition');
+    expect(pooled.markdown).toBe(inThread.markdown);
+    expect(pooled.svg).toBe(inThread.svg);
   });
 });
