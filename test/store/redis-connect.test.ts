@@ -4,24 +4,16 @@
  * (and later remove, in linear time each) their own 'ready'/'end'/'error' listeners. Real server.
  */
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisLeaseStore } from '../../src/store/redis-store.js';
 import { missingServer, startRedis, type TestServer } from '../support/servers.js';
 
 const skip = missingServer('redis');
 
 describe.skipIf(skip !== null)('Redis store while connecting', () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startRedis();
-  });
-
-  afterAll(async () => {
-    await server?.dispose();
-  });
-
   it('200 calls made while the client connects share one set of listeners, and all succeed', async () => {
+    const server: TestServer = await startRedis();
+    await using _server = { [Symbol.asyncDispose]: () => server.dispose() };
     // The options RedisLeaseStore.connect() uses: lazy connection, no offline queue.
     const client = new Redis(server.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     await using store = new RedisLeaseStore(client, { closeClient: true });
