@@ -39,11 +39,16 @@ export { openLeaseStore, type OpenLeaseStoreOptions } from './store/open-store.j
 
 export { LeaseKeeper, type KeeperState, type LeaseKeeperEvents } from './keeper/lease-keeper.js';
 export {
+  checkKeeperTiming,
   failoverWindow,
   resolveKeeperOptions,
+  resolveKeeperTiming,
   type FailoverWindow,
+  type KeeperTimingOptions,
+  type KeeperWithTiming,
   type LeaseKeeperOptions,
   type ResolvedKeeperOptions,
+  type ResolvedKeeperTiming,
   type StepDownReason,
   type WatchdogTiming,
 } from './keeper/keeper-options.js';

@@ -7,7 +7,7 @@ import type { OwnerLiveness } from '../owner/owner-liveness.js';
 import type { LeaseStore } from '../store/lease-store.js';
 import { syncFileIo } from '../store/file-io.js';
 import { openLeaseStore } from '../store/open-store.js';
-import { MachineClock, type AgentConfig, type FromKeeper, type ToKeeper } from './host-protocol.js';
+import { checkAgentConfig, MachineClock, type AgentConfig, type FromKeeper, type ToKeeper } from './host-protocol.js';
 
 /**
  * The keeper host's end of the channel to the owner: the IPC channel to the parent process, a
@@ -43,13 +43,14 @@ export interface AgentSeams {
  * Runs a `LeaseKeeper` for the owner at the other end of `channel` until it stops (the owner
  * died, the owner sent `stop`, or `signal` aborted), then closes the store and sends `stopped`.
  * The keeper is bound to the channel's owner, to `owners`, and, with `maxOwnerSilenceMs`, to a
- * `CheckInOwner` fed by the owner's `check-in` messages. Start errors are sent as `failed`, then thrown.
+ * `CheckInOwner` fed by the owner's `check-in` messages. The config is checked once
+ * (`checkAgentConfig`); its keeper timing is not resolved again. Start errors are sent as `failed`, then thrown.
  */
 export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel, owners: readonly OwnerLiveness[], seams: AgentSeams = {}): Promise<StepDownReason> {
   const clock = seams.clock ?? new MachineClock();
   const { signal } = seams;
   const stop = new AbortController();
-  const checkIns = config.maxOwnerSilenceMs === undefined ? undefined : new CheckInOwner({ maxOwnerSilenceMs: config.maxOwnerSilenceMs, clock });
+  let checkIns: CheckInOwner | undefined;
   let store: LeaseStore | undefined;
   let keeper: LeaseKeeper | undefined;
   channel.onMessage((message) => {
@@ -60,10 +61,17 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
     else if (message.type === 'stop') stop.abort();
   });
   try {
+<<<<<<< HEAD
     store = await (seams.openStore ?? openDedicated)(config.storeUrl);
+=======
+    // The one check of what the owner sent (its keeper timing is resolved already: used as it is).
+    const { keeper: timing, maxOwnerSilenceMs } = checkAgentConfig(config);
+    if (maxOwnerSilenceMs !== undefined) checkIns = new CheckInOwner({ maxOwnerSilenceMs, clock });
+    store = await (seams.openStore ?? openLeaseStore)(config.storeUrl);
+>>>>>>> main
     const owner = allOwners(channel.owner, ...owners, ...(checkIns ? [checkIns] : []));
     const stopSignal = signal === undefined ? stop.signal : AbortSignal.any([stop.signal, signal]);
-    keeper = new LeaseKeeper(store, { ...config.keeper, owner, clock, signal: stopSignal, ...(seams.random ? { random: seams.random } : {}) });
+    keeper = new LeaseKeeper(store, { timing, owner, clock, signal: stopSignal, ...(seams.random ? { random: seams.random } : {}) });
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
     await sendBounded(channel, clock, { type: 'failed', message: error instanceof Error ? error.message : String(error), ...(typeof code === 'string' ? { code } : {}) });
