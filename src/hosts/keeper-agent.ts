@@ -61,14 +61,10 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
     else if (message.type === 'stop') stop.abort();
   });
   try {
-<<<<<<< HEAD
-    store = await (seams.openStore ?? openDedicated)(config.storeUrl);
-=======
     // The one check of what the owner sent (its keeper timing is resolved already: used as it is).
     const { keeper: timing, maxOwnerSilenceMs } = checkAgentConfig(config);
     if (maxOwnerSilenceMs !== undefined) checkIns = new CheckInOwner({ maxOwnerSilenceMs, clock });
-    store = await (seams.openStore ?? openLeaseStore)(config.storeUrl);
->>>>>>> main
+    store = await (seams.openStore ?? openDedicated)(config.storeUrl);
     const owner = allOwners(channel.owner, ...owners, ...(checkIns ? [checkIns] : []));
     const stopSignal = signal === undefined ? stop.signal : AbortSignal.any([stop.signal, signal]);
     keeper = new LeaseKeeper(store, { timing, owner, clock, signal: stopSignal, ...(seams.random ? { random: seams.random } : {}) });
