@@ -61,7 +61,7 @@ export { ChannelOwner } from './owner/channel-owner.js';
 export { CheckInOwner, type CheckInOwnerOptions } from './owner/check-in-owner.js';
 export { allOwners } from './owner/all-owners.js';
 
-export { startSidecarKeeper, SidecarKeeperHandle, type SidecarKeeperOptions } from './hosts/sidecar-host.js';
+export { SIDECAR_EXEC_ARGV, startSidecarKeeper, SidecarKeeperHandle, type SidecarKeeperOptions } from './hosts/sidecar-host.js';
 export { startWorkerKeeper, WorkerKeeperHandle, type WorkerKeeperOptions } from './hosts/worker-host.js';
 export { KeeperHandle, type HostStepDownReason, type KeeperHandleEvents } from './hosts/keeper-handle.js';
 export type { KeeperHostOptions, KeeperSettings } from './hosts/host-protocol.js';

@@ -83,7 +83,7 @@ function keeperOverhead(r) {
     `${r.windowS} s real-time window, every subject running side by side; TTL ${r.ttlMs} ms (renew every ~${Math.round(r.keeperDefaults.renewIntervalMs)} ms). Per hour. Lost leases: ${r.lostLeases}.`,
     '',
     table(
-      ['subject', 'CPU ms/h (utime+stime)', 'CPU ms/h (schedstat)', '× bare node', '× shell loop', 'wake-ups/h', '× bare node', '× shell loop', 'store ops/h', 'RSS', '× bare node', 'threads'],
+      ['subject', 'CPU ms/h (utime+stime)', 'CPU ms/h (schedstat)', '× bare node', '× shell loop', 'wake-ups/h', '× bare node', '× shell loop', 'store ops/h', 'wake-ups / renewal', 'RSS', '× bare node', 'sidecar alone', 'threads'],
       r.subjects.map((s) => [
         s.subject,
         n(s.cpuMsPerHour),
@@ -94,8 +94,10 @@ function keeperOverhead(r) {
         inf(s.ratios.wakeupsVsBareNode, s.wakeupsPerHour, r.bareNodeZero.wakeups),
         x(s.ratios.wakeupsVsShellLoop),
         n(s.storeOpsPerHour),
+        s.wakeupsPerRenewal == null ? '—' : n(s.wakeupsPerRenewal, 2),
         `${n(s.rssMiB, 1)} MiB`,
         x(s.ratios.rssVsBareNode),
+        s.sidecarRssMiB == null ? '—' : `${n(s.sidecarRssMiB, 1)} MiB (${x(s.ratios.sidecarRssVsBareNode)})`,
         s.threads,
       ]),
     ),

@@ -1,0 +1,106 @@
+/**
+ * The sidecar process loads only what it needs (no simulator, no pino, only the chosen store's
+ * module and driver) and runs with the lean Node flags by default (`SIDECAR_EXEC_ARGV`). A real
+ * sidecar is started through `startSidecarKeeper` with a module-load probe (`NODE_OPTIONS=--import`,
+ * an ESM loader hook that writes every URL it loads, in the sidecar's own loader) and its flags are
+ * read from `/proc/<pid>/cmdline`. Redis runs on a real server (skipped without redis-server).
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SidecarKeeperHandle, SidecarKeeperOptions } from '../../src/hosts/sidecar-host.js';
+import { buildE2e } from '../e2e/build-e2e.js';
+import { missingServer, startRedis, type TestServer } from '../support/servers.js';
+
+type Host = typeof import('../../src/hosts/sidecar-host.js');
+
+const HOOKS = `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  appendFileSync(process.env.HEARTBEAT_LAB_LOAD_PROBE, url + '\\n');
+  return next(url, context);
+}
+`;
+const PROBE = (hooks: string) => `import { register } from 'node:module';
+register(${JSON.stringify(hooks)});
+`;
+
+let dir: string;
+let host: Host;
+let probe: string;
+const savedOptions = process.env.NODE_OPTIONS;
+
+beforeAll(async () => {
+  const { dist } = await buildE2e();
+  // The compiled host, so that the sidecar it forks is the compiled sidecar-main next to it.
+  host = (await import(pathToFileURL(join(dist, 'src/hosts/sidecar-host.js')).href)) as Host;
+  dir = await mkdtemp(join(tmpdir(), 'sidecar-lean-'));
+  await writeFile(join(dir, 'hooks.mjs'), HOOKS);
+  probe = join(dir, 'probe.mjs');
+  await writeFile(probe, PROBE(pathToFileURL(join(dir, 'hooks.mjs')).href));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Starts a sidecar under the probe, waits until it leads, stops it; returns what it loaded and its flags. */
+async function probeSidecar(storeUrl: string, name: string, options: Partial<SidecarKeeperOptions> = {}): Promise<{ loaded: string[]; argv: string[] }> {
+  const log = join(dir, `${name}.loaded`);
+  process.env.HEARTBEAT_LAB_LOAD_PROBE = log;
+  process.env.NODE_OPTIONS = `--import ${pathToFileURL(probe).href}`;
+  let handle: SidecarKeeperHandle;
+  try {
+    handle = await host.startSidecarKeeper({ storeUrl, keeper: { key: `lean-${name}`, ttlMs: 2000 }, stderr: 'ignore', ...options });
+  } finally {
+    if (savedOptions === undefined) delete process.env.NODE_OPTIONS;
+    else process.env.NODE_OPTIONS = savedOptions;
+    delete process.env.HEARTBEAT_LAB_LOAD_PROBE;
+  }
+  try {
+    if (!handle.isLeading()) await new Promise((done) => handle.once('started-leading', done));
+    const argv = readFileSync(`/proc/${handle.sidecar.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    return { loaded: readFileSync(log, 'utf8').split('\n').filter(Boolean), argv };
+  } finally {
+    await handle.stop();
+  }
+}
+
+const ours = (loaded: string[]) => loaded.filter((url) => url.includes('/src/')).map((url) => url.slice(url.lastIndexOf('/src/') + 1));
+const packages = (loaded: string[]) => [...new Set(loaded.flatMap((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? []))];
+
+describe('sidecar process footprint', () => {
+  it('file store: runs with the lean flags and loads no simulator, no pino and no store module or driver but the file store', async () => {
+    const { loaded, argv } = await probeSidecar(pathToFileURL(join(dir, 'lease.json')).href, 'file');
+    for (const flag of host.SIDECAR_EXEC_ARGV) expect(argv).toContain(flag);
+    expect(ours(loaded)).toContain('src/hosts/sidecar-main.js');
+    expect(ours(loaded)).toContain('src/store/file-store.js');
+    expect(loaded.filter((url) => url.includes('/sim/'))).toEqual([]);
+    expect(ours(loaded).filter((path) => /store\/(redis|postgres|etcd|memory)-store|logger/.test(path))).toEqual([]);
+    expect(packages(loaded)).toEqual([]);
+  });
+
+  it('execArgv replaces the default flags', async () => {
+    const { argv } = await probeSidecar(pathToFileURL(join(dir, 'lease-2.json')).href, 'flags', { execArgv: ['--max-semi-space-size=2'] });
+    expect(argv).toContain('--max-semi-space-size=2');
+    for (const flag of host.SIDECAR_EXEC_ARGV) expect(argv).not.toContain(flag);
+  });
+
+  describe.skipIf(missingServer('redis') !== null)('redis store', () => {
+    let redis: TestServer;
+    beforeAll(async () => {
+      redis = await startRedis();
+    });
+    afterAll(async () => {
+      await redis?.dispose();
+    });
+
+    it('loads the Redis store and ioredis only', async () => {
+      const { loaded } = await probeSidecar(redis.url, 'redis');
+      expect(ours(loaded)).toContain('src/store/redis-store.js');
+      expect(ours(loaded).filter((path) => /store\/(file|postgres|etcd|memory)-store|logger/.test(path))).toEqual([]);
+      expect(packages(loaded)).toEqual(['ioredis']);
+    });
+  });
+});
