@@ -1,11 +1,9 @@
 import { availableParallelism } from 'node:os';
 import type { RunPool } from '../parallel/pool.js';
+import { MAX_WORKERS } from '../parallel/worker-bound.js';
 import type { Scenario } from '../scenario/types.js';
 import { UsageError } from './errors.js';
 import { runHours } from './guards.js';
-
-/** Most worker threads `--workers` accepts (same bound as sim/parallel/pool.ts, not imported so the in-process path loads no pool code). */
-const MAX_WORKERS = 256;
 
 /**
  * Simulated run-hours from which a default run uses a worker pool. Starting the pool (threads,

@@ -3,9 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { ExploreResult } from '../explore/explore.js';
 import type { RunExecutor, RunJob, RunOutput } from '../run-scenario.js';
 import type { ExploreJob } from './run-worker.js';
-
-/** Most worker threads `--workers` accepts. */
-export const MAX_WORKERS = 256;
+import { MAX_WORKERS } from './worker-bound.js';
 
 /** A pool of worker threads that play simulator runs (and `sim explore` checks); `close()` ends the threads. */
 export interface RunPool {

@@ -3,7 +3,8 @@
  * (`createdAt`, `sameMod`), ops (`range`, `put`) and record decoding are written against the data layout
  * documented on the class; read apart, a compare cannot be checked against the layout it guards. The helpers
  * at the bottom are small, private and used only here. Driver loading and URL redaction already live in
- * drivers.ts, and the client shape in driver-clients.ts.
+ * drivers.ts, the client shape in driver-clients.ts, the shared keep-alive stream in etcd-keepalive.ts
+ * and the batched snapshot reads in etcd-batch-read.ts.
  */
 
 import type { Etcd3, IKeyValue, IOptions, IRequestOp } from 'etcd3';
@@ -22,6 +23,7 @@ import type {
 } from './lease-store.js';
 import { asDriver, type EtcdClient } from './driver-clients.js';
 import { importDriver, redactUrl } from './drivers.js';
+import { EtcdBatchRead } from './etcd-batch-read.js';
 import { EtcdKeepAlive } from './etcd-keepalive.js';
 
 /** Options of {@link EtcdLeaseStore}. */
@@ -78,6 +80,8 @@ const EXPIRY_SWEEP_MS = 500;
 const REVOKE_ROUND_MS = 250;
 /** The shared keep-alive stream is ended after this long without a renewal in flight. */
 const KEEPALIVE_IDLE_MS = 2_000;
+/** Snapshot reads: transactions in flight at once, range ops per transaction (etcd's default limit is 128). */
+const READ_BATCH = { maxInFlight: 2, maxOps: 128 } as const;
 
 /**
  * Lease store on etcd v3 (etcd3). The lease record `<prefix>lease/<key>` is attached to an etcd
@@ -97,6 +101,7 @@ export class EtcdLeaseStore implements LeaseStore {
   readonly #prefix: string;
   readonly #closeClient: boolean;
   readonly #keepAlive: EtcdKeepAlive;
+  readonly #reads: EtcdBatchRead;
   /** Largest TTL etcd granted beyond the one asked (its minimum TTL), in seconds; 0 until seen. */
   #minTtlSec = 0;
   #closed = false;
@@ -108,6 +113,7 @@ export class EtcdLeaseStore implements LeaseStore {
     this.#closeClient = options.closeClient ?? false;
     const clock = options.clock ?? new SystemClock({ unref: true });
     this.#keepAlive = new EtcdKeepAlive(this.#client, { clock, timeoutMs: options.requestTimeoutMs ?? 2_000, idleMs: KEEPALIVE_IDLE_MS });
+    this.#reads = new EtcdBatchRead(this.#client, READ_BATCH);
   }
 
   /** Keep-alive streams this store opened so far: one per outage or idle gap, not one per renewal. */
@@ -285,12 +291,10 @@ export class EtcdLeaseStore implements LeaseStore {
     return { ok: false, reason, current: await this.#info(request.key, snap) };
   }
 
+  /** Both records of `key` at one revision (in a transaction shared with other reads queued meanwhile). */
   async #snapshot(key: string): Promise<Snapshot> {
-    const response = await this.#client.kv.txn({
-      compare: [],
-      success: [range(this.#leaseKey(key)), range(this.#tokenKey(key))],
-    });
-    return this.#parse(key, response.responses[0]?.response_range.kvs[0], response.responses[1]?.response_range.kvs[0]);
+    const [lease, token] = await this.#reads.read([this.#leaseKey(key), this.#tokenKey(key)]);
+    return this.#parse(key, lease, token);
   }
 
   async #info(key: string, snap: Snapshot): Promise<LeaseInfo | null> {

@@ -4,6 +4,7 @@
  * `grpc_server_started_total{grpc_method="LeaseKeepAlive"}` and the renewals its
  * `grpc_server_msg_received_total` for that method, read from the server's /metrics.
  */
+import { readFileSync } from 'node:fs';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SystemClock } from '../../src/clock.js';
@@ -11,19 +12,31 @@ import { StoreTimeoutError, StoreUnavailableError } from '../../src/errors.js';
 import { LeaseKeeper } from '../../src/keeper/lease-keeper.js';
 import { EtcdKeepAlive } from '../../src/store/etcd-keepalive.js';
 import { EtcdLeaseStore } from '../../src/store/etcd-store.js';
+import type { LeaseGrant } from '../../src/store/lease-store.js';
 import { missingServer, startEtcd, type TestServer } from '../support/servers.js';
 import { sleep, waitUntil } from '../support/wait.js';
 
 const skip = missingServer('etcd');
 
-/** etcd's own counters for the LeaseKeepAlive method: streams started and messages received. */
-async function keepAliveMetrics(server: TestServer): Promise<{ streams: number; messages: number }> {
+/** etcd's own counters for one gRPC method: calls (streams) started and messages received. */
+async function grpcMetrics(server: TestServer, method = 'LeaseKeepAlive'): Promise<{ streams: number; messages: number }> {
   const text = await (await fetch(`http://127.0.0.1:${server.ports[0]}/metrics`)).text();
   const value = (name: string): number => {
-    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes('grpc_method="LeaseKeepAlive"'));
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(`grpc_method="${method}"`));
     return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
   };
   return { streams: value('grpc_server_started_total'), messages: value('grpc_server_msg_received_total') };
+}
+
+/** Acquires `<prefix>/0` … `<prefix>/<count - 1>` for holder `h`. */
+async function acquireAll(store: EtcdLeaseStore, prefix: string, count: number): Promise<LeaseGrant[]> {
+  const grants: LeaseGrant[] = [];
+  for (let i = 0; i < count; i++) {
+    const acquired = await store.acquire({ key: `${prefix}/${i}`, holder: 'h', ttlMs: 5_000 });
+    if (!acquired.ok) throw new Error('acquire refused');
+    grants.push(acquired.lease);
+  }
+  return grants;
 }
 
 describe.skipIf(skip !== null)('etcd keep-alive stream', () => {
@@ -42,21 +55,32 @@ describe.skipIf(skip !== null)('etcd keep-alive stream', () => {
 
   it('renewals of many leases are messages on one stream', async () => {
     await using store = await EtcdLeaseStore.connect(server.url);
-    const grants = [];
-    for (let i = 0; i < 20; i++) {
-      const acquired = await store.acquire({ key: `many/${i}`, holder: 'h', ttlMs: 5_000 });
-      if (!acquired.ok) throw new Error('acquire refused');
-      grants.push(acquired.lease);
-    }
-    const before = await keepAliveMetrics(server);
+    const grants = await acquireAll(store, 'many', 20);
+    const before = await grpcMetrics(server);
     for (let round = 0; round < 3; round++) {
       const results = await Promise.all(grants.map((lease) => store.renew(lease)));
       expect(results.every((r) => r.ok)).toBe(true);
     }
-    const after = await keepAliveMetrics(server);
+    const after = await grpcMetrics(server);
     expect(after.messages - before.messages).toBe(60);
     expect(after.streams - before.streams).toBe(1);
     expect(store.keepAliveStreamsOpened).toBe(1);
+  });
+
+  it('concurrent renewals share snapshot transactions, and each still gets the answer for its own grant', async () => {
+    await using store = await EtcdLeaseStore.connect(server.url);
+    const grants = await acquireAll(store, 'batch', 40);
+    const before = await grpcMetrics(server, 'Txn');
+    // Every fourth request names a stale grant (an older version): refused, whatever its neighbours in the batch.
+    const results = await Promise.all(grants.map((lease, i) => store.renew(i % 4 === 0 ? { ...lease, version: lease.version - 1 } : lease)));
+    const after = await grpcMetrics(server, 'Txn');
+    expect(results.map((r) => r.ok)).toEqual(grants.map((_, i) => i % 4 !== 0));
+    for (const [i, r] of results.entries()) {
+      if (r.ok) expect(r.lease).toMatchObject({ key: `batch/${i}`, token: grants[i]?.token, version: grants[i]?.version });
+      else expect(r).toMatchObject({ reason: 'not-holder', current: { key: `batch/${i}`, holder: 'h', version: grants[i]?.version } });
+    }
+    // 40 renewals: one snapshot read each, batched into far fewer transactions (40 without batching).
+    expect(after.streams - before.streams).toBeLessThanOrEqual(10);
   });
 
   it('a lease etcd no longer knows answers TTL 0 on the shared stream; the other leases on it keep renewing', async () => {
@@ -81,6 +105,7 @@ describe.skipIf(skip !== null)('etcd keep-alive stream', () => {
       const lease = await raw.leaseClient.leaseGrant({ TTL: 30 });
       expect(await keepAlive.keepAlive(lease.ID)).toBeGreaterThan(0);
       await server.signal('SIGSTOP');
+      await waitUntil('etcd to be stopped', 5_000, () => readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('T'));
       let failure: unknown;
       try {
         await keepAlive.keepAlive(lease.ID);
@@ -147,7 +172,7 @@ describe.skipIf(skip !== null)('etcd keep-alive stream', () => {
       await waitUntil('the keeper to lead again', 15_000, () => log.lastIndexOf('lead') > log.indexOf('stop:renew-deadline'));
       await waitUntil('five renewals after the restart', 15_000, () => renewals >= renewalsBefore + 5);
       await sleep(100);
-      const metrics = await keepAliveMetrics(server); // counters restarted with the server
+      const metrics = await grpcMetrics(server); // counters restarted with the server
       expect(metrics.messages).toBeGreaterThanOrEqual(5);
       expect(metrics.streams).toBeLessThanOrEqual(2);
       expect(store.keepAliveStreamsOpened - streamsBefore).toBeLessThanOrEqual(2);
