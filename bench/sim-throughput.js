@@ -9,11 +9,12 @@
 // bench only); the timed passes run the untouched simulator. Runs are deterministic, so the count
 // is exact for every timed pass.
 import FakeTimers from '@sinonjs/fake-timers';
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { envNumber, fmt, machine, median, printTable, ratio, REPO_DIR, round, writeResult } from './lib/common.js';
+import { envNumber, fmt, machine, median, printTable, printTargets, ratio, REPO_DIR, round, target, writeResult } from './lib/common.js';
+import { builtCheckout, timedNode } from './lib/timed-process.js';
 
 const dist = (path) => import(pathToFileURL(join(REPO_DIR, 'dist', path)).href);
 const { SimClock } = await dist('sim/sim-clock.js');
@@ -130,20 +131,12 @@ const raw = (mode) =>
  * include starting the pool. Output must be byte-identical across n.
  */
 const cliOutputs = {};
-const TIME = '/usr/bin/time';
 function cli(workers) {
-  const args = ['bin/sim.js', 'run', SCENARIO, '--json', '--workers', String(workers)];
-  const useTime = existsSync(TIME);
-  const t0 = performance.now();
-  const child = useTime
-    ? spawnSync(TIME, ['-f', '%U %S', process.execPath, ...args], { cwd: REPO_DIR, encoding: 'utf8', maxBuffer: 64 << 20 })
-    : spawnSync(process.execPath, args, { cwd: REPO_DIR, encoding: 'utf8', maxBuffer: 64 << 20 });
-  const wallMs = performance.now() - t0;
-  if (child.status !== 0) throw new Error(`sim run --workers ${workers} exited ${child.status}: ${child.stderr}`);
-  const [user, sys] = useTime ? child.stderr.trim().split('\n').pop().split(' ').map(Number) : [NaN, NaN];
-  cliOutputs[workers] ??= child.stdout;
-  if (cliOutputs[workers] !== child.stdout) throw new Error(`sim run --workers ${workers} printed different output on a repeat`);
-  return { wallMs, cpuMs: (user + sys) * 1000 };
+  const run = timedNode(['bin/sim.js', 'run', SCENARIO, '--json', '--workers', String(workers)]);
+  if (run.status !== 0) throw new Error(`sim run --workers ${workers} exited ${run.status}: ${run.stderr}`);
+  cliOutputs[workers] ??= run.stdout;
+  if (cliOutputs[workers] !== run.stdout) throw new Error(`sim run --workers ${workers} printed different output on a repeat`);
+  return { wallMs: run.wallMs, cpuMs: run.cpuMs };
 }
 
 const samples = { inProcess: [], rawAsync: [], rawAsyncNumericIds: [], rawSync: [], cli0: [], cli1: [], cli2: [] };
@@ -168,6 +161,48 @@ for (let rep = 0; rep < REPEATS; rep++) {
 const identical = { workers1: cliOutputs[1] === cliOutputs[0], workers2: cliOutputs[2] === cliOutputs[0] };
 if (!identical.workers1 || !identical.workers2) throw new Error('sim run --workers n printed different output from --workers 0');
 if (`${inProcessJson}` !== JSON.stringify(JSON.parse(cliOutputs[0]).scenarios[0])) throw new Error('the in-process pass and `sim run` disagree');
+
+// ---- `sim gate` and `sim report` (default flags) against the same commands of the commit before
+// issue 15, extracted and built in a temp dir, timed in this same run (interleaved).
+const BASELINE_COMMIT = process.env.BENCH_SIM_BASELINE_COMMIT ?? 'fde5b2c';
+const COMMAND_REPEATS = envNumber('BENCH_SIM_COMMAND_REPEATS', 1);
+const commands = { baselineCommit: BASELINE_COMMIT, repeats: COMMAND_REPEATS, gate: { before: [], now: [] }, report: { before: [], now: [] } };
+{
+  const before = builtCheckout(BASELINE_COMMIT);
+  const out = mkdtempSync(join(tmpdir(), 'sim-report-bench-'));
+  try {
+    const gateOutputs = {};
+    for (let rep = 0; rep < COMMAND_REPEATS; rep++) {
+      for (const [side, cwd] of [['before', before.dir], ['now', REPO_DIR]]) {
+        const gate = timedNode(['bin/sim.js', 'gate'], cwd);
+        if (gate.status !== 0 && gate.status !== 1) throw new Error(`sim gate (${side}) exited ${gate.status}: ${gate.stderr}`);
+        gateOutputs[side] = `${gate.status}\n${gate.stdout}`;
+        commands.gate[side].push({ wallMs: gate.wallMs, cpuMs: gate.cpuMs });
+      }
+      for (const [side, cwd] of [['before', before.dir], ['now', REPO_DIR]]) {
+        const report = timedNode(['bin/sim.js', 'report', '--output', join(out, `${side}.md`)], cwd);
+        if (report.status !== 0) throw new Error(`sim report (${side}) exited ${report.status}: ${report.stderr}`);
+        commands.report[side].push({ wallMs: report.wallMs, cpuMs: report.cpuMs });
+      }
+    }
+    commands.gateOutputIdentical = gateOutputs.before === gateOutputs.now;
+    if (!commands.gateOutputIdentical) throw new Error(`sim gate prints something else than at ${BASELINE_COMMIT}`);
+  } finally {
+    before.remove();
+    rmSync(out, { recursive: true, force: true });
+  }
+  for (const name of ['gate', 'report']) {
+    const c = commands[name];
+    c.beforeWallMs = round(median(c.before.map((x) => x.wallMs)), 1);
+    c.nowWallMs = round(median(c.now.map((x) => x.wallMs)), 1);
+    c.beforeCpuMs = round(median(c.before.map((x) => x.cpuMs)), 1);
+    c.nowCpuMs = round(median(c.now.map((x) => x.cpuMs)), 1);
+    c.wallRatio = ratio(c.nowWallMs, c.beforeWallMs);
+    c.cpuRatio = ratio(c.nowCpuMs, c.beforeCpuMs);
+    delete c.before;
+    delete c.now;
+  }
+}
 
 const summarizePass = (list) => {
   const wallMs = median(list.map((s) => s.wallMs));
@@ -204,18 +239,27 @@ const result = {
     simVsRawNumericIdsEventsPerSec: ratio(P.inProcess.eventsPerSec, P.rawAsyncNumericIds.eventsPerSec),
     rawNumericIdsVsRawEventsPerSec: ratio(P.rawAsyncNumericIds.eventsPerSec, P.rawAsync.eventsPerSec),
     rawTickAsyncVsRawSyncTickEventsPerSec: ratio(P.rawAsync.eventsPerSec, P.rawSync.eventsPerSec),
+    simVsRawSyncTickEventsPerSec: ratio(P.inProcess.eventsPerSec, P.rawSync.eventsPerSec),
+    simCpuVsRawSyncTickCpu: ratio(P.inProcess.cpuMs, P.rawSync.cpuMs),
     workers1SpeedupVsInProcess: ratio(P.cli0.wallMs, P.cli1.wallMs),
     workers2SpeedupVsInProcess: ratio(P.cli0.wallMs, P.cli2.wallMs),
     workers2SpeedupVsWorkers1: ratio(P.cli1.wallMs, P.cli2.wallMs),
     workers2CpuVsInProcessCpu: ratio(P.cli2.cpuMs, P.cli0.cpuMs),
   },
   cliOutputIdenticalAcrossWorkers: identical,
+  commands,
+  targets: [
+    target('simulator events/s ÷ raw fake-timers sync tick', ratio(P.inProcess.eventsPerSec, P.rawSync.eventsPerSec), '>=', 0.8, 'same callbacks, same pending timers; in-process, one thread'),
+    target(`sim gate wall ÷ ${BASELINE_COMMIT}'s`, commands.gate.wallRatio, '<=', 0.333, 'default flags, every scenarios/*.yaml, same run'),
+    target(`sim report wall ÷ ${BASELINE_COMMIT}'s`, commands.report.wallRatio, '<=', 0.333, 'default flags, same run'),
+  ],
   notes: [
     'timer callbacks counted in a separate pass (SimClock.prototype.setTimeout wrapped by the bench); timed passes run the unmodified simulator',
     'rawAsync: same number of callbacks per run, same pending-timer concurrency, same tickAsync driving, no model; fake-timers as shipped (withGlobal(globalThis): a handle object per timer)',
     'rawAsyncNumericIds: the same, on fake-timers built the way SimClock builds it (numeric timer ids): the model overhead alone',
     'rawSync: the same raw workload with clock.tick (no native macrotask hop per timer): what the tickAsync driving itself costs',
     'cli passes: whole `node bin/sim.js run <scenario> --json --workers n` processes (cold start, pool start-up included); CPU from GNU time (all threads)',
+    'commands: `node bin/sim.js gate` and `node bin/sim.js report --output <tmp>` with default flags (so with the default worker pool now), against the same commands of the baseline commit extracted with git archive, node_modules symlinked, built with tsc; gate stdout and exit code must be identical',
   ],
 };
 const file = writeResult('sim-throughput', result);
@@ -239,4 +283,13 @@ printTable(
     ['2', fmt.ms(P.cli2.wallMs, 0), fmt.ms(P.cli2.cpuMs, 0), fmt.num(P.cli2.simHoursPerWallSec, 0), fmt.x(result.ratios.workers2SpeedupVsInProcess)],
   ],
 );
+printTable(
+  `\`sim gate\` and \`sim report\` (default flags, whole process) against the same commands at ${BASELINE_COMMIT} (median of ${COMMAND_REPEATS})`,
+  ['command', `wall at ${BASELINE_COMMIT}`, 'wall now', 'ratio', `CPU at ${BASELINE_COMMIT}`, 'CPU now', 'ratio'],
+  ['gate', 'report'].map((name) => {
+    const c = commands[name];
+    return [`sim ${name}`, fmt.ms(c.beforeWallMs, 0), fmt.ms(c.nowWallMs, 0), fmt.x(c.wallRatio), fmt.ms(c.beforeCpuMs, 0), fmt.ms(c.nowCpuMs, 0), fmt.x(c.cpuRatio)];
+  }),
+);
+printTargets('targets', result.targets);
 process.stdout.write(`wrote ${file}\n`);

@@ -57,6 +57,21 @@ function simThroughput(r) {
     ),
     '',
     `- 2 workers ÷ 1 worker: ${x(R.workers2SpeedupVsWorkers1)}; CPU of 2 workers ÷ in-process CPU: ${x(R.workers2CpuVsInProcessCpu)}; output byte-identical for every n: ${r.cliOutputIdenticalAcrossWorkers.workers1 && r.cliOutputIdenticalAcrossWorkers.workers2}`,
+    ...(R.simVsRawSyncTickEventsPerSec === undefined ? [] : [`- simulator ÷ raw fake-timers sync \`tick\`, events/s: **${x(R.simVsRawSyncTickEventsPerSec)}**; CPU for the same work: ${x(R.simCpuVsRawSyncTickCpu)}`]),
+    ...(r.commands === undefined
+      ? []
+      : [
+          '',
+          table(
+            [`whole process, default flags (median of ${r.commands.repeats})`, `wall at \`${r.commands.baselineCommit}\` (**baseline**)`, 'wall now', 'ratio', `CPU at \`${r.commands.baselineCommit}\``, 'CPU now', 'ratio'],
+            ['gate', 'report'].map((name) => {
+              const c = r.commands[name];
+              return [`\`node bin/sim.js ${name}${name === 'report' ? ' --output <tmp>' : ''}\``, ms(c.beforeWallMs, 0), ms(c.nowWallMs, 0), x(c.wallRatio), ms(c.beforeCpuMs, 0), ms(c.nowCpuMs, 0), x(c.cpuRatio)];
+            }),
+          ),
+          '',
+          `- gate stdout and exit code identical to \`${r.commands.baselineCommit}\`'s: ${r.commands.gateOutputIdentical}`,
+        ]),
   ].join('\n');
 }
 
@@ -71,6 +86,20 @@ function startup(r) {
       ['command', 'median', 'p90', 'min', '+ over `node -e 0`', 'ratio'],
       r.cases.map((c) => [`\`${c.command}\`${c.case === r.baseline ? ' (**baseline**)' : ''}`, ms(c.medianMs), ms(c.p90Ms), ms(c.minMs), ms(c.overMsVsNodeE0), x(c.ratioVsNodeE0)]),
     ),
+    ...(r.idleRun === undefined
+      ? []
+      : [
+          '',
+          `A whole scenario with default flags (so the default worker pool), median of ${r.idleRun.rounds} rounds interleaved with \`node -e 0\`:`,
+          '',
+          table(
+            ['command', 'median', 'min', 'ratio'],
+            [
+              ['`node -e 0` (**baseline**)', ms(r.idleRun.nodeE0MedianMs), '—', '1.00×'],
+              [`\`${r.idleRun.command}\``, ms(r.idleRun.medianMs), ms(r.idleRun.minMs), x(r.idleRun.ratioVsNodeE0)],
+            ],
+          ),
+        ]),
   ].join('\n');
 }
 
