@@ -13,6 +13,7 @@ import type {
 } from './lease-store.js';
 import { asDriver, type PgPool } from './driver-clients.js';
 import { importDriver, redactUrl } from './drivers.js';
+import { RequestBatcher } from './request-batcher.js';
 
 /** Options of {@link PostgresLeaseStore}. */
 export interface PostgresLeaseStoreOptions {
@@ -34,13 +35,30 @@ interface Row {
   expires_in_ms: number;
 }
 
+/** One renewal as the batched statement takes it. */
+interface Renewal {
+  readonly key: string;
+  readonly holder: string;
+  readonly token: number;
+  readonly version: number;
+  readonly ttlMs: number;
+}
+
+/**
+ * Renewal statements in flight at once, and renewals per statement. Renewals queued while
+ * `maxInFlight` statements are running go together in the next one: one transaction, one WAL
+ * flush for all of them (each row still judged on its own conditions).
+ */
+const RENEW_BATCH = { maxInFlight: 2, maxWeight: 500 } as const;
+
 /** SQLSTATEs that mean "the table is not the shape we wrote": the data is left alone. */
 const SHAPE_ERRORS = new Set(['42703', '42804', '22P02', '22003']);
 const IDENTIFIER = /^(?:[a-z_][a-z0-9_]*\.)?[a-z_][a-z0-9_]*$/i;
 
 /**
  * Lease store on PostgreSQL (pg `Pool`). One row per key; acquire, renew and release are single
- * statements judged on the server's `now()`; every acquire bumps the row's grant `version`. The row outlives release and expiry, so the token
+ * statements judged on the server's `now()` (renewals that queue up share one statement, see
+ * `RENEW_BATCH`); every acquire bumps the row's grant `version`. The row outlives release and expiry, so the token
  * column keeps increasing across holders and restarts. The table is created on first use
  * (`CREATE TABLE IF NOT EXISTS` under a transaction-scoped advisory lock, so concurrent
  * migrators do not collide).
@@ -50,6 +68,7 @@ export class PostgresLeaseStore implements LeaseStore {
   readonly #pool: Pool;
   readonly #table: string;
   readonly #closePool: boolean;
+  readonly #renewals: RequestBatcher<Renewal, boolean>;
   #migrated: Promise<void> | undefined;
   #closed = false;
 
@@ -66,6 +85,7 @@ export class PostgresLeaseStore implements LeaseStore {
       .map((part) => `"${part}"`)
       .join('.');
     this.#closePool = options.closePool ?? false;
+    this.#renewals = new RequestBatcher({ ...RENEW_BATCH, send: (batch) => this.#renewAll(batch) });
     pool.on('error', () => undefined);
   }
 
@@ -119,18 +139,42 @@ export class PostgresLeaseStore implements LeaseStore {
 
   async renew(request: RenewRequest): Promise<RenewResult> {
     const ttlMs = ttlOf(request.ttlMs);
+    const { key, holder, token, version } = request;
+    if (await this.#renewals.run({ key, holder, token, version, ttlMs })) return { ok: true, lease: { key, holder, token, version, ttlMs } };
+    const current = await this.read(request.key);
+    const mine = current !== null && current.holder === holder && current.token === token && current.version === version;
+    return { ok: false, reason: mine ? 'expired' : 'not-holder', current };
+  }
+
+  /** Renews each of `batch` whose grant is current and unexpired; whether it did, in order. */
+  async #renewAll(batch: Renewal[]): Promise<boolean[]> {
+    if (batch.length === 1) return [await this.#renewOne(batch[0] as Renewal)];
+    // One row per key in the statement (a key given twice would be updated once, by either); the rest alone.
+    const seen = new Set<string>();
+    const together = batch.filter((r) => !seen.has(r.key) && seen.add(r.key)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const column = <K extends keyof Renewal>(name: K): Renewal[K][] => together.map((r) => r[name]);
+    const rows = await this.#query<{ key: string }>(
+      'renew',
+      `UPDATE ${this.#table} AS l SET ttl_ms = r.ttl_ms, expires_at = now() + r.ttl_ms * interval '1 millisecond'
+       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::integer[]) AS r(key, holder, token, version, ttl_ms)
+       WHERE l.key = r.key AND l.holder = r.holder AND l.token = r.token AND l.version = r.version AND l.expires_at > now()
+       RETURNING l.key`,
+      [column('key'), column('holder'), column('token'), column('version'), column('ttlMs')],
+    );
+    const renewed = new Set(rows.map((row) => row.key));
+    const sent = new Set(together);
+    return Promise.all(batch.map(async (r) => (sent.has(r) ? renewed.has(r.key) : this.#renewOne(r))));
+  }
+
+  async #renewOne(r: Renewal): Promise<boolean> {
     const rows = await this.#query<{ token: string }>(
       'renew',
       `UPDATE ${this.#table} SET ttl_ms = $4::integer, expires_at = now() + $4::integer * interval '1 millisecond'
        WHERE key = $1 AND holder = $2 AND token = $3 AND version = $5 AND expires_at > now()
        RETURNING token`,
-      [request.key, request.holder, request.token, ttlMs, request.version],
+      [r.key, r.holder, r.token, r.ttlMs, r.version],
     );
-    const { key, holder, token, version } = request;
-    if (rows.length > 0) return { ok: true, lease: { key, holder, token, version, ttlMs } };
-    const current = await this.read(request.key);
-    const mine = current !== null && current.holder === holder && current.token === token && current.version === version;
-    return { ok: false, reason: mine ? 'expired' : 'not-holder', current };
+    return rows.length > 0;
   }
 
   async release(request: ReleaseRequest): Promise<boolean> {
