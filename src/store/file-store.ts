@@ -52,9 +52,15 @@ interface Entry {
 
 type Leases = Map<string, Entry>;
 
+/**
+ * What a change did to the file: nothing; only moved an expiry (a renewal); or changed a grant
+ * (holder, token or version: acquire, release, transfer).
+ */
+type Change = false | 'expiry' | 'grant';
+
 /** One change waiting for the next commit. */
 interface Pending {
-  readonly apply: (leases: Leases, nowWallMs: number) => { changed: boolean; result: unknown };
+  readonly apply: (leases: Leases, nowWallMs: number) => { changed: Change; result: unknown };
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -73,7 +79,8 @@ const MAX_BATCH = 4096;
  * grant that an earlier change in the same group replaced fails, as it would alone). A commit
  * takes the cross-process lock (`<path>.lock`) once, reads the file once, and — if anything
  * changed — writes it once to a temp file in the same directory, fsynced, renamed over the lease
- * file and followed by a directory fsync, so readers never see a torn file. Every change of a
+ * file and, unless only expiries moved, followed by a directory fsync, so readers never see a torn
+ * file (see `#write` on why a renewal alone needs no directory fsync). Every change of a
  * group is answered only after that; if any step fails, every change of the group fails with it.
  * Expiry is judged on `clock.wallNow()` because several processes share the file. The file is
  * created only by the first `acquire` (exclusively); a file that cannot be read is reported as
@@ -124,7 +131,7 @@ export class FileLeaseStore implements LeaseStore {
       const token = live ? entry.token : (entry?.token ?? 0) + 1;
       const version = (entry?.version ?? 0) + 1;
       leases.set(request.key, { holder: request.holder, token, version, ttlMs: request.ttlMs, expiresAtWallMs: now + request.ttlMs });
-      return { changed: true, result: { ok: true, lease: { key: request.key, holder: request.holder, token, version, ttlMs: request.ttlMs } } };
+      return { changed: 'grant', result: { ok: true, lease: { key: request.key, holder: request.holder, token, version, ttlMs: request.ttlMs } } };
     });
   }
 
@@ -141,7 +148,7 @@ export class FileLeaseStore implements LeaseStore {
       entry.ttlMs = request.ttlMs;
       entry.expiresAtWallMs = now + request.ttlMs;
       const lease = { key: request.key, holder: request.holder, token: entry.token, version: entry.version, ttlMs: request.ttlMs };
-      return { changed: true, result: { ok: true, lease } };
+      return { changed: 'expiry', result: { ok: true, lease } };
     });
   }
 
@@ -154,7 +161,7 @@ export class FileLeaseStore implements LeaseStore {
       }
       entry.holder = null;
       entry.expiresAtWallMs = now;
-      return { changed: true, result: true };
+      return { changed: 'grant', result: true };
     });
   }
 
@@ -172,7 +179,7 @@ export class FileLeaseStore implements LeaseStore {
       const next = { holder: request.to, token: entry.token + 1, version: entry.version + 1, ttlMs: request.ttlMs, expiresAtWallMs: now + request.ttlMs };
       leases.set(request.key, next);
       const lease = { key: request.key, holder: request.to, token: next.token, version: next.version, ttlMs: request.ttlMs };
-      return { changed: true, result: { ok: true, lease } };
+      return { changed: 'grant', result: { ok: true, lease } };
     });
   }
 
@@ -203,7 +210,7 @@ export class FileLeaseStore implements LeaseStore {
    * Queues a read-modify-write for the next commit and starts one unless one is running; the
    * promise settles once the commit that carried it is durable (or failed).
    */
-  #update<T>(apply: (leases: Leases, nowWallMs: number) => { changed: boolean; result: T }): Promise<T> {
+  #update<T>(apply: (leases: Leases, nowWallMs: number) => { changed: Change; result: T }): Promise<T> {
     this.#assertOpen();
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ apply, resolve: resolve as (result: unknown) => void, reject });
@@ -232,7 +239,8 @@ export class FileLeaseStore implements LeaseStore {
   /**
    * One commit: (1) take the cross-process lock; (2) read the file; (3) apply each change in
    * order, each with its own result; (4) if any changed something, write the file once (temp,
-   * fsync, rename, directory fsync); (5) release the lock; (6) answer every change. A failure of
+   * fsync, rename, and a directory fsync if a grant changed); (5) release the lock; (6) answer
+   * every change. A failure of
    * (1), (2) or (4) fails every change of the group: none of them is known to be durable.
    */
   async #commit(group: readonly Pending[]): Promise<void> {
@@ -249,7 +257,10 @@ export class FileLeaseStore implements LeaseStore {
       const leases = existing ?? new Map<string, Entry>();
       const nowWallMs = this.#clock.wallNow();
       const applied = group.map((change) => change.apply(leases, nowWallMs));
-      if (applied.some((outcome) => outcome.changed)) await this.#write(leases, existing === null, lock);
+      if (applied.some((outcome) => outcome.changed !== false)) {
+        const grants = existing === null || applied.some((outcome) => outcome.changed === 'grant');
+        await this.#write(leases, existing === null, lock, grants);
+      }
       outcomes = applied;
     } catch (error) {
       await lock.release();
@@ -272,7 +283,16 @@ export class FileLeaseStore implements LeaseStore {
     return parseLeaseFile(this.path, text);
   }
 
-  async #write(leases: Leases, create: boolean, lock: FileLock): Promise<void> {
+  /**
+   * Replaces the lease file: temp file written and fsynced, the lock checked, renamed over (or
+   * linked, when creating), then — when `grants` changed — the directory fsynced, so the new file
+   * survives a crash of the machine before anyone is told. A write that only moved expiries
+   * (renewals) skips that last fsync: the file is whole either way (its data was fsynced before
+   * the rename), and a crash can at most bring back the previous expiries — never an older token,
+   * version or holder — while every holder of this one-machine store dies with the machine. The
+   * next grant's directory fsync makes those renames durable too.
+   */
+  async #write(leases: Leases, create: boolean, lock: FileLock, grants: boolean): Promise<void> {
     const text = `${JSON.stringify({ version: 1, leases: Object.fromEntries(leases) }, null, 2)}\n`;
     const temp = `${this.path}.${process.pid}.${++tempCounter}.tmp`;
     let placed = false;
@@ -291,7 +311,7 @@ export class FileLeaseStore implements LeaseStore {
     } finally {
       if (!placed) await this.#io.unlink(temp).catch(() => undefined);
     }
-    await syncDirectory(this.#io, dirname(this.path));
+    if (grants) await syncDirectory(this.#io, dirname(this.path));
   }
 
   /**

@@ -329,20 +329,25 @@ describe('FileLeaseStore cross-process lock', () => {
 });
 
 describe('FileLeaseStore file calls and group commit', () => {
-  const renewCalls = ['symlink', 'readText', 'writeDurably', 'readlink', 'rename', 'syncDirectory', 'readlink', 'unlink'];
+  // lock (symlink) · read · temp write + fsync · lock still ours (readlink) · rename · unlock (readlink, unlink)
+  const renewCalls = ['symlink', 'readText', 'writeDurably', 'readlink', 'rename', 'readlink', 'unlink'];
+  // the same with a directory fsync after the rename: a holder, token or version changed
+  const grantCalls = ['symlink', 'readText', 'writeDurably', 'readlink', 'rename', 'syncDirectory', 'readlink', 'unlink'];
 
   it.each([
     ['asyncFileIo', asyncFileIo],
     ['syncFileIo', syncFileIo],
-  ])('with %s a renewal is one lock, one read, one write + fsync, one rename, one directory fsync', async (_name, real) => {
+  ])('with %s a renewal is one lock, one read, one write + fsync, one rename (a grant: and one directory fsync)', async (_name, real) => {
     const { io, calls } = countingIo(real);
     const counted = new FileLeaseStore(file, { clock, io });
     const { lease } = (await counted.acquire({ key: 'k', holder: 'a', ttlMs: 1000 })) as { lease: { token: number; version: number } };
     clock.advance(100); // within the litter sweep's 1 s: this renewal does not sweep
     calls.length = 0;
     expect(await counted.renew({ key: 'k', holder: 'a', token: lease.token, version: lease.version, ttlMs: 1000 })).toMatchObject({ ok: true });
-    // lock (symlink) · read · temp write + fsync · lock still ours (readlink) · rename · dir fsync · unlock (readlink, unlink)
     expect(calls).toEqual(renewCalls);
+    calls.length = 0;
+    expect(await counted.acquire({ key: 'k', holder: 'a', ttlMs: 1000 })).toMatchObject({ ok: true, lease: { version: lease.version + 1 } });
+    expect(calls).toEqual(grantCalls);
     calls.length = 0;
     expect(await counted.renew({ key: 'k', holder: 'b', token: lease.token, version: lease.version, ttlMs: 1000 })).toMatchObject({ ok: false });
     expect(calls).toEqual(['symlink', 'readText', 'readlink', 'unlink']); // refused: nothing written
@@ -375,9 +380,9 @@ describe('FileLeaseStore file calls and group commit', () => {
     expect(staleAfter).toMatchObject({ ok: false, reason: 'not-holder', current: { holder: 'b', token: 2, version: 2 } });
     expect(wrongVersion).toMatchObject({ ok: false, reason: 'not-holder' });
     expect(renewals.every((r) => r.ok)).toBe(true);
-    // 24 changes, one lock, one read, one write
+    // 24 changes, one lock, one read, one write (with a directory fsync: the takeover is a grant)
     expect(grouped.lockStats.acquired - locksBefore).toBe(1);
-    expect(calls).toEqual(renewCalls);
+    expect(calls).toEqual(grantCalls);
     const onDisk = JSON.parse(await readFile(file, 'utf8'));
     expect(onDisk.leases.old).toMatchObject({ holder: 'b', token: 2, version: 2 });
     expect(onDisk.leases.k19.expiresAtWallMs).toBe(clock.t + 10_000);
