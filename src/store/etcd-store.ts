@@ -23,7 +23,7 @@ import type {
 } from './lease-store.js';
 import { asDriver, type EtcdClient } from './driver-clients.js';
 import { importDriver, redactUrl } from './drivers.js';
-import { EtcdBatchRead } from './etcd-batch-read.js';
+import { etcdBatchRead, type EtcdBatchRead } from './etcd-batch-read.js';
 import { EtcdKeepAlive } from './etcd-keepalive.js';
 
 /** Options of {@link EtcdLeaseStore}. */
@@ -113,7 +113,7 @@ export class EtcdLeaseStore implements LeaseStore {
     this.#closeClient = options.closeClient ?? false;
     const clock = options.clock ?? new SystemClock({ unref: true });
     this.#keepAlive = new EtcdKeepAlive(this.#client, { clock, timeoutMs: options.requestTimeoutMs ?? 2_000, idleMs: KEEPALIVE_IDLE_MS });
-    this.#reads = new EtcdBatchRead(this.#client, READ_BATCH);
+    this.#reads = etcdBatchRead(this.#client, READ_BATCH);
   }
 
   /** Keep-alive streams this store opened so far: one per outage or idle gap, not one per renewal. */
@@ -293,7 +293,7 @@ export class EtcdLeaseStore implements LeaseStore {
 
   /** Both records of `key` at one revision (in a transaction shared with other reads queued meanwhile). */
   async #snapshot(key: string): Promise<Snapshot> {
-    const [lease, token] = await this.#reads.read([this.#leaseKey(key), this.#tokenKey(key)]);
+    const [lease, token] = await this.#reads.run([this.#leaseKey(key), this.#tokenKey(key)]);
     return this.#parse(key, lease, token);
   }
 
