@@ -354,6 +354,11 @@ describe('FileLeaseStore file calls and group commit', () => {
     expect(await litter()).toEqual([]);
   });
 
+  it('refuses an io that is not a FileIo and a random that is not a function, naming the option', () => {
+    expect(() => new FileLeaseStore(file, { io: {} as FileIo })).toThrow(/invalid option io: must be a FileIo/);
+    expect(() => new FileLeaseStore(file, { random: 0.5 as unknown as () => number })).toThrow(/invalid option random: must be a function/);
+  });
+
   it('releases a lock held past half of staleLockMs through the break-marker protocol, a fresh one by readlink + unlink', async () => {
     const { io: counting, calls } = countingIo(asyncFileIo);
     let holdMs = 0;
