@@ -104,10 +104,15 @@ export class FileLeaseStore implements LeaseStore {
     this.path = resolve(path);
     this.#clock = options.clock ?? new SystemClock();
     this.#io = options.io ?? asyncFileIo;
+    if (typeof this.#io !== 'object' || this.#io === null || typeof this.#io.writeDurably !== 'function') {
+      throw new ConfigError('io', 'must be a FileIo (asyncFileIo or syncFileIo)', options.io);
+    }
+    const random = options.random ?? Math.random;
+    if (typeof random !== 'function') throw new ConfigError('random', 'must be a function returning a number in [0, 1)', random);
     this.#lock = {
       clock: this.#clock,
       io: this.#io,
-      random: options.random ?? Math.random,
+      random,
       timeoutMs: positive('lockTimeoutMs', options.lockTimeoutMs ?? 2000),
       staleMs: positive('staleLockMs', options.staleLockMs ?? 10_000),
       // Temp files of writers killed before their rename are swept with the lock's own litter.

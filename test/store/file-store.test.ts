@@ -354,6 +354,35 @@ describe('FileLeaseStore file calls and group commit', () => {
     expect(await litter()).toEqual([]);
   });
 
+  it('refuses an io that is not a FileIo and a random that is not a function, naming the option', () => {
+    expect(() => new FileLeaseStore(file, { io: {} as FileIo })).toThrow(/invalid option io: must be a FileIo/);
+    expect(() => new FileLeaseStore(file, { random: 0.5 as unknown as () => number })).toThrow(/invalid option random: must be a function/);
+  });
+
+  it('releases a lock held past half of staleLockMs through the break-marker protocol, a fresh one by readlink + unlink', async () => {
+    const { io: counting, calls } = countingIo(asyncFileIo);
+    let holdMs = 0;
+    const slow: FileIo = {
+      ...counting,
+      writeDurably: async (path, text, mode) => {
+        clock.advance(holdMs); // the commit holds the lock this long
+        return counting.writeDurably(path, text, mode);
+      },
+    };
+    const held = new FileLeaseStore(file, { clock, io: slow, staleLockMs: 100 });
+    await held.acquire({ key: 'k', holder: 'a', ttlMs: 10_000 });
+    const unlock = (): string[] => calls.slice(calls.indexOf('rename') + 1).filter((name) => name !== 'syncDirectory');
+    calls.length = 0;
+    holdMs = 49;
+    await held.renew({ key: 'k', holder: 'a', token: 1, version: 1, ttlMs: 10_000 });
+    expect(unlock()).toEqual(['readlink', 'unlink']);
+    calls.length = 0;
+    holdMs = 50; // others could judge it stale soon: remove it only as a breaker would
+    await held.renew({ key: 'k', holder: 'a', token: 1, version: 1, ttlMs: 10_000 });
+    expect(unlock()).toEqual(['symlink', 'readlink', 'rename', 'readlink', 'unlink', 'unlink']);
+    expect(await litter()).toEqual([]);
+  });
+
   it('coalesces concurrent changes into one commit, judging each on its own (a stale grant still fails)', async () => {
     const { io, calls } = countingIo(asyncFileIo);
     const grouped = new FileLeaseStore(file, { clock, io });
