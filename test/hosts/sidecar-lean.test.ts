@@ -3,7 +3,7 @@
  * module and driver) and runs with the lean Node flags by default (`SIDECAR_EXEC_ARGV`). A real
  * sidecar is started through `startSidecarKeeper` with a module-load probe (`NODE_OPTIONS=--import`,
  * an ESM loader hook that writes every URL it loads, in the sidecar's own loader) and its flags are
- * read from `/proc/<pid>/cmdline`. Redis runs on a real server (skipped without redis-server).
+ * read from `/proc/<pid>/cmdline`. Redis and PostgreSQL run on real servers (skipped without them).
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SidecarKeeperHandle, SidecarKeeperOptions } from '../../src/hosts/sidecar-host.js';
 import { buildE2e } from '../e2e/build-e2e.js';
-import { missingServer, startRedis, type TestServer } from '../support/servers.js';
+import { missingServer, startPostgres, startRedis, type TestServer } from '../support/servers.js';
 
 type Host = typeof import('../../src/hosts/sidecar-host.js');
 
@@ -59,7 +59,12 @@ async function probeSidecar(storeUrl: string, name: string, options: Partial<Sid
     delete process.env.HEARTBEAT_LAB_LOAD_PROBE;
   }
   try {
-    if (!handle.isLeading()) await new Promise((done) => handle.once('started-leading', done));
+    if (!handle.isLeading()) {
+      await new Promise((done, fail) => {
+        handle.once('started-leading', done);
+        handle.once('exit', ({ reason }) => fail(new Error(`the sidecar ended before it led: ${reason}`)));
+      });
+    }
     const argv = readFileSync(`/proc/${handle.sidecar.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     return { loaded: readFileSync(log, 'utf8').split('\n').filter(Boolean), argv };
   } finally {
@@ -101,6 +106,25 @@ describe('sidecar process footprint', () => {
       expect(ours(loaded)).toContain('src/store/redis-store.js');
       expect(ours(loaded).filter((path) => /store\/(file|postgres|etcd|memory)-store|logger/.test(path))).toEqual([]);
       expect(packages(loaded)).toEqual(['ioredis']);
+    });
+  });
+
+  describe.skipIf(missingServer('postgres') !== null)('postgres store', () => {
+    let postgres: TestServer;
+    beforeAll(async () => {
+      postgres = await startPostgres();
+    });
+    afterAll(async () => {
+      await postgres?.dispose();
+    });
+
+    // pg touches Node's fetch globals on load (its Cloudflare check), which need WebAssembly:
+    // flags that remove it (--lite-mode, --jitless) make this sidecar die before it leads.
+    it('leads with the default flags, and loads the PostgreSQL store and pg only', async () => {
+      const { loaded } = await probeSidecar(postgres.url, 'postgres');
+      expect(ours(loaded)).toContain('src/store/postgres-store.js');
+      expect(ours(loaded).filter((path) => /store\/(file|redis|etcd|memory)-store|logger/.test(path))).toEqual([]);
+      expect(packages(loaded).filter((name) => !name.startsWith('pg'))).toEqual([]);
     });
   });
 });
