@@ -11,7 +11,7 @@ import { open, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { envNumber, fmt, machine, percentile, printTable, ratio, REPO_DIR, round, sleep, writeResult } from './lib/common.js';
+import { envNumber, fmt, machine, percentile, printTable, printTargets, ratio, REPO_DIR, round, sleep, target, writeResult } from './lib/common.js';
 import { binary, startEtcd, startPostgres, startRedis } from '../test/support/servers.js';
 
 const dist = (path) => import(pathToFileURL(join(REPO_DIR, 'dist', 'src', path)).href);
@@ -25,13 +25,13 @@ const RAW_S = envNumber('BENCH_SCALE_RAW_S', 4);
 const RAW_CONCURRENCY = 16;
 const sizes = (text) => text.split(',').map(Number);
 /**
- * Keepers per store. The brief's sizes are 10, 100, 1000; a store whose top size does not fit this
- * 2-core machine with 0 lost leases runs smaller ones instead (see bench/README.md for why).
+ * Keepers per store. The top size of each server store is its issue-15 target (SERVER_TARGETS).
  * Override with BENCH_SCALE_N (all stores) or BENCH_SCALE_N_<STORE>, e.g. BENCH_SCALE_N_FILE=10,100.
  */
-const DEFAULT_SIZES = { redis: '10,100,1000', postgres: '10,100,1000', etcd: '10,100,300', file: '10,30' };
+const DEFAULT_SIZES = { redis: '10,1000,10000', postgres: '10,1000,10000', etcd: '10,100,1000', file: '10,100,300' };
 const sizesFor = (store) => sizes(process.env[`BENCH_SCALE_N_${store.toUpperCase()}`] ?? process.env.BENCH_SCALE_N ?? DEFAULT_SIZES[store]);
-const READY_TIMEOUT_MS = 60_000;
+/** A size whose keepers do not all lead by then is measured anyway (and loses leases); bounds a failing size's cost. */
+const READY_TIMEOUT_MS = 30_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'heartbeat-lab-bench-scale-'));
 
@@ -99,7 +99,7 @@ async function measureKeepers(store, count, label) {
     expectedRenewalsPerSec: round((count / renewIntervalMs) * 1000, 1),
     renewP50Ms: round(percentile(window.latencies, 50), 2),
     renewP99Ms: round(percentile(window.latencies, 99), 2),
-    renewMaxMs: round(window.latencies.length ? Math.max(...window.latencies) : NaN, 2),
+    renewMaxMs: round(window.latencies.length ? window.latencies.reduce((a, b) => Math.max(a, b), -Infinity) : NaN, 2),
     renewFailures: window.renewFailures,
     lostLeases: window.lost + lostBeforeWindow,
     lostLeasesInWindow: window.lost,
@@ -230,9 +230,27 @@ const STORES = [
   },
 ];
 
+/** Only the stores named in BENCH_SCALE_STORES (comma-separated, e.g. `file`), else all. */
+const selectedStores = () => {
+  const only = process.env.BENCH_SCALE_STORES?.split(',').map((name) => name.trim());
+  return only === undefined ? STORES : STORES.filter((s) => only.includes(s.name));
+};
+
+/**
+ * Issue 15's file-store target: the most keepers one process held on one `FileLeaseStore` with 0
+ * lost leases (every keeper led, none lost one) among the sizes run.
+ */
+function fileTargets(results) {
+  const file = results.find((r) => r.store === 'file');
+  if (file === undefined) return [];
+  const held = file.sizes.filter((x) => x.lostLeases + x.neverLed === 0).map((x) => x.n);
+  const note = `sizes run: ${file.sizes.map((x) => `${x.n} (${x.lostLeases + x.neverLed} lost)`).join(', ')}; TTL ${TTL_MS} ms, renew every ${Math.round(TTL_MS / 3)} ms`;
+  return [target('file store: keepers in one process with 0 lost leases', held.length ? Math.max(...held) : 0, '>=', 300, note)];
+}
+
 const results = [];
 try {
-  for (const s of STORES) {
+  for (const s of selectedStores()) {
     const started = performance.now();
     await s.setup();
     // Raw throughput first, on the fresh server (the file store's raw write needs the lease file's size, so it runs last).
@@ -262,6 +280,20 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
+/** Issue 15: keepers on one server-store client, 0 lost, renewals at least 0.95x the expected rate. */
+const SERVER_TARGETS = { redis: 10_000, postgres: 10_000, etcd: 1_000 };
+
+function serverStoreTargets(results) {
+  return Object.entries(SERVER_TARGETS).flatMap(([store, n]) => {
+    const row = results.find((r) => r.store === store)?.sizes.find((x) => x.n === n);
+    const note = row === undefined ? `size ${n} not run (BENCH_SCALE_N_${store.toUpperCase()})` : '';
+    return [
+      target(`${store}: ${n} keepers, lost leases`, row === undefined ? null : row.lostLeases + row.neverLed, '<=', 0, note || 'one client, TTL 3 s; lost during start-up or window, or never led'),
+      target(`${store}: ${n} keepers, renewals ÷ expected`, row?.ratioToExpectedRenewals ?? null, '>=', 0.95, note || 'renewals/s in the window ÷ N / renew interval'),
+    ];
+  });
+}
+
 const lost = results.reduce((sum, r) => sum + r.sizes.reduce((a, x) => a + x.lostLeases + x.neverLed, 0), 0);
 const result = {
   bench: 'store-scale',
@@ -271,9 +303,10 @@ const result = {
   renewIntervalMs: round(TTL_MS / 3, 1),
   requestTimeoutMs: round(Math.min(TTL_MS / 10, 10_000), 1),
   windowS: WINDOW_S,
-  sizes: Object.fromEntries(STORES.map((s) => [s.name, sizesFor(s.name)])),
+  sizes: Object.fromEntries(selectedStores().map((s) => [s.name, sizesFor(s.name)])),
   stores: results,
   lostLeases: lost,
+  targets: [...serverStoreTargets(results), ...fileTargets(results)],
   notes: [
     'one process, one store client shared by all N keepers; keepers start spread over one renew interval; the window opens once all lead',
     'latency = the keeper\'s own renew latency (sent → answered), as in its `renewed` event',
@@ -293,6 +326,7 @@ printTable(
   ['store', 'command', 'ops/s', 'p50', 'p99'],
   results.map((r) => [r.store, r.raw.command ?? r.raw.error, fmt.int(r.raw.opsPerSec), fmt.ms(r.raw.p50Ms, 3), fmt.ms(r.raw.p99Ms, 3)]),
 );
+if (result.targets.length > 0) printTargets('Targets (issue 15)', result.targets);
 process.stdout.write(`wrote ${file}\n`);
 if (lost > 0) {
   process.stderr.write(`store-scale: ${lost} lease(s) lost\n`);

@@ -1,3 +1,4 @@
+import { formatDurationMs } from '../src/duration.js';
 import type { LeaseInfo } from '../src/store/lease-store.js';
 import type { SimClock } from './sim-clock.js';
 import type { StoreObserver } from './sim-store.js';
@@ -173,7 +174,7 @@ export class RunMetrics implements StoreObserver {
   #failoverDone(crash: { identity: string; atMs: number }, now: number): void {
     this.#failovers.push(now - crash.atMs);
     if (now - crash.atMs > this.#failoverBoundMs) {
-      this.#violation('liveness', 'slow-failover', `failover after ${crash.identity} crashed took ${now - crash.atMs} ms, bound ${this.#failoverBoundMs} ms`, crash.atMs);
+      this.#violation('liveness', 'slow-failover', `failover after ${crash.identity} crashed took ${formatDurationMs(now - crash.atMs)}, bound ${formatDurationMs(this.#failoverBoundMs)}`, crash.atMs);
     }
   }
 

@@ -8,9 +8,9 @@ export const SIM_EPOCH_WALL_MS = 1_767_555_705_000;
  * fake-timers, built once per thread against the real globals except for a `setTimeout` that
  * answers a number: seeing that, fake-timers hands out plain numeric timer ids instead of a
  * Node-style handle object with five closures per timer, one allocation less on every simulated
- * timer. Nothing global is patched and `tickAsync` still yields through the real `setImmediate`.
- * Timer order depends only on (due time, creation order), and creation order keeps increasing
- * within every clock, so sharing one instance between runs changes no result.
+ * timer. Nothing global is patched. Timer order depends only on (due time, creation order), and
+ * creation order keeps increasing within every clock, so sharing one instance between runs
+ * changes no result.
  */
 const fakeTimers = FakeTimers.withGlobal(
   Object.create(globalThis, {
@@ -20,39 +20,256 @@ const fakeTimers = FakeTimers.withGlobal(
 );
 
 /**
+ * Microtask turns a step may stay quiet before the driver fires the next timer: the model's
+ * promise chains touch the clock (read the time, set or clear a timer) every few turns, and the
+ * deepest silent stretch seen over every committed scenario is far below this.
+ */
+export const QUIET_TURNS = 8;
+/** Further turns watched after a quiet stretch; activity there is a deep step (see {@link DeepStepError}). */
+export const PROBE_TURNS = 4;
+/** Turns one step may take in all before the driver stops counting and takes a real macrotask hop. */
+export const MAX_STEP_TURNS = 10_000;
+
+/** What the driver does when a step is still active after its quiet stretch: settle it with a real macrotask hop, or throw. */
+export type DeepStepPolicy = 'hop' | 'throw';
+
+export interface SimClockOptions {
+  /** @default 'hop' (tests of the driver use 'throw') */
+  readonly onDeepStep?: DeepStepPolicy;
+  /**
+   * After every step, also take a real macrotask hop (which settles every promise, as
+   * fake-timers' `tickAsync` did) and treat activity during it as a deep step. Slow; for
+   * checking that the microtask chain suffices for a scenario. @default false
+   */
+  readonly verify?: boolean;
+}
+
+/** fake-timers' longest delay; a longer one fires after 1 ms (as in browsers and Node). */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * The whole milliseconds after now that fake-timers makes a timer of `delayMs` due at (its
+ * `addTimer` rule: non-finite → 0, above 2^31 − 1 → 1, then `parseInt(String(delay))`, and 0
+ * becomes 1 while the clock runs), computed here so that fake-timers is handed an integer: its
+ * `String()` of a fractional delay was the dearest part of setting a timer. `delayMs >= 1`
+ * prints in plain decimals, so its `parseInt` is `Math.trunc`; below 1 (rare) the rule is
+ * applied as written, since e.g. `String(5e-7)` parses as 5.
+ */
+export function dueOffsetMs(delayMs: number, running: boolean): number {
+  let delay = Math.max(0, delayMs);
+  if (!Number.isFinite(delay)) delay = 0;
+  else if (delay > MAX_DELAY_MS) delay = 1;
+  const whole = delay >= 1 ? Math.trunc(delay) : Number.parseInt(String(delay), 10);
+  return whole || (running ? 1 : 0);
+}
+
+/** A model step needed more microtask turns than the driver's chain gives (with `onDeepStep: 'throw'`). */
+export class DeepStepError extends Error {
+  readonly code = 'SIM_DEEP_STEP';
+  constructor(atMs: number, turns: number) {
+    super(
+      `a simulated step at ${atMs} ms was still active after ${turns} microtask turns without touching the clock ` +
+        `for ${QUIET_TURNS}: raise QUIET_TURNS in sim/sim-clock.ts, or make the model touch the clock (read the time) on the way`,
+    );
+    this.name = 'DeepStepError';
+  }
+}
+
+/** Counts of the driver's work in one clock, for tests and benches. */
+export interface DriverStats {
+  /** Timers fired (each followed by settling its promise continuations). */
+  steps: number;
+  /** Steps that were still active after the quiet stretch and were settled by a real macrotask hop. */
+  deepSteps: number;
+  /** Most microtask turns any step took before going quiet. */
+  maxActiveTurns: number;
+  /** Most turns in a row without activity that a step had before it was active again. */
+  maxQuietGap: number;
+}
+
+const realSetImmediate = globalThis.setImmediate;
+/** Each `.then` on it queues one reaction: one microtask turn. */
+const RESOLVED = Promise.resolve();
+
+interface RunState {
+  untilMs: number;
+  lastMs: number;
+  phase: 0 | 1;
+  failed: boolean;
+  error: unknown;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
  * The simulator's one source of time: a `@sinonjs/fake-timers` clock (nothing global is
  * patched). It plays the store server's clock and is the base that every simulated thread's
  * clock is gated on.
  */
 export class SimClock implements Clock {
   readonly #fake = fakeTimers.createClock(0, 1_000_000);
+  readonly #onDeepStep: DeepStepPolicy;
+  readonly #verify: boolean;
+  /** Bumped by everything the model does through the clock (read the time, set or clear a timer). */
+  #activity = 0;
+  #running = false;
+  #sentinelFired = false;
+  readonly #sentinel = (): void => {
+    this.#sentinelFired = true;
+  };
+  readonly stats: DriverStats = { steps: 0, deepSteps: 0, maxActiveTurns: 0, maxQuietGap: 0 };
+  /** State of the current `runUntil` (one object per clock, reused). */
+  readonly #run: RunState = { untilMs: 0, lastMs: 0, phase: 0, failed: false, error: undefined, resolve: () => {}, reject: () => {} };
+  #turn = 0;
+  #lastActive = 0;
+  #seen = 0;
+
+  constructor(options: SimClockOptions = {}) {
+    this.#onDeepStep = options.onDeepStep ?? 'hop';
+    this.#verify = options.verify ?? false;
+  }
 
   now(): number {
+    this.#activity++;
     return this.#fake.now;
   }
 
   wallNow(): number {
+    this.#activity++;
     return SIM_EPOCH_WALL_MS + this.#fake.now;
   }
 
+  /**
+   * While the clock runs, a timer comes due 1 ms later at the earliest (a 0 ms timer set by a
+   * firing timer or its continuations does not fire in the same instant), as fake-timers'
+   * `tickAsync` did; before a run, a 0 ms timer is due now.
+   */
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
-    return this.#fake.setTimeout(callback, Math.max(0, delayMs)) as unknown as TimerHandle;
+    this.#activity++;
+    return this.#fake.setTimeout(callback, dueOffsetMs(delayMs, this.#running)) as unknown as TimerHandle;
   }
 
   clearTimeout(handle: TimerHandle): void {
+    this.#activity++;
     this.#fake.clearTimeout(handle as unknown as FakeTimers.TimerId);
   }
 
   /**
    * Advances simulated time to `untilMs`, firing timers in (time, creation) order and letting
-   * promise continuations settle between timers (fake-timers' `tickAsync`).
+   * promise continuations settle between timers: the same order fake-timers' `tickAsync` gives,
+   * without its real macrotask hop per timer. Timers fire synchronously (fake-timers' `next`);
+   * between two timers the driver queues resolved-promise reactions, one microtask turn each,
+   * until the model has left the clock alone for {@link QUIET_TURNS} turns and then for
+   * {@link PROBE_TURNS} more. Activity after a quiet stretch is a deep step: it is settled by a
+   * real macrotask hop (or thrown, see {@link SimClockOptions}). A callback that throws does not
+   * stop the run; the first error is thrown at the end.
    */
-  async runUntil(untilMs: number): Promise<void> {
-    if (untilMs > this.#fake.now) await this.#fake.tickAsync(untilMs - this.#fake.now);
+  runUntil(untilMs: number): Promise<void> {
+    const fake = this.#fake;
+    if (!(untilMs > fake.now)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      // Settle what was started before the run first (tickAsync began with a macrotask hop too).
+      realSetImmediate(() => {
+        const run = this.#run;
+        run.untilMs = untilMs;
+        run.lastMs = fake.now + Math.floor(untilMs - fake.now);
+        run.phase = 0;
+        run.failed = false;
+        run.error = undefined;
+        run.resolve = resolve;
+        run.reject = reject;
+        this.#running = true;
+        this.#armSentinel();
+        this.#fireNext();
+      });
+    });
+  }
+
+  /**
+   * Phase 0 ends at a sentinel due at the last millisecond; timers due then but set after it
+   * fire before a second sentinel set at that instant (phase 1). Timers set meanwhile are due
+   * later (see {@link setTimeout}).
+   */
+  #armSentinel(): void {
+    const fake = this.#fake;
+    this.#sentinelFired = false;
+    fake.setTimeout(this.#sentinel, this.#run.phase === 0 ? this.#run.lastMs - fake.now : 0);
+  }
+
+  /** Fires the next timer, then settles its continuations (or ends the run at the last sentinel). */
+  #fireNext(): void {
+    const run = this.#run;
+    for (;;) {
+      try {
+        this.#fake.next();
+      } catch (error) {
+        if (!run.failed) run.error = error;
+        run.failed = true;
+      }
+      if (!this.#sentinelFired) break;
+      if (run.phase === 1) {
+        this.#finish();
+        return;
+      }
+      run.phase = 1;
+      this.#armSentinel();
+    }
+    this.stats.steps++;
+    this.#turn = 0;
+    this.#lastActive = 0;
+    this.#seen = this.#activity;
+    RESOLVED.then(this.#pump);
+  }
+
+  /** One microtask turn of settling a step. */
+  readonly #pump = (): void => {
+    const turn = ++this.#turn;
+    if (this.#activity !== this.#seen) {
+      this.#seen = this.#activity;
+      const gap = turn - this.#lastActive - 1;
+      if (gap > this.stats.maxQuietGap) this.stats.maxQuietGap = gap;
+      if (gap >= QUIET_TURNS || turn >= MAX_STEP_TURNS) {
+        this.#deepStep();
+        return;
+      }
+      this.#lastActive = turn;
+    }
+    if (turn - this.#lastActive < QUIET_TURNS + PROBE_TURNS) {
+      RESOLVED.then(this.#pump);
+      return;
+    }
+    if (this.#lastActive > this.stats.maxActiveTurns) this.stats.maxActiveTurns = this.#lastActive;
+    if (!this.#verify) {
+      this.#fireNext();
+      return;
+    }
+    realSetImmediate(() => {
+      if (this.#activity !== this.#seen) this.#deepStep();
+      else this.#fireNext();
+    });
+  };
+
+  #deepStep(): void {
+    this.stats.deepSteps++;
+    if (this.#onDeepStep === 'throw') {
+      this.#running = false;
+      this.#run.reject(new DeepStepError(this.#fake.now, this.#turn));
+      return;
+    }
+    realSetImmediate(() => this.#fireNext());
+  }
+
+  #finish(): void {
+    const run = this.#run;
+    this.#running = false;
+    // A fractional end: move the last fraction of a millisecond (no timer is due in it).
+    if (run.untilMs > this.#fake.now) this.#fake.tick(run.untilMs - this.#fake.now);
+    if (run.failed) run.reject(run.error);
+    else run.resolve();
   }
 
   /** Number of timers still scheduled (for leak checks in tests). */
   pendingTimers(): number {
-    return this.#fake.countTimers();
+    return this.#fake.countTimers() - (this.#running && !this.#sentinelFired ? 1 : 0);
   }
 }

@@ -28,12 +28,16 @@ export class HeartbeatLabError extends Error {
   }
 }
 
-/** An option or a combination of options breaks a rule. Names the option, the rule and the value. */
+/**
+ * An option or a combination of options breaks a rule. Names the option, the rule and the value;
+ * the value of an option named `…Ms` (units are the last word) reads as a duration, so a derived
+ * default such as ttl / 12 shows as `833ms`, never `833.3333333333334`.
+ */
 export class ConfigError extends HeartbeatLabError {
   readonly option: string;
 
   constructor(option: string, rule: string, value: unknown) {
-    super('E_CONFIG', `invalid option ${option}: ${rule} (got ${formatValue(value)})`);
+    super('E_CONFIG', `invalid option ${option}: ${rule} (got ${formatOptionValue(option, value)})`);
     this.option = option;
   }
 }
@@ -105,6 +109,11 @@ export class NotLeaderError extends HeartbeatLabError {
   constructor(message = 'this process does not hold a valid lease') {
     super('E_NOT_LEADER', message);
   }
+}
+
+function formatOptionValue(option: string, value: unknown): string {
+  const duration = /Ms$/.test(option) && typeof value === 'number' && Number.isFinite(value) && (value === 0 || Math.abs(value) >= 1);
+  return duration ? formatDurationMs(value) : formatValue(value);
 }
 
 export function formatValue(value: unknown): string {

@@ -30,6 +30,7 @@ export type {
 } from './store/lease-store.js';
 export { MemoryLeaseStore } from './store/memory-store.js';
 export { FileLeaseStore, type FileLeaseStoreOptions } from './store/file-store.js';
+export { asyncFileIo, syncFileIo, type FileIo } from './store/file-io.js';
 export { RedisLeaseStore, type RedisLeaseStoreOptions } from './store/redis-store.js';
 export { PostgresLeaseStore, type PostgresLeaseStoreOptions } from './store/postgres-store.js';
 export { EtcdLeaseStore, type EtcdLeaseStoreOptions } from './store/etcd-store.js';
@@ -38,11 +39,16 @@ export { openLeaseStore, type OpenLeaseStoreOptions } from './store/open-store.j
 
 export { LeaseKeeper, type KeeperState, type LeaseKeeperEvents } from './keeper/lease-keeper.js';
 export {
+  checkKeeperTiming,
   failoverWindow,
   resolveKeeperOptions,
+  resolveKeeperTiming,
   type FailoverWindow,
+  type KeeperTimingOptions,
+  type KeeperWithTiming,
   type LeaseKeeperOptions,
   type ResolvedKeeperOptions,
+  type ResolvedKeeperTiming,
   type StepDownReason,
   type WatchdogTiming,
 } from './keeper/keeper-options.js';

@@ -72,7 +72,7 @@ function formatExplore(result: ExploreResult, replay: string): string {
   }
   return [
     `explore ${name} · strategy ${strategy}: violation after ${result.runs} schedules (shrunk ${f.shrinks} times)`,
-    `  ${f.violation.check} at t=${f.violation.atMs} ms: ${escapeControl(f.violation.detail)}`,
+    `  ${f.violation.check} at t=${formatDurationMs(f.violation.atMs)}: ${escapeControl(f.violation.detail)}`,
     `  replay: ${escapeControl(replay)} --seed ${f.seed} --path ${f.path}`,
     '  minimal schedule (save it and run it with `sim run`):',
     '',

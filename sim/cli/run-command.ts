@@ -3,6 +3,7 @@ import type { MainIo } from '../../src/cli/io.js';
 import { escapeControl } from '../../src/cli/escape.js';
 import { createLogger, type LogLevel } from '../../src/logger.js';
 import type { RunPool } from '../parallel/pool.js';
+import { MAX_WORKERS } from '../parallel/worker-bound.js';
 import { runScenario, type ScenarioReport } from '../run-scenario.js';
 import { loadScenarioFile } from '../scenario/load-scenario.js';
 import type { Scenario } from '../scenario/types.js';
@@ -50,8 +51,6 @@ function traceRunIndex(text: string | undefined): number {
   if (!/^\d+$/.test(text)) throw new UsageError(`--trace-run: expected a run index (0, 1, …), got ${JSON.stringify(text)}`);
   return Number(text);
 }
-
-const MAX_WORKERS = 256; // same bound as sim/parallel/pool.ts
 
 function workerCount(text: string | undefined): number {
   if (text === undefined) return 0;

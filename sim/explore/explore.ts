@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { formatDurationMs } from '../../src/duration.js';
 import type { RunResult, Violation } from '../run-metrics.js';
 import type { Scenario, StrategySpec } from '../scenario/types.js';
 import { scenarioToYaml } from '../scenario/to-yaml.js';
@@ -69,7 +70,7 @@ export async function explore(scenario: Scenario, options: ExploreOptions): Prom
   const minimal = { ...scheduledScenario(scenario, options.strategy, schedule), name: `${scenario.name}-minimal` };
   const yaml = scenarioToYaml(minimal, [
     `Minimal schedule found by: sim explore ${scenario.file} --strategy ${options.strategy.name} --seed ${details.seed} --path ${path}`,
-    `First violation: ${violation.check} at t=${violation.atMs} ms: ${violation.detail}`,
+    `First violation: ${violation.check} at t=${formatDurationMs(violation.atMs)}: ${violation.detail}`,
   ]);
   return { ...base, failure: { violation, yaml, schedule, seed: details.seed, path, shrinks: details.numShrinks } };
 }

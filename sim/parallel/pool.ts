@@ -1,9 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunExecutor, RunJob, RunOutput } from '../run-scenario.js';
-
-/** Most worker threads `--workers` accepts. */
-export const MAX_WORKERS = 256;
+import { MAX_WORKERS } from './worker-bound.js';
 
 /** A pool of worker threads that play simulator runs; `close()` ends the threads. */
 export interface RunPool {

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, isMap, parseDocument } from 'yaml';
 import { ConfigError, HeartbeatLabError } from '../../src/errors.js';
-import { resolveKeeperOptions } from '../../src/keeper/keeper-options.js';
+import { resolveKeeperTiming } from '../../src/keeper/keeper-options.js';
 import { RESTART_POLICIES, parseRestartLimit } from '../../src/supervisor/supervisor-options.js';
 import { ScenarioError } from './scenario-error.js';
 import { Fields, Reader, formatScalar } from './yaml-reader.js';
@@ -232,7 +232,7 @@ const KEEPER_YAML: Readonly<Record<string, string>> = {
 };
 
 /**
- * `keeper:` timing, checked at load against the keeper's own rules (`resolveKeeperOptions`), so a
+ * `keeper:` timing, checked at load against the keeper's own rules (`resolveKeeperTiming`), so a
  * broken one fails here with the YAML's names and its file:line:column, not mid-run.
  */
 function readKeeper(r: Reader, node: unknown, ttlMs: number, ttlNode: unknown): Scenario['keeper'] {
@@ -241,7 +241,7 @@ function readKeeper(r: Reader, node: unknown, ttlMs: number, ttlNode: unknown): 
   const keeper = { renewIntervalMs: opt('renewInterval'), renewDeadlineMs: opt('renewDeadline'), requestTimeoutMs: opt('requestTimeout') };
   if (!k.present) return keeper;
   try {
-    resolveKeeperOptions({ key: 'scenario', identity: 'scenario', ttlMs, ...keeper });
+    resolveKeeperTiming({ key: 'scenario', identity: 'scenario', ttlMs, ...keeper });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const path = KEEPER_YAML[error.option] ?? `keeper (${error.option})`;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { formatDurationMs } from '../duration.js';
 import { ConfigError, HeartbeatLabError } from '../errors.js';
-import { resolveKeeperOptions, type ResolvedKeeperOptions } from '../keeper/keeper-options.js';
+import { resolveKeeperTiming, type ResolvedKeeperTiming } from '../keeper/keeper-options.js';
 import type { LogLevel } from '../log-levels.js';
 import { DEFAULT_MAX_RESTARTS, parseRestartLimit, type RestartLimit, type RestartPolicy } from '../supervisor/supervisor-options.js';
 import { parseDurationFlag } from './common.js';
@@ -35,7 +35,8 @@ export interface RunPlan {
   readonly name: string;
   /** Holder identity in the store: `<name>/<pid>-<nonce>`, new for every run. */
   readonly holder: string;
-  readonly keeper: ResolvedKeeperOptions;
+  /** Resolved once, here; the supervisor and its keeper use it as it is. */
+  readonly keeper: ResolvedKeeperTiming;
   readonly killGraceMs: number;
   readonly progress: ProgressWatch | undefined;
   readonly restart: RestartPlan;
@@ -103,11 +104,11 @@ export function planRun(command: readonly string[] | undefined, flags: RunFlags)
 }
 
 /** The keeper's options from the flags; a broken timing rule names the command-line flag. */
-function resolveKeeperFlags(flags: RunFlags, holder: string): ResolvedKeeperOptions {
+function resolveKeeperFlags(flags: RunFlags, holder: string): ResolvedKeeperTiming {
   const ttlMs = parseDurationFlag('--ttl', flags.ttl);
   const optional = (flag: string, text: string | undefined): number | undefined => (text === undefined ? undefined : parseDurationFlag(flag, text));
   try {
-    return resolveKeeperOptions({
+    return resolveKeeperTiming({
       key: flags.key,
       identity: holder,
       ttlMs,
@@ -129,7 +130,7 @@ function resolveKeeperFlags(flags: RunFlags, holder: string): ResolvedKeeperOpti
  * Lease loss: the keeper steps down at the renew deadline; the store cannot hand the lease on
  * before ttl after the last renewal, so the command must be dead within that margin.
  */
-function killGrace(flags: RunFlags, keeper: ResolvedKeeperOptions): number {
+function killGrace(flags: RunFlags, keeper: ResolvedKeeperTiming): number {
   const marginMs = Math.floor(keeper.stepDownMarginMs);
   const killGraceMs = flags.killGrace === undefined ? Math.min(10_000, marginMs) : parseDurationFlag('--kill-grace', flags.killGrace);
   if (killGraceMs > marginMs) {

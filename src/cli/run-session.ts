@@ -47,11 +47,10 @@ export class RunSession {
     this.#clock = clock;
     this.#io = io;
     this.#log = log;
-    const k = plan.keeper;
     const r = plan.restart;
     this.#spawner = new CommandSpawner(plan, clock, log);
     this.#supervisor = new Supervisor(store, this.#spawner, {
-      keeper: { key: k.key, identity: k.identity, ttlMs: k.ttlMs, renewIntervalMs: k.renewIntervalMs, renewDeadlineMs: k.renewDeadlineMs, requestTimeoutMs: k.requestTimeoutMs },
+      keeper: plan.keeper, // resolved once by planRun; used as it is
       clock,
       restart: r.policy,
       maxRestarts: r.maxRestarts,

@@ -6,35 +6,22 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { machineNow, SystemClock } from '../clock.js';
 import { ConfigError } from '../errors.js';
-import { resolveKeeperOptions, type LeaseKeeperOptions, type StepDownReason } from '../keeper/keeper-options.js';
+import {
+  checkKeeperTiming,
+  KEEPER_TIMING_KEYS,
+  resolveKeeperTiming,
+  type KeeperTimingOptions,
+  type ResolvedKeeperTiming,
+  type StepDownReason,
+} from '../keeper/keeper-options.js';
 import type { KeeperStatsSnapshot } from '../keeper/keeper-stats.js';
 import type { LeaseGrant } from '../store/lease-store.js';
 
-/** Keeper options that cross a process or thread boundary: plain data only. */
-export type KeeperSettings = Pick<
-  LeaseKeeperOptions,
-  | 'key'
-  | 'ttlMs'
-  | 'renewIntervalMs'
-  | 'renewDeadlineMs'
-  | 'requestTimeoutMs'
-  | 'retryIntervalMs'
-  | 'jitterRatio'
-  | 'maxClockDriftRatio'
-  | 'clockUncertaintyMs'
-  | 'contend'
-  | 'releaseOnStop'
-  | 'watchdog'
-  | 'maxProgressSilenceMs'
-> & {
+/** The keeper's options a host takes: its timing, plain data only (the identity has a default). */
+export type KeeperSettings = Omit<KeeperTimingOptions, 'identity'> & {
   /** @default `<hostname>:<owner pid>:<random>`, unique per owner incarnation */
   readonly identity?: string;
 };
-
-const SETTING_KEYS = [
-  'key', 'identity', 'ttlMs', 'renewIntervalMs', 'renewDeadlineMs', 'requestTimeoutMs', 'retryIntervalMs',
-  'jitterRatio', 'maxClockDriftRatio', 'clockUncertaintyMs', 'contend', 'releaseOnStop', 'watchdog', 'maxProgressSilenceMs',
-] as const;
 
 /** Options shared by `startSidecarKeeper` and `startWorkerKeeper`. */
 export interface KeeperHostOptions {
@@ -56,10 +43,13 @@ export interface KeeperHostOptions {
   readonly mainPath?: string;
 }
 
-/** Everything the keeper host needs, sent once at start. */
+/**
+ * Everything the keeper host needs, sent once at start. The keeper's timing is resolved by the
+ * owner ({@link agentConfig}) and travels resolved; the host checks it once ({@link checkAgentConfig}).
+ */
 export interface AgentConfig {
   readonly storeUrl: string;
-  readonly keeper: KeeperSettings & { readonly identity: string };
+  readonly keeper: ResolvedKeeperTiming;
   readonly maxOwnerSilenceMs?: number;
   /** The owner process and its start time (sidecar only). */
   readonly owner?: { readonly pid: number; readonly startTime: number | null };
@@ -99,16 +89,44 @@ export class MachineClock extends SystemClock {
   }
 }
 
-/** Checks the options eagerly (throws `ConfigError`) and builds the config sent to the host. */
+/** Resolves the options once, eagerly (throws `ConfigError`), into the config sent to the host. */
 export function agentConfig(options: KeeperHostOptions, owner?: AgentConfig['owner']): AgentConfig {
-  if (typeof options.storeUrl !== 'string' || options.storeUrl === '') throw new ConfigError('storeUrl', 'must be a non-empty store URL', options.storeUrl);
+  checkStoreUrl(options.storeUrl);
   const settings: Record<string, unknown> = {};
-  for (const name of SETTING_KEYS) if (options.keeper[name] !== undefined) settings[name] = options.keeper[name];
-  const keeper = { ...(settings as KeeperSettings), identity: options.keeper.identity ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}` };
-  resolveKeeperOptions(keeper);
-  const silence = options.maxOwnerSilenceMs;
+  for (const name of KEEPER_TIMING_KEYS) if (options.keeper[name] !== undefined) settings[name] = options.keeper[name];
+  const keeper = resolveKeeperTiming({
+    ...(settings as KeeperSettings),
+    identity: options.keeper.identity ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+  });
+  const silence = checkSilence(options.maxOwnerSilenceMs);
+  return { storeUrl: options.storeUrl, keeper, ...(silence === undefined ? {} : { maxOwnerSilenceMs: silence }), ...(owner ? { owner } : {}) };
+}
+
+/**
+ * The host's one check of the config it received from its owner (another process or thread): its
+ * shape, and the resolved keeper timing as {@link checkKeeperTiming} checks it. Nothing is resolved
+ * again and no default is filled in. Throws `ConfigError` naming the field.
+ */
+export function checkAgentConfig(value: unknown): AgentConfig {
+  if (typeof value !== 'object' || value === null) throw new ConfigError('config', 'must be the object agentConfig() builds', value);
+  const config = value as AgentConfig;
+  checkStoreUrl(config.storeUrl);
+  checkKeeperTiming(config.keeper);
+  checkSilence(config.maxOwnerSilenceMs);
+  const owner = config.owner;
+  if (owner !== undefined && !(Number.isInteger(owner?.pid) && (owner.startTime === null || Number.isFinite(owner.startTime)))) {
+    throw new ConfigError('owner', 'must be { pid: integer, startTime: number | null }', owner);
+  }
+  return config;
+}
+
+function checkStoreUrl(url: unknown): void {
+  if (typeof url !== 'string' || url === '') throw new ConfigError('storeUrl', 'must be a non-empty store URL', url);
+}
+
+function checkSilence(silence: unknown): number | undefined {
   if (silence !== undefined && !(typeof silence === 'number' && Number.isFinite(silence) && silence > 0)) {
     throw new ConfigError('maxOwnerSilenceMs', 'must be a finite number > 0', silence);
   }
-  return { storeUrl: options.storeUrl, keeper, ...(silence === undefined ? {} : { maxOwnerSilenceMs: silence }), ...(owner ? { owner } : {}) };
+  return silence;
 }

@@ -5,8 +5,9 @@ import { allOwners } from '../owner/all-owners.js';
 import { CheckInOwner } from '../owner/check-in-owner.js';
 import type { OwnerLiveness } from '../owner/owner-liveness.js';
 import type { LeaseStore } from '../store/lease-store.js';
+import { syncFileIo } from '../store/file-io.js';
 import { openLeaseStore } from '../store/open-store.js';
-import { MachineClock, type AgentConfig, type FromKeeper, type ToKeeper } from './host-protocol.js';
+import { checkAgentConfig, MachineClock, type AgentConfig, type FromKeeper, type ToKeeper } from './host-protocol.js';
 
 /**
  * The keeper host's end of the channel to the owner: the IPC channel to the parent process, a
@@ -24,7 +25,11 @@ export interface AgentChannel {
 export interface AgentSeams {
   /** The keeper's clock; the `validUntil` it reports is on it. @default new MachineClock() */
   readonly clock?: Clock;
-  /** Opens the store the config names. @default openLeaseStore */
+  /**
+   * Opens the store the config names. @default openLeaseStore, with blocking file calls
+   * (`syncFileIo`): the agent's thread — a worker thread or the sidecar process — does nothing
+   * else, so a file-store renewal costs no threadpool hops (a few wake-ups instead of ~90).
+   */
   readonly openStore?: (url: string) => Promise<LeaseStore>;
   /** The keeper's jitter source, in [0, 1). @default Math.random */
   readonly random?: () => number;
@@ -38,13 +43,14 @@ export interface AgentSeams {
  * Runs a `LeaseKeeper` for the owner at the other end of `channel` until it stops (the owner
  * died, the owner sent `stop`, or `signal` aborted), then closes the store and sends `stopped`.
  * The keeper is bound to the channel's owner, to `owners`, and, with `maxOwnerSilenceMs`, to a
- * `CheckInOwner` fed by the owner's `check-in` messages. Start errors are sent as `failed`, then thrown.
+ * `CheckInOwner` fed by the owner's `check-in` messages. The config is checked once
+ * (`checkAgentConfig`); its keeper timing is not resolved again. Start errors are sent as `failed`, then thrown.
  */
 export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel, owners: readonly OwnerLiveness[], seams: AgentSeams = {}): Promise<StepDownReason> {
   const clock = seams.clock ?? new MachineClock();
   const { signal } = seams;
   const stop = new AbortController();
-  const checkIns = config.maxOwnerSilenceMs === undefined ? undefined : new CheckInOwner({ maxOwnerSilenceMs: config.maxOwnerSilenceMs, clock });
+  let checkIns: CheckInOwner | undefined;
   let store: LeaseStore | undefined;
   let keeper: LeaseKeeper | undefined;
   channel.onMessage((message) => {
@@ -55,10 +61,13 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
     else if (message.type === 'stop') stop.abort();
   });
   try {
-    store = await (seams.openStore ?? openLeaseStore)(config.storeUrl);
+    // The one check of what the owner sent (its keeper timing is resolved already: used as it is).
+    const { keeper: timing, maxOwnerSilenceMs } = checkAgentConfig(config);
+    if (maxOwnerSilenceMs !== undefined) checkIns = new CheckInOwner({ maxOwnerSilenceMs, clock });
+    store = await (seams.openStore ?? openDedicated)(config.storeUrl);
     const owner = allOwners(channel.owner, ...owners, ...(checkIns ? [checkIns] : []));
     const stopSignal = signal === undefined ? stop.signal : AbortSignal.any([stop.signal, signal]);
-    keeper = new LeaseKeeper(store, { ...config.keeper, owner, clock, signal: stopSignal, ...(seams.random ? { random: seams.random } : {}) });
+    keeper = new LeaseKeeper(store, { timing, owner, clock, signal: stopSignal, ...(seams.random ? { random: seams.random } : {}) });
   } catch (error) {
     const code = (error as { code?: unknown } | null)?.code;
     await sendBounded(channel, clock, { type: 'failed', message: error instanceof Error ? error.message : String(error), ...(typeof code === 'string' ? { code } : {}) });
@@ -81,6 +90,11 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
   await store.close().catch(() => undefined);
   await sendBounded(channel, clock, { type: 'stopped', reason, stats: running.stats() });
   return reason;
+}
+
+/** `openLeaseStore` for a thread that only keeps leases: a file store makes blocking calls. */
+function openDedicated(url: string): Promise<LeaseStore> {
+  return openLeaseStore(url, { fileIo: syncFileIo });
 }
 
 /** Sends a last message, waiting at most 1 s: a channel nobody reads must not hold up the exit. */

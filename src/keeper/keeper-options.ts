@@ -73,8 +73,40 @@ export interface LeaseKeeperOptions {
   readonly onNewLeader?: (identity: string | null, token: number) => void;
 }
 
-/** Options with every default filled in and every rule checked. */
-export interface ResolvedKeeperOptions {
+/** The timing options: plain data, so they can cross a process or thread boundary. */
+export type KeeperTimingOptions = Pick<
+  LeaseKeeperOptions,
+  | 'key'
+  | 'identity'
+  | 'ttlMs'
+  | 'renewIntervalMs'
+  | 'renewDeadlineMs'
+  | 'requestTimeoutMs'
+  | 'retryIntervalMs'
+  | 'jitterRatio'
+  | 'maxClockDriftRatio'
+  | 'clockUncertaintyMs'
+  | 'contend'
+  | 'releaseOnStop'
+  | 'maxProgressSilenceMs'
+  | 'watchdog'
+>;
+
+/** The names of {@link KeeperTimingOptions}, to copy them out of a larger object. */
+export const KEEPER_TIMING_KEYS = [
+  'key', 'identity', 'ttlMs', 'renewIntervalMs', 'renewDeadlineMs', 'requestTimeoutMs', 'retryIntervalMs',
+  'jitterRatio', 'maxClockDriftRatio', 'clockUncertaintyMs', 'contend', 'releaseOnStop', 'maxProgressSilenceMs', 'watchdog',
+] as const satisfies readonly (keyof KeeperTimingOptions)[];
+
+/**
+ * The keeper's timing with every default filled in and every rule checked: plain numbers, so it can
+ * be resolved once (by `keeper run`, a keeper host's owner, a supervisor) and travel as it is, over
+ * IPC or to a worker thread, to the `LeaseKeeper` that uses it (`new LeaseKeeper(store, { timing })`).
+ * `kind` marks it as resolved; one that arrives from another process is checked once with
+ * {@link checkKeeperTiming}, never resolved again.
+ */
+export interface ResolvedKeeperTiming {
+  readonly kind: 'resolved-keeper-timing';
   readonly key: string;
   readonly identity: string;
   readonly ttlMs: number;
@@ -98,6 +130,21 @@ export interface ResolvedKeeperOptions {
   readonly releaseOnStop: boolean;
   readonly maxProgressSilenceMs: number | undefined;
   readonly watchdog: WatchdogTiming | undefined;
+}
+
+/**
+ * A keeper built from a timing resolved elsewhere (by `keeper run`, a keeper host's owner, a
+ * supervisor), with this process's seams and callbacks: `new LeaseKeeper(store, { timing, clock })`.
+ * The timing is used as it is; one not resolved or checked in this process is checked once
+ * ({@link checkKeeperTiming}), never resolved again.
+ */
+export interface KeeperWithTiming
+  extends Pick<LeaseKeeperOptions, 'owner' | 'clock' | 'random' | 'signal' | 'onStartedLeading' | 'onStoppedLeading' | 'onNewLeader'> {
+  readonly timing: ResolvedKeeperTiming;
+}
+
+/** Options with every default filled in and every rule checked: the timing and this process's seams. */
+export interface ResolvedKeeperOptions extends ResolvedKeeperTiming {
   readonly clock: Clock;
   readonly random: () => number;
 }
@@ -145,83 +192,151 @@ function ratio(option: string, value: number, maxExclusive: number): void {
  *    to someone else);
  * 5. retryIntervalMs < renewDeadlineMs − renewIntervalMs (at least one retry fits);
  * 6. with a watchdog: graceMs >= 0, intervalMs > 0.
+ * The result is frozen; resolve it once and pass it on (see {@link ResolvedKeeperTiming}).
  */
-export function resolveKeeperOptions(options: LeaseKeeperOptions): ResolvedKeeperOptions {
-  if (typeof options.key !== 'string' || options.key.length === 0) throw new ConfigError('key', 'must be a non-empty string', options.key);
-  if (typeof options.identity !== 'string' || options.identity.length === 0) {
-    throw new ConfigError('identity', 'must be a non-empty string', options.identity);
-  }
+export function resolveKeeperTiming(options: KeeperTimingOptions): ResolvedKeeperTiming {
   const ttlMs = options.ttlMs;
-  atLeast('ttlMs', ttlMs, LIMITS.minTtlMs, 'a shorter lease leaves no room for timer lateness and a store round trip');
   const renewIntervalMs = options.renewIntervalMs ?? ttlMs / 3;
-  const renewDeadlineMs = options.renewDeadlineMs ?? (ttlMs * 2) / 3;
-  const requestTimeoutMs = options.requestTimeoutMs ?? Math.min(ttlMs / 10, 10_000);
-  const retryIntervalMs = options.retryIntervalMs ?? renewIntervalMs / 4;
-  const jitterRatio = options.jitterRatio ?? 0.1;
   const maxClockDriftRatio = options.maxClockDriftRatio ?? 0.01;
   const clockUncertaintyMs = options.clockUncertaintyMs ?? Math.min(1_000, ttlMs * 0.05);
-  atLeast('renewIntervalMs', renewIntervalMs, LIMITS.minTimerMs, 'timers fire that late on a loaded machine');
-  positive('renewDeadlineMs', renewDeadlineMs);
-  atLeast('requestTimeoutMs', requestTimeoutMs, LIMITS.minRequestTimeoutMs, 'one store round trip with an fsync takes that long');
-  atLeast('retryIntervalMs', retryIntervalMs, LIMITS.minTimerMs, 'timers fire that late on a loaded machine');
-  ratio('jitterRatio', jitterRatio, 1);
-  ratio('maxClockDriftRatio', maxClockDriftRatio, 0.5);
-  if (!Number.isFinite(clockUncertaintyMs) || clockUncertaintyMs < 0) {
-    throw new ConfigError('clockUncertaintyMs', 'must be a finite number >= 0', clockUncertaintyMs);
-  }
-  const driftMarginMs = ttlMs * maxClockDriftRatio;
-  const validityMs = ttlMs - driftMarginMs - clockUncertaintyMs;
-  if (renewIntervalMs >= renewDeadlineMs) {
-    throw new ConfigError('renewIntervalMs', `must be shorter than renewDeadlineMs (${d(renewDeadlineMs)})`, renewIntervalMs);
-  }
-  const stepDownMarginMs = validityMs - renewDeadlineMs - requestTimeoutMs;
-  if (stepDownMarginMs < LIMITS.minStepDownMarginMs) {
-    const limit = validityMs - requestTimeoutMs - LIMITS.minStepDownMarginMs;
-    throw new ConfigError(
-      'renewDeadlineMs',
-      `must be at most ttlMs − driftMargin − clockUncertainty − requestTimeoutMs − ${d(LIMITS.minStepDownMarginMs)} step-down margin = ` +
-        `${d(ttlMs)} − ${d(driftMarginMs)} − ${d(clockUncertaintyMs)} − ${d(requestTimeoutMs)} − ${d(LIMITS.minStepDownMarginMs)} = ${d(limit)}`,
-      renewDeadlineMs,
-    );
-  }
-  if (retryIntervalMs >= renewDeadlineMs - renewIntervalMs) {
-    throw new ConfigError(
-      'retryIntervalMs',
-      `must be shorter than renewDeadlineMs − renewIntervalMs = ${d(renewDeadlineMs - renewIntervalMs)} so that at least one retry fits`,
-      retryIntervalMs,
-    );
-  }
-  if (options.maxProgressSilenceMs !== undefined) {
-    atLeast('maxProgressSilenceMs', options.maxProgressSilenceMs, LIMITS.minTimerMs, 'timers fire that late on a loaded machine');
-  }
-  const watchdog = options.watchdog;
-  if (watchdog !== undefined) {
-    positive('watchdog.intervalMs', watchdog.intervalMs);
-    if (!Number.isFinite(watchdog.graceMs) || watchdog.graceMs < 0) throw new ConfigError('watchdog.graceMs', 'must be >= 0', watchdog.graceMs);
-    const respawn = watchdog.respawnDelayMaxMs ?? 0;
-    if (!Number.isFinite(respawn) || respawn < 0) throw new ConfigError('watchdog.respawnDelayMaxMs', 'must be >= 0', respawn);
-  }
-  return {
+  const renewDeadlineMs = options.renewDeadlineMs ?? (ttlMs * 2) / 3;
+  const requestTimeoutMs = options.requestTimeoutMs ?? Math.min(ttlMs / 10, 10_000);
+  const timing: ResolvedKeeperTiming = {
+    kind: 'resolved-keeper-timing',
     key: options.key,
     identity: options.identity,
     ttlMs,
     renewIntervalMs,
     renewDeadlineMs,
     requestTimeoutMs,
-    retryIntervalMs,
-    jitterRatio,
+    retryIntervalMs: options.retryIntervalMs ?? renewIntervalMs / 4,
+    jitterRatio: options.jitterRatio ?? 0.1,
     maxClockDriftRatio,
-    driftMarginMs,
+    ...derivedTiming(ttlMs, maxClockDriftRatio, clockUncertaintyMs, renewDeadlineMs, requestTimeoutMs),
     clockUncertaintyMs,
-    validityMs,
-    stepDownMarginMs,
     contend: options.contend ?? true,
     releaseOnStop: options.releaseOnStop ?? true,
     maxProgressSilenceMs: options.maxProgressSilenceMs,
-    watchdog,
-    clock: options.clock ?? new SystemClock(),
-    random: options.random ?? Math.random,
+    watchdog: options.watchdog === undefined ? undefined : Object.freeze({ ...options.watchdog }),
   };
+  checkTimingRules(timing);
+  return vouch(timing);
+}
+
+/** {@link resolveKeeperTiming}, with the clock and jitter source filled in too. */
+export function resolveKeeperOptions(options: LeaseKeeperOptions): ResolvedKeeperOptions {
+  return withSeams(resolveKeeperTiming(options), options);
+}
+
+/** A resolved timing with this process's clock and jitter source (real ones by default). */
+export function withSeams(timing: ResolvedKeeperTiming, seams: Pick<LeaseKeeperOptions, 'clock' | 'random'>): ResolvedKeeperOptions {
+  return vouch({ ...timing, clock: seams.clock ?? new SystemClock(), random: seams.random ?? Math.random });
+}
+
+/** The abort signal and callbacks among `options`, to pass on beside a resolved timing. */
+export function keeperHooks(options: Pick<LeaseKeeperOptions, 'signal' | 'onStartedLeading' | 'onStoppedLeading' | 'onNewLeader'>): Pick<KeeperWithTiming, 'signal' | 'onStartedLeading' | 'onStoppedLeading' | 'onNewLeader'> {
+  const { signal, onStartedLeading, onStoppedLeading, onNewLeader } = options;
+  return {
+    ...(signal === undefined ? {} : { signal }),
+    ...(onStartedLeading === undefined ? {} : { onStartedLeading }),
+    ...(onStoppedLeading === undefined ? {} : { onStoppedLeading }),
+    ...(onNewLeader === undefined ? {} : { onNewLeader }),
+  };
+}
+
+/**
+ * Timings that came from {@link resolveKeeperTiming} or passed {@link checkKeeperTiming} in this
+ * process (frozen, so what was checked is what is used): a keeper takes them as they are.
+ */
+const checked = new WeakSet<ResolvedKeeperTiming>();
+
+function vouch<T extends ResolvedKeeperTiming>(timing: T): T {
+  Object.freeze(timing);
+  checked.add(timing);
+  return timing;
+}
+
+/**
+ * The one check of a resolved timing that crossed a trust boundary (a message from another
+ * process or thread, a hand-built object): the `kind` mark, the types, the rules of
+ * {@link resolveKeeperTiming}, and that the derived fields are what the others make. No default
+ * is filled in: a field missing is an error. Returns the same object, frozen; cheap when it was
+ * already checked (or resolved) in this process. Throws `ConfigError` naming the field.
+ */
+export function checkKeeperTiming(value: unknown): ResolvedKeeperTiming {
+  const timing = value as ResolvedKeeperTiming;
+  if (typeof value === 'object' && value !== null && checked.has(timing)) return timing;
+  if (typeof value !== 'object' || value === null || timing.kind !== 'resolved-keeper-timing') {
+    throw new ConfigError('keeper', "must be a resolved keeper timing (resolveKeeperTiming's result, from the same heartbeat-lab version)", value);
+  }
+  for (const name of ['contend', 'releaseOnStop'] as const) {
+    if (typeof timing[name] !== 'boolean') throw new ConfigError(name, 'must be a boolean in a resolved keeper timing', timing[name]);
+  }
+  checkTimingRules(timing);
+  const derived = derivedTiming(timing.ttlMs, timing.maxClockDriftRatio, timing.clockUncertaintyMs, timing.renewDeadlineMs, timing.requestTimeoutMs);
+  for (const [name, expected] of Object.entries(derived) as [keyof typeof derived, number][]) {
+    if (timing[name] !== expected) {
+      throw new ConfigError(name, `must be ${d(expected)}, what the other fields of a resolved keeper timing make (it was altered after resolveKeeperTiming)`, timing[name]);
+    }
+  }
+  return vouch(timing);
+}
+
+/** Whether `value` is a resolved timing (by its mark; {@link checkKeeperTiming} checks the rest). */
+export function isResolvedKeeperTiming(value: unknown): value is ResolvedKeeperTiming {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'resolved-keeper-timing';
+}
+
+/** The fields every other one is derived from; one formula for resolving and for checking. */
+function derivedTiming(ttlMs: number, maxClockDriftRatio: number, clockUncertaintyMs: number, renewDeadlineMs: number, requestTimeoutMs: number) {
+  const driftMarginMs = ttlMs * maxClockDriftRatio;
+  const validityMs = ttlMs - driftMarginMs - clockUncertaintyMs;
+  return { driftMarginMs, validityMs, stepDownMarginMs: validityMs - renewDeadlineMs - requestTimeoutMs };
+}
+
+/** The rules of {@link resolveKeeperTiming}, in its order, on a timing whose defaults are filled in. */
+function checkTimingRules(t: ResolvedKeeperTiming): void {
+  if (typeof t.key !== 'string' || t.key.length === 0) throw new ConfigError('key', 'must be a non-empty string', t.key);
+  if (typeof t.identity !== 'string' || t.identity.length === 0) throw new ConfigError('identity', 'must be a non-empty string', t.identity);
+  atLeast('ttlMs', t.ttlMs, LIMITS.minTtlMs, 'a shorter lease leaves no room for timer lateness and a store round trip');
+  atLeast('renewIntervalMs', t.renewIntervalMs, LIMITS.minTimerMs, 'timers fire that late on a loaded machine');
+  positive('renewDeadlineMs', t.renewDeadlineMs);
+  atLeast('requestTimeoutMs', t.requestTimeoutMs, LIMITS.minRequestTimeoutMs, 'one store round trip with an fsync takes that long');
+  atLeast('retryIntervalMs', t.retryIntervalMs, LIMITS.minTimerMs, 'timers fire that late on a loaded machine');
+  ratio('jitterRatio', t.jitterRatio, 1);
+  ratio('maxClockDriftRatio', t.maxClockDriftRatio, 0.5);
+  if (!Number.isFinite(t.clockUncertaintyMs) || t.clockUncertaintyMs < 0) {
+    throw new ConfigError('clockUncertaintyMs', 'must be a finite number >= 0', t.clockUncertaintyMs);
+  }
+  if (t.renewIntervalMs >= t.renewDeadlineMs) {
+    throw new ConfigError('renewIntervalMs', `must be shorter than renewDeadlineMs (${d(t.renewDeadlineMs)})`, t.renewIntervalMs);
+  }
+  if (t.stepDownMarginMs < LIMITS.minStepDownMarginMs) {
+    const limit = t.validityMs - t.requestTimeoutMs - LIMITS.minStepDownMarginMs;
+    throw new ConfigError(
+      'renewDeadlineMs',
+      `must be at most ttlMs − driftMargin − clockUncertainty − requestTimeoutMs − ${d(LIMITS.minStepDownMarginMs)} step-down margin = ` +
+        `${d(t.ttlMs)} − ${d(t.driftMarginMs)} − ${d(t.clockUncertaintyMs)} − ${d(t.requestTimeoutMs)} − ${d(LIMITS.minStepDownMarginMs)} = ${d(limit)}`,
+      t.renewDeadlineMs,
+    );
+  }
+  if (t.retryIntervalMs >= t.renewDeadlineMs - t.renewIntervalMs) {
+    throw new ConfigError(
+      'retryIntervalMs',
+      `must be shorter than renewDeadlineMs − renewIntervalMs = ${d(t.renewDeadlineMs - t.renewIntervalMs)} so that at least one retry fits`,
+      t.retryIntervalMs,
+    );
+  }
+  if (t.maxProgressSilenceMs !== undefined) {
+    atLeast('maxProgressSilenceMs', t.maxProgressSilenceMs, LIMITS.minTimerMs, 'timers fire that late on a loaded machine');
+  }
+  const watchdog = t.watchdog;
+  if (watchdog !== undefined) {
+    positive('watchdog.intervalMs', watchdog.intervalMs);
+    if (!Number.isFinite(watchdog.graceMs) || watchdog.graceMs < 0) throw new ConfigError('watchdog.graceMs', 'must be >= 0', watchdog.graceMs);
+    const respawn = watchdog.respawnDelayMaxMs ?? 0;
+    if (!Number.isFinite(respawn) || respawn < 0) throw new ConfigError('watchdog.respawnDelayMaxMs', 'must be >= 0', respawn);
+  }
 }
 
 /**
@@ -246,7 +361,7 @@ export interface FailoverWindow {
  * @param storeExpiryMs how long the store may keep an unrenewed lease after applying the last
  * renewal (`LeaseStore.expiryBoundMs(ttl)`; etcd's whole-second TTLs make it longer than ttl).
  */
-export function failoverWindow(o: ResolvedKeeperOptions, storeExpiryMs: number = o.ttlMs): FailoverWindow {
+export function failoverWindow(o: ResolvedKeeperTiming, storeExpiryMs: number = o.ttlMs): FailoverWindow {
   const acquireRetry = o.retryIntervalMs + o.requestTimeoutMs;
   // The release, or a renewal in flight at the crash, takes up to one request timeout to land.
   const lastRequestMs = o.requestTimeoutMs;

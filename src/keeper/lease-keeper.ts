@@ -1,5 +1,5 @@
 /*
- * Why this file stays whole (~500 lines): it is one state machine. The renew loop below reads as one
+ * Why this file stays whole (~540 lines): it is one state machine. The renew loop below reads as one
  * numbered sequence (check local validity, ask the owner, renew or acquire, arm the deadline), and every
  * step reads and writes the same `#private` state: `#state`, `#lease`, `#validUntil`, `#lastRenewSentAt`,
  * `#inFlight` and the renew, deadline and progress timers. Splitting the steps across files would mean
@@ -14,11 +14,15 @@ import { ConfigError, HeartbeatLabError } from '../errors.js';
 import type { OwnerLiveness } from '../owner/owner-liveness.js';
 import type { LeaseGrant, LeaseInfo, LeaseStore } from '../store/lease-store.js';
 import {
+  checkKeeperTiming,
   failoverWindow,
-  resolveKeeperOptions,
+  resolveKeeperTiming,
+  withSeams,
   type FailoverWindow,
+  type KeeperWithTiming,
   type LeaseKeeperOptions,
   type ResolvedKeeperOptions,
+  type ResolvedKeeperTiming,
   type StepDownReason,
 } from './keeper-options.js';
 import { KeeperStats, type KeeperStatsSnapshot } from './keeper-stats.js';
@@ -64,10 +68,12 @@ export interface LeaseKeeperEvents {
  */
 export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   readonly options: ResolvedKeeperOptions;
+  /** The timing this keeper runs on, the very object it was given or resolved (see {@link ResolvedKeeperTiming}). */
+  readonly timing: ResolvedKeeperTiming;
   readonly #store: LeaseStore;
   readonly #clock: Clock;
   readonly #owner: OwnerLiveness | undefined;
-  readonly #raw: LeaseKeeperOptions;
+  readonly #raw: LeaseKeeperOptions | KeeperWithTiming;
   readonly #stats = new KeeperStats();
   #state: KeeperState = 'idle';
   #lease: LeaseGrant | undefined;
@@ -92,9 +98,14 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   #stopping: Promise<void> | undefined;
   #stopReason: StepDownReason = 'stopped';
 
-  constructor(store: LeaseStore, options: LeaseKeeperOptions) {
+  /**
+   * `options`: the keeper's options, resolved and checked here (throws `ConfigError`); or
+   * `{ timing, ...seams }` with a timing resolved once elsewhere, used as it is.
+   */
+  constructor(store: LeaseStore, options: LeaseKeeperOptions | KeeperWithTiming) {
     super();
-    this.options = resolveKeeperOptions(options);
+    this.timing = 'timing' in options ? checkKeeperTiming(options.timing) : resolveKeeperTiming(options);
+    this.options = withSeams(this.timing, options);
     this.#raw = options;
     this.#store = store;
     this.#clock = this.options.clock;

@@ -1,4 +1,5 @@
 import { SystemClock, type Clock } from '../clock.js';
+import { formatDurationMs } from '../duration.js';
 import { ConfigError } from '../errors.js';
 import { ALIVE, type OwnerLiveness, type OwnerStatus } from './owner-liveness.js';
 
@@ -46,7 +47,7 @@ export class CheckInOwner implements OwnerLiveness {
     if (this.#deadReason === undefined) {
       const silent = this.silenceMs();
       if (silent <= this.maxOwnerSilenceMs) return ALIVE;
-      this.#deadReason = `owner silent for ${Math.round(silent)} ms, more than maxOwnerSilenceMs (${this.maxOwnerSilenceMs} ms)`;
+      this.#deadReason = `owner silent for ${formatDurationMs(silent)}, more than maxOwnerSilenceMs (${formatDurationMs(this.maxOwnerSilenceMs)})`;
     }
     return { alive: false, reason: this.#deadReason };
   }

@@ -3,7 +3,8 @@
  * (`createdAt`, `sameMod`), ops (`range`, `put`) and record decoding are written against the data layout
  * documented on the class; read apart, a compare cannot be checked against the layout it guards. The helpers
  * at the bottom are small, private and used only here. Driver loading and URL redaction already live in
- * drivers.ts, and the client shape in driver-clients.ts.
+ * drivers.ts, the client shape in driver-clients.ts, the shared keep-alive stream in etcd-keepalive.ts
+ * and the batched snapshot reads in etcd-batch-read.ts.
  */
 
 import type { Etcd3, IKeyValue, IOptions, IRequestOp } from 'etcd3';
@@ -22,16 +23,21 @@ import type {
 } from './lease-store.js';
 import { asDriver, type EtcdClient } from './driver-clients.js';
 import { importDriver, redactUrl } from './drivers.js';
+import { EtcdBatchRead } from './etcd-batch-read.js';
+import { EtcdKeepAlive } from './etcd-keepalive.js';
 
 /** Options of {@link EtcdLeaseStore}. */
 export interface EtcdLeaseStoreOptions {
   /** Prepended to every key this store writes. @default 'heartbeat-lab/' */
   readonly keyPrefix?: string;
-  /** gRPC deadline of each call (used by {@link EtcdLeaseStore.connect}). @default 2000 */
+  /**
+   * gRPC deadline of each call (used by {@link EtcdLeaseStore.connect}), and how long a renewal
+   * waits for its answer on the shared keep-alive stream. @default 2000
+   */
   readonly requestTimeoutMs?: number;
   /** Close the client on `close()`. {@link EtcdLeaseStore.connect} sets it. @default false */
   readonly closeClient?: boolean;
-  /** Wall clock for gRPC deadlines. @default new SystemClock() */
+  /** Wall clock for gRPC deadlines, and the keep-alive stream's timers. @default new SystemClock({ unref: true }) */
   readonly clock?: Clock;
 }
 
@@ -72,6 +78,10 @@ const MAX_ATTEMPTS = 4;
  */
 const EXPIRY_SWEEP_MS = 500;
 const REVOKE_ROUND_MS = 250;
+/** The shared keep-alive stream is ended after this long without a renewal in flight. */
+const KEEPALIVE_IDLE_MS = 2_000;
+/** Snapshot reads: transactions in flight at once, range ops per transaction (etcd's default limit is 128). */
+const READ_BATCH = { maxInFlight: 2, maxOps: 128 } as const;
 
 /**
  * Lease store on etcd v3 (etcd3). The lease record `<prefix>lease/<key>` is attached to an etcd
@@ -80,7 +90,8 @@ const REVOKE_ROUND_MS = 250;
  * of 1.5 × election timeout). Acquisition is a transaction comparing the record's create revision
  * (absent) and the token record's mod revision; the token record `<prefix>token/<key>` never
  * expires, so tokens strictly increase across holders and restarts. `renew` sends one explicit
- * keep-alive for the stored lease (no background keep-alives); a new TTL re-attaches the record
+ * keep-alive for the stored lease (no background keep-alives), as a message on one keep-alive
+ * stream the store shares between all its renewals ({@link EtcdKeepAlive}); a new TTL re-attaches the record
  * to a fresh lease. `expiresInMs` is etcd's remaining TTL in whole seconds (rounded down), and
  * expired leases are forgotten (`holder: null`).
  */
@@ -89,6 +100,8 @@ export class EtcdLeaseStore implements LeaseStore {
   readonly #client: Etcd3;
   readonly #prefix: string;
   readonly #closeClient: boolean;
+  readonly #keepAlive: EtcdKeepAlive;
+  readonly #reads: EtcdBatchRead;
   /** Largest TTL etcd granted beyond the one asked (its minimum TTL), in seconds; 0 until seen. */
   #minTtlSec = 0;
   #closed = false;
@@ -98,6 +111,14 @@ export class EtcdLeaseStore implements LeaseStore {
     this.#client = asDriver<Etcd3>(client);
     this.#prefix = options.keyPrefix ?? 'heartbeat-lab/';
     this.#closeClient = options.closeClient ?? false;
+    const clock = options.clock ?? new SystemClock({ unref: true });
+    this.#keepAlive = new EtcdKeepAlive(this.#client, { clock, timeoutMs: options.requestTimeoutMs ?? 2_000, idleMs: KEEPALIVE_IDLE_MS });
+    this.#reads = new EtcdBatchRead(this.#client, READ_BATCH);
+  }
+
+  /** Keep-alive streams this store opened so far: one per outage or idle gap, not one per renewal. */
+  get keepAliveStreamsOpened(): number {
+    return this.#keepAlive.streamsOpened;
   }
 
   /**
@@ -232,6 +253,7 @@ export class EtcdLeaseStore implements LeaseStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#keepAlive.close();
     if (this.#closeClient) this.#client.close();
   }
 
@@ -269,12 +291,10 @@ export class EtcdLeaseStore implements LeaseStore {
     return { ok: false, reason, current: await this.#info(request.key, snap) };
   }
 
+  /** Both records of `key` at one revision (in a transaction shared with other reads queued meanwhile). */
   async #snapshot(key: string): Promise<Snapshot> {
-    const response = await this.#client.kv.txn({
-      compare: [],
-      success: [range(this.#leaseKey(key)), range(this.#tokenKey(key))],
-    });
-    return this.#parse(key, response.responses[0]?.response_range.kvs[0], response.responses[1]?.response_range.kvs[0]);
+    const [lease, token] = await this.#reads.read([this.#leaseKey(key), this.#tokenKey(key)]);
+    return this.#parse(key, lease, token);
   }
 
   async #info(key: string, snap: Snapshot): Promise<LeaseInfo | null> {
@@ -306,18 +326,9 @@ export class EtcdLeaseStore implements LeaseStore {
     await this.#client.leaseClient.leaseRevoke({ ID: leaseId }).catch(() => undefined);
   }
 
-  /** One keep-alive round trip; returns the new TTL in seconds, 0 when etcd no longer knows the lease. */
-  async #keepalive(leaseId: string): Promise<number> {
-    const stream = await this.#client.leaseClient.leaseKeepAlive();
-    return new Promise<number>((resolve, reject) => {
-      stream.on('data', (response) => {
-        stream.end();
-        resolve(Number(response.TTL));
-      });
-      stream.on('error', reject);
-      stream.on('end', () => reject(new StoreUnavailableError('etcd closed the keep-alive stream without answering')));
-      stream.write({ ID: leaseId });
-    });
+  /** One keep-alive on the shared stream; returns the new TTL in seconds, 0 when etcd no longer knows the lease. */
+  #keepalive(leaseId: string): Promise<number> {
+    return this.#keepAlive.keepAlive(leaseId);
   }
 
   async #txn(compare: Compare[], success: IRequestOp[]): Promise<boolean> {

@@ -1,9 +1,13 @@
 /**
  * A cross-process lock file for one machine, holding an owner record (`pid`, `host`, a random
- * `nonce`, `startedAtWallMs`). The record is written to a temp file first and hard-linked into
- * place (`link` fails if the lock exists), so a lock is never empty: a process killed at any point
- * leaves either no lock or a lock naming its dead pid, which the next taker breaks at once. (With
- * create-then-write, a SIGKILL in between left an empty lock that only aged out: a 10 s blackout.)
+ * `nonce`, `startedAtWallMs`). The lock is a symlink whose target *is* the record: `symlink(2)`
+ * creates it with its content in one atomic call and fails if the lock exists, so a lock is never
+ * empty — a process killed at any point leaves either no lock or a lock naming its dead pid, which
+ * the next taker breaks at once — and taking it, checking it (`readlink`) and reading it cost one
+ * call each. (With create-then-write, a SIGKILL in between left an empty lock that only aged out: a
+ * 10 s blackout. Earlier versions wrote the record to a temp file and hard-linked it into place:
+ * five calls. A regular-file lock such a version left is still read, judged and broken the same way,
+ * and both kinds exclude each other, since either is created only where no file exists.)
  *
  * A lock is stale when its owner is gone (same host, `process.kill(pid, 0)` → ESRCH; or our own pid
  * with a nonce this process does not hold, i.e. an earlier run that got the same pid) or when its
@@ -14,19 +18,28 @@
  * A marker left by a dead breaker is itself stale and skipped by going one level up.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { link, open, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { sleep, type Clock } from '../clock.js';
 import { PERMISSION_CODES, StorePermissionError, StoreUnavailableError } from '../errors.js';
+import type { FileIo } from './file-io.js';
 
-/** Timing of {@link acquireFileLock}. */
+/** Seams and timing of {@link acquireFileLock}. */
 export interface FileLockOptions {
   readonly clock: Clock;
+  /** The file-system calls. */
+  readonly io: FileIo;
+  /** Uniform [0, 1): jitter of the waits on a held lock. */
+  readonly random: () => number;
   /** Give up with `StoreUnavailableError` after this many ms of waiting. */
   readonly timeoutMs: number;
   /** A lock whose mtime is older than this (on `clock.wallNow()`) is stale even if its owner seems alive. */
   readonly staleMs: number;
+  /**
+   * Files named `<litterPrefix>.<pid>.<x>.tmp|stale` (and break markers of gone locks) are swept
+   * by the holder now and then. @default the lock's path
+   */
+  readonly litterPrefix?: string;
 }
 
 /** Counters of lock use, for contention diagnostics. Mutated in place by {@link acquireFileLock}. */
@@ -65,6 +78,9 @@ const HOST = hostname();
 const MAX_BREAK_LEVELS = 8;
 /** Litter is swept at most this often per lock path, by whoever holds the lock. */
 const SWEEP_EVERY_MS = 1_000;
+/** Waits on a held lock: the first about this long, doubling up to {@link MAX_WAIT_MS}, each jittered ×[0.5, 1.5). */
+const FIRST_WAIT_MS = 1;
+const MAX_WAIT_MS = 32;
 /** At most this many leftover files are removed per sweep. */
 const SWEEP_MAX_FILES = 64;
 /** Nonces of the locks and break markers this process holds right now. */
@@ -73,25 +89,32 @@ const held = new Set<string>();
 const lastSweep = new Map<string, number>();
 let counter = 0;
 
-/** Takes the lock at `path`, waiting with backoff on `options.clock` and breaking stale locks. */
+/**
+ * Takes the lock at `path`, breaking stale locks. While a live process holds it, waits on
+ * `options.clock` — no polling loop: each wait is a timer, the first ~1 ms, doubling up to 32 ms,
+ * jittered by `options.random` so that waiters spread out — and tries again (one `symlink`, and a
+ * `readlink` + `lstat` to judge the holder) until `options.timeoutMs` has passed.
+ */
 export async function acquireFileLock(path: string, options: FileLockOptions, stats?: FileLockStats): Promise<FileLock> {
   const { clock } = options;
   const deadline = clock.now() + options.timeoutMs;
-  let delayMs = 1;
+  let delayMs = FIRST_WAIT_MS;
   for (;;) {
-    const mine = await tryCreate(path, clock);
+    const mine = await tryCreate(path, options);
     if (mine !== null) {
+      const takenAt = clock.now();
       if (stats) stats.acquired++;
       await sweepLockLitter(path, mine.text, options);
       return {
         path,
         assertHeld: async () => {
-          if ((await readQuiet(path)) !== mine.text) {
+          if ((await readLockQuiet(path, options.io)) !== mine.text) {
             throw new StoreUnavailableError(`lost the lock ${path}: it was broken as stale by another process; nothing was written, retry`);
           }
         },
         release: async () => {
-          await removeIf(path, mine.text, options).catch(() => false);
+          if (clock.now() - takenAt < options.staleMs / 2) await removeFreshOwn(path, mine.text, options.io).catch(() => false);
+          else await removeIf(path, mine.text, options).catch(() => false);
           held.delete(mine.nonce);
         },
       };
@@ -109,41 +132,31 @@ export async function acquireFileLock(path: string, options: FileLockOptions, st
       );
     }
     if (stats) stats.retries++;
-    await sleep(clock, Math.min(delayMs * (0.5 + Math.random()), deadline - clock.now()));
-    delayMs = Math.min(delayMs * 2, 32);
+    await sleep(clock, Math.min(delayMs * (0.5 + options.random()), deadline - clock.now()));
+    delayMs = Math.min(delayMs * 2, MAX_WAIT_MS);
   }
 }
 
 /**
- * Creates `path` exclusively with a fresh owner record, content and all at once (temp file, then
- * `link`); `null` when it already exists.
+ * Creates `path` exclusively with a fresh owner record, content and all at once (a symlink whose
+ * target is the record); `null` when it already exists.
  */
-async function tryCreate(path: string, clock: Clock): Promise<{ text: string; nonce: string } | null> {
+async function tryCreate(path: string, { clock, io }: FileLockOptions): Promise<{ text: string; nonce: string } | null> {
   const owner: Owner = { pid: process.pid, host: HOST, nonce: randomBytes(8).toString('hex'), startedAtWallMs: clock.wallNow() };
   const text = JSON.stringify(owner);
-  const temp = `${path}.${process.pid}.${owner.nonce}.tmp`;
+  held.add(owner.nonce);
   try {
-    await writeFile(temp, text, { flag: 'wx', mode: 0o600 }); // owner only, whatever the umask
+    await io.symlink(text, path);
   } catch (error) {
+    held.delete(owner.nonce);
+    if (codeOf(error) === 'EEXIST') return null;
     if (codeOf(error) === 'ENOENT') {
       throw new StoreUnavailableError(
         `cannot create ${path}: directory ${dirname(path)} does not exist; create it first (nothing is created outside the lease file's directory)`,
         { cause: error },
       );
     }
-    await unlink(temp).catch(() => undefined);
-    throw fileError('write lock file', temp, error);
-  }
-  held.add(owner.nonce);
-  try {
-    await link(temp, path);
-  } catch (error) {
-    held.delete(owner.nonce);
-    // ENOENT: a sweeper took our temp for an orphan (only after staleMs); just try again.
-    if (codeOf(error) === 'EEXIST' || codeOf(error) === 'ENOENT') return null;
     throw fileError('create lock file', path, error);
-  } finally {
-    await unlink(temp).catch(() => undefined);
   }
   return { text, nonce: owner.nonce };
 }
@@ -160,7 +173,7 @@ async function sweepLockLitter(path: string, mine: string, options: FileLockOpti
   lastSweep.set(path, now);
   const ours = breakId(mine);
   const base = basename(path);
-  await sweepDeadTemps(path, options, (name) => {
+  await sweepDeadTemps(options.litterPrefix ?? path, options, (name) => {
     if (!name.startsWith(`${base}.break-`) || name.endsWith('.tmp')) return false; // a marker's temp: judged by its pid
     const id = name.slice(base.length + '.break-'.length).split('-')[0];
     return id !== ours;
@@ -178,7 +191,7 @@ export async function sweepDeadTemps(path: string, options: FileLockOptions, ext
   const base = basename(path);
   let names: string[];
   try {
-    names = await readdir(directory);
+    names = await options.io.readdir(directory);
   } catch {
     return 0;
   }
@@ -188,16 +201,16 @@ export async function sweepDeadTemps(path: string, options: FileLockOptions, ext
     const temp = /\.(\d+)\.[0-9a-z]+\.(?:tmp|stale)$/.exec(name.slice(base.length));
     const pid = temp === null ? undefined : Number(temp[1]);
     const garbage = extra(name) || (temp !== null && (await orphaned(join(directory, name), pid as number, options)));
-    if (garbage && (await unlink(join(directory, name)).then(() => true, () => false))) removed++;
+    if (garbage && (await options.io.unlink(join(directory, name)).then(() => true, () => false))) removed++;
   }
   return removed;
 }
 
 /** A temp file nobody will finish: its pid is gone, or it is older than `staleMs`. */
-async function orphaned(file: string, pid: number, { clock, staleMs }: FileLockOptions): Promise<boolean> {
+async function orphaned(file: string, pid: number, { clock, io, staleMs }: FileLockOptions): Promise<boolean> {
   if (pid !== process.pid && !pidAlive(pid)) return true;
   try {
-    return clock.wallNow() - (await stat(file)).mtimeMs > staleMs;
+    return clock.wallNow() - (await io.mtimeMs(file)) > staleMs;
   } catch {
     return false;
   }
@@ -207,18 +220,18 @@ function breakId(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
-/** Reads a lock (content and mtime from one open file) and judges whether it is stale; `null` if absent. */
-async function inspect(path: string, { clock, staleMs }: FileLockOptions): Promise<Seen | null> {
-  let text: string;
+/**
+ * Reads a lock and judges whether it is stale; `null` if absent. The content is read before the
+ * mtime: if the lock is replaced in between, the mtime is the newer lock's, so an age judgement
+ * errs towards fresh (and a removal acts only on the content read: see {@link removeIf}).
+ */
+async function inspect(path: string, { clock, io, staleMs }: FileLockOptions): Promise<Seen | null> {
+  let text: string | null;
   let mtimeMs: number;
   try {
-    const handle = await open(path, 'r');
-    try {
-      mtimeMs = (await handle.stat()).mtimeMs;
-      text = await handle.readFile('utf8');
-    } finally {
-      await handle.close();
-    }
+    text = await readLock(path, io);
+    if (text === null) return null;
+    mtimeMs = await io.mtimeMs(path);
   } catch (error) {
     if (codeOf(error) === 'ENOENT') return null;
     throw fileError('read lock file', path, error);
@@ -238,38 +251,53 @@ async function removeIf(path: string, text: string, options: FileLockOptions): P
   const id = breakId(text);
   const marker = (level: number): string => `${path}.break-${id}-${level}`;
   for (let level = 0; level < MAX_BREAK_LEVELS; level++) {
-    const mine = await tryCreate(marker(level), options.clock);
+    const mine = await tryCreate(marker(level), options);
     if (mine === null) {
       const seen = await inspect(marker(level), options);
       if (seen?.stale != null) continue; // a breaker died mid-break: go one level up
       return false; // someone else is removing it right now (or just did)
     }
     try {
-      const removed = await renameAwayIf(path, text);
+      const removed = await renameAwayIf(path, text, options.io);
       // Lower-level markers belong to dead breakers of a lock that is gone now.
-      if (removed) for (let lower = 0; lower < level; lower++) await unlink(marker(lower)).catch(() => undefined);
+      if (removed) for (let lower = 0; lower < level; lower++) await options.io.unlink(marker(lower)).catch(() => undefined);
       return removed;
     } finally {
-      await unlink(marker(level)).catch(() => undefined);
+      await options.io.unlink(marker(level)).catch(() => undefined);
       held.delete(mine.nonce);
     }
   }
   return false;
 }
 
-async function renameAwayIf(path: string, text: string): Promise<boolean> {
-  if ((await readQuiet(path)) !== text) return false;
+/**
+ * Releases a lock of ours taken less than `staleMs / 2` ago: checks it (`readlink`) and unlinks it,
+ * two calls instead of the six of {@link removeIf}. Safe because nobody else can be removing it:
+ * locks are removed only by breakers that judged them stale, and ours is neither old (by mtime,
+ * on the machine's one wall clock) nor ownerless (this process is alive, and no other live process
+ * has our pid). A forward step of the wall clock by more than `staleMs / 2` while held voids that,
+ * as it voids every age judgement here.
+ */
+async function removeFreshOwn(path: string, text: string, io: FileIo): Promise<boolean> {
+  if ((await readLockQuiet(path, io)) !== text) return false;
+  await io.unlink(path);
+  return true;
+}
+
+async function renameAwayIf(path: string, text: string, io: FileIo): Promise<boolean> {
+  if ((await readLockQuiet(path, io)) !== text) return false;
   const grave = `${path}.${process.pid}.${++counter}.stale`;
   try {
-    await rename(path, grave);
+    await io.rename(path, grave);
   } catch (error) {
     if (codeOf(error) === 'ENOENT') return false;
     throw fileError('move away stale lock', path, error);
   }
-  const moved = await readQuiet(grave);
-  // Only a breaker wrongly judged stale can have slipped a successor in; put it back if we can.
-  if (moved !== text) await link(grave, path).catch(() => undefined);
-  await unlink(grave).catch(() => undefined);
+  const moved = await readLockQuiet(grave, io);
+  // Only a breaker wrongly judged stale can have slipped a successor in; put it back if we can
+  // (`link` of a symlink links the symlink itself).
+  if (moved !== text) await io.link(grave, path).catch(() => undefined);
+  await io.unlink(grave).catch(() => undefined);
   return moved === text;
 }
 
@@ -295,12 +323,27 @@ function pidAlive(pid: number): boolean {
   }
 }
 
-async function readQuiet(path: string): Promise<string | null> {
+/**
+ * The owner record of the lock (or break marker) at `path`: a symlink's target, or the content of a
+ * regular file (a lock left by an earlier version, which wrote them as files). `null` when absent.
+ */
+async function readLock(path: string, io: FileIo): Promise<string | null> {
   try {
-    return await readFile(path, 'utf8');
-  } catch {
-    return null;
+    return await io.readlink(path);
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT') return null;
+    if (codeOf(error) !== 'EINVAL') throw error;
   }
+  try {
+    return await io.readText(path);
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT') return null;
+    throw error;
+  }
+}
+
+async function readLockQuiet(path: string, io: FileIo): Promise<string | null> {
+  return readLock(path, io).catch(() => null);
 }
 
 /**

@@ -1,9 +1,9 @@
 import { constants } from 'node:fs';
-import { access, link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { SystemClock, type Clock } from '../clock.js';
 import { ConfigError, formatValue, HeartbeatLabError, StoreCorruptError, StoreUnavailableError } from '../errors.js';
-import { acquireFileLock, codeOf, fileError, sweepDeadTemps, type FileLock, type FileLockStats } from './file-lock.js';
+import { asyncFileIo, type FileIo } from './file-io.js';
+import { acquireFileLock, codeOf, fileError, type FileLock, type FileLockOptions, type FileLockStats } from './file-lock.js';
 import type {
   AcquireRequest,
   AcquireResult,
@@ -31,6 +31,14 @@ export interface FileLeaseStoreOptions {
   readonly lockTimeoutMs?: number;
   /** A lock file older than this (by mtime) is broken even if its owner seems alive. @default 10000 */
   readonly staleLockMs?: number;
+  /**
+   * The file-system calls: `asyncFileIo` (threadpool; the caller's event loop never blocks on the
+   * disk) or `syncFileIo` (blocking calls, no thread hops: only for a thread that does nothing but
+   * keep leases, like the worker and sidecar hosts). @default asyncFileIo
+   */
+  readonly io?: FileIo;
+  /** Uniform [0, 1): jitter of the waits on a lock another process holds. @default Math.random */
+  readonly random?: () => number;
 }
 
 interface Entry {
@@ -44,37 +52,67 @@ interface Entry {
 
 type Leases = Map<string, Entry>;
 
+/**
+ * What a change did to the file: nothing; only moved an expiry (a renewal); or changed a grant
+ * (holder, token or version: acquire, release, transfer).
+ */
+type Change = false | 'expiry' | 'grant';
+
+/** One change waiting for the next commit. */
+interface Pending {
+  readonly apply: (leases: Leases, nowWallMs: number) => { changed: Change; result: unknown };
+  readonly resolve: (result: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 let tempCounter = 0;
-const SWEEP_EVERY_MS = 1_000;
+/** At most this many changes share one commit (the rest wait for the next). */
+const MAX_BATCH = 4096;
 
 /**
  * The embedded default store for one machine: every key lives in one JSON file
  * `{ "version": 1, "leases": { "<key>": { holder, token, version, ttlMs, expiresAtWallMs } } }`
  * (the file format's `version` is 1; a lease's `version` is its grant version, absent in older files).
  *
- * Each change runs under a cross-process lock (`<path>.lock`) and is written to a temp file in the
- * same directory, fsynced, renamed over the lease file and followed by a directory fsync, so
- * readers never see a torn file. Expiry is judged on `clock.wallNow()` because several processes
- * share the file. The file is created only by the first `acquire` (exclusively); a file that cannot
- * be read is reported as `StoreCorruptError` and never overwritten.
+ * Changes are committed in groups: while one commit is in flight, the changes that arrive queue up
+ * and the next commit applies them all, in arrival order, each judged on its own (a renewal of a
+ * grant that an earlier change in the same group replaced fails, as it would alone). A commit
+ * takes the cross-process lock (`<path>.lock`) once, reads the file once, and — if anything
+ * changed — writes it once to a temp file in the same directory, fsynced, renamed over the lease
+ * file and, unless only expiries moved, followed by a directory fsync, so readers never see a torn
+ * file (see `#write` on why a renewal alone needs no directory fsync). Every change of a
+ * group is answered only after that; if any step fails, every change of the group fails with it.
+ * Expiry is judged on `clock.wallNow()` because several processes share the file. The file is
+ * created only by the first `acquire` (exclusively); a file that cannot be read is reported as
+ * `StoreCorruptError` and never overwritten.
  */
 export class FileLeaseStore implements LeaseStore {
   readonly kind = 'file';
   /** Absolute path of the lease file. */
   readonly path: string;
   readonly #clock: Clock;
-  readonly #lockTimeoutMs: number;
-  readonly #staleLockMs: number;
+  readonly #lock: FileLockOptions;
+  readonly #io: FileIo;
   readonly #stats: FileLockStats = { acquired: 0, retries: 0, staleBroken: 0 };
-  #lastSweepAt = -Infinity;
+  /** Changes waiting for the next commit. */
+  #queue: Pending[] = [];
+  #committing = false;
   #closed = false;
 
   constructor(path: string, options: FileLeaseStoreOptions = {}) {
     if (typeof path !== 'string' || path === '') throw new ConfigError('path', 'must be a non-empty file path', path);
     this.path = resolve(path);
     this.#clock = options.clock ?? new SystemClock();
-    this.#lockTimeoutMs = positive('lockTimeoutMs', options.lockTimeoutMs ?? 2000);
-    this.#staleLockMs = positive('staleLockMs', options.staleLockMs ?? 10_000);
+    this.#io = options.io ?? asyncFileIo;
+    this.#lock = {
+      clock: this.#clock,
+      io: this.#io,
+      random: options.random ?? Math.random,
+      timeoutMs: positive('lockTimeoutMs', options.lockTimeoutMs ?? 2000),
+      staleMs: positive('staleLockMs', options.staleLockMs ?? 10_000),
+      // Temp files of writers killed before their rename are swept with the lock's own litter.
+      litterPrefix: this.path,
+    };
   }
 
   /** Lock use so far by this instance: locks taken, waits on a live holder, stale locks broken. */
@@ -93,7 +131,7 @@ export class FileLeaseStore implements LeaseStore {
       const token = live ? entry.token : (entry?.token ?? 0) + 1;
       const version = (entry?.version ?? 0) + 1;
       leases.set(request.key, { holder: request.holder, token, version, ttlMs: request.ttlMs, expiresAtWallMs: now + request.ttlMs });
-      return { changed: true, result: { ok: true, lease: { key: request.key, holder: request.holder, token, version, ttlMs: request.ttlMs } } };
+      return { changed: 'grant', result: { ok: true, lease: { key: request.key, holder: request.holder, token, version, ttlMs: request.ttlMs } } };
     });
   }
 
@@ -110,7 +148,7 @@ export class FileLeaseStore implements LeaseStore {
       entry.ttlMs = request.ttlMs;
       entry.expiresAtWallMs = now + request.ttlMs;
       const lease = { key: request.key, holder: request.holder, token: entry.token, version: entry.version, ttlMs: request.ttlMs };
-      return { changed: true, result: { ok: true, lease } };
+      return { changed: 'expiry', result: { ok: true, lease } };
     });
   }
 
@@ -123,7 +161,7 @@ export class FileLeaseStore implements LeaseStore {
       }
       entry.holder = null;
       entry.expiresAtWallMs = now;
-      return { changed: true, result: true };
+      return { changed: 'grant', result: true };
     });
   }
 
@@ -141,7 +179,7 @@ export class FileLeaseStore implements LeaseStore {
       const next = { holder: request.to, token: entry.token + 1, version: entry.version + 1, ttlMs: request.ttlMs, expiresAtWallMs: now + request.ttlMs };
       leases.set(request.key, next);
       const lease = { key: request.key, holder: request.to, token: next.token, version: next.version, ttlMs: request.ttlMs };
-      return { changed: true, result: { ok: true, lease } };
+      return { changed: 'grant', result: { ok: true, lease } };
     });
   }
 
@@ -168,32 +206,76 @@ export class FileLeaseStore implements LeaseStore {
     this.#closed = true;
   }
 
-  /** Read-modify-write under the cross-process lock; writes only when `apply` changed something. */
-  async #update<T>(apply: (leases: Leases, nowWallMs: number) => { changed: boolean; result: T }): Promise<T> {
+  /**
+   * Queues a read-modify-write for the next commit and starts one unless one is running; the
+   * promise settles once the commit that carried it is durable (or failed).
+   */
+  #update<T>(apply: (leases: Leases, nowWallMs: number) => { changed: Change; result: T }): Promise<T> {
     this.#assertOpen();
-    const lockOptions = { clock: this.#clock, timeoutMs: this.#lockTimeoutMs, staleMs: this.#staleLockMs };
-    const lock = await acquireFileLock(`${this.path}.lock`, lockOptions, this.#stats);
-    try {
-      // Temp files of writers killed before their rename: removed under the lock, now and then.
-      if (this.#clock.now() - this.#lastSweepAt >= SWEEP_EVERY_MS) {
-        this.#lastSweepAt = this.#clock.now();
-        await sweepDeadTemps(this.path, lockOptions);
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ apply, resolve: resolve as (result: unknown) => void, reject });
+      if (!this.#committing) {
+        this.#committing = true;
+        void this.#commitAll();
       }
+    });
+  }
+
+  /** Commits queued changes, one group at a time, until none are left. */
+  async #commitAll(): Promise<void> {
+    try {
+      // Changes asked for in the same turn as the first (a burst of keepers) join its group.
+      await Promise.resolve();
+      while (this.#queue.length > 0) {
+        const group = this.#queue.length <= MAX_BATCH ? this.#queue : this.#queue.slice(0, MAX_BATCH);
+        this.#queue = this.#queue.length <= MAX_BATCH ? [] : this.#queue.slice(MAX_BATCH);
+        await this.#commit(group);
+      }
+    } finally {
+      this.#committing = false;
+    }
+  }
+
+  /**
+   * One commit: (1) take the cross-process lock; (2) read the file; (3) apply each change in
+   * order, each with its own result; (4) if any changed something, write the file once (temp,
+   * fsync, rename, and a directory fsync if a grant changed); (5) release the lock; (6) answer
+   * every change. A failure of
+   * (1), (2) or (4) fails every change of the group: none of them is known to be durable.
+   */
+  async #commit(group: readonly Pending[]): Promise<void> {
+    let lock: FileLock;
+    try {
+      lock = await acquireFileLock(`${this.path}.lock`, this.#lock, this.#stats);
+    } catch (error) {
+      for (const change of group) change.reject(error);
+      return;
+    }
+    let outcomes: Array<{ result: unknown }>;
+    try {
       const existing = await this.#load();
       const leases = existing ?? new Map<string, Entry>();
-      const { changed, result } = apply(leases, this.#clock.wallNow());
-      if (changed) await this.#write(leases, existing === null, lock);
-      return result;
-    } finally {
+      const nowWallMs = this.#clock.wallNow();
+      const applied = group.map((change) => change.apply(leases, nowWallMs));
+      if (applied.some((outcome) => outcome.changed !== false)) {
+        const grants = existing === null || applied.some((outcome) => outcome.changed === 'grant');
+        await this.#write(leases, existing === null, lock, grants);
+      }
+      outcomes = applied;
+    } catch (error) {
       await lock.release();
+      for (const change of group) change.reject(error);
+      return;
     }
+    await lock.release(); // before answering: once a change is answered, this process holds no lock for it
+    group.forEach((change, i) => change.resolve((outcomes[i] as { result: unknown }).result));
   }
 
   /** The parsed file, `null` when it does not exist; `StoreCorruptError` when it cannot be understood. */
   async #load(): Promise<Leases | null> {
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = await this.#io.readText(this.path);
     } catch (error) {
       if (codeOf(error) === 'ENOENT') return null;
       throw fileError('read lease file', this.path, error);
@@ -201,20 +283,25 @@ export class FileLeaseStore implements LeaseStore {
     return parseLeaseFile(this.path, text);
   }
 
-  async #write(leases: Leases, create: boolean, lock: FileLock): Promise<void> {
+  /**
+   * Replaces the lease file: temp file written and fsynced, the lock checked, renamed over (or
+   * linked, when creating), then — when `grants` changed — the directory fsynced, so the new file
+   * survives a crash of the machine before anyone is told. A write that only moved expiries
+   * (renewals) skips that last fsync: the file is whole either way (its data was fsynced before
+   * the rename), and a crash can at most bring back the previous expiries — never an older token,
+   * version or holder — while every holder of this one-machine store dies with the machine. The
+   * next grant's directory fsync makes those renames durable too.
+   */
+  async #write(leases: Leases, create: boolean, lock: FileLock, grants: boolean): Promise<void> {
     const text = `${JSON.stringify({ version: 1, leases: Object.fromEntries(leases) }, null, 2)}\n`;
     const temp = `${this.path}.${process.pid}.${++tempCounter}.tmp`;
+    let placed = false;
     try {
-      const handle = await open(temp, 'w', LEASE_FILE_MODE);
-      try {
-        await handle.writeFile(text);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await this.#io.writeDurably(temp, text, LEASE_FILE_MODE);
       await lock.assertHeld();
-      if (create) await link(temp, this.path); // exclusive create: fails if anything appeared meanwhile
-      else await rename(temp, this.path);
+      if (create) await this.#io.link(temp, this.path); // exclusive create: fails if anything appeared meanwhile
+      else await this.#io.rename(temp, this.path);
+      placed = !create; // a rename consumed the temp; a link left it to remove
     } catch (error) {
       if (error instanceof HeartbeatLabError) throw error;
       if (create && codeOf(error) === 'EEXIST') {
@@ -222,9 +309,9 @@ export class FileLeaseStore implements LeaseStore {
       }
       throw fileError('write lease file', this.path, error);
     } finally {
-      await unlink(temp).catch(() => undefined);
+      if (!placed) await this.#io.unlink(temp).catch(() => undefined);
     }
-    await syncDirectory(dirname(this.path));
+    if (grants) await syncDirectory(this.#io, dirname(this.path));
   }
 
   /**
@@ -236,7 +323,7 @@ export class FileLeaseStore implements LeaseStore {
     this.#assertOpen();
     const directory = dirname(this.path);
     try {
-      await access(directory, constants.W_OK | constants.X_OK);
+      await this.#io.access(directory, constants.W_OK | constants.X_OK);
     } catch (error) {
       if (codeOf(error) === 'ENOENT') return;
       throw fileError('create files in the directory of lease file', this.path, error);
@@ -246,7 +333,7 @@ export class FileLeaseStore implements LeaseStore {
   async #assertDirectory(): Promise<void> {
     const directory = dirname(this.path);
     try {
-      await stat(directory);
+      await this.#io.mtimeMs(directory);
     } catch (error) {
       throw new StoreUnavailableError(`directory ${directory} of lease file ${this.path} does not exist`, { cause: error });
     }
@@ -336,16 +423,12 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** fsync of the directory makes the rename durable; platforms that cannot fsync a directory are skipped. */
-async function syncDirectory(directory: string): Promise<void> {
-  let handle;
+async function syncDirectory(io: FileIo, directory: string): Promise<void> {
   try {
-    handle = await open(directory, 'r');
-    await handle.sync();
+    await io.syncDirectory(directory);
   } catch (error) {
     if (!['EISDIR', 'EINVAL', 'EPERM', 'EBADF', 'ENOTSUP'].includes(codeOf(error) ?? '')) {
       throw new StoreUnavailableError(`cannot fsync directory ${directory}: ${codeOf(error) ?? String(error)}`, { cause: error });
     }
-  } finally {
-    await handle?.close();
   }
 }

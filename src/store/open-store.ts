@@ -2,12 +2,15 @@ import { fileURLToPath } from 'node:url';
 import { SystemClock, type Clock } from '../clock.js';
 import { ConfigError } from '../errors.js';
 import { redactUrl } from './drivers.js';
+import type { FileIo } from './file-io.js';
 import type { LeaseStore } from './lease-store.js';
 
 /** Options of {@link openLeaseStore}. */
 export interface OpenLeaseStoreOptions {
   /** Clock of the `memory:` and `file:` stores (server stores use the server's clock). @default new SystemClock() */
   readonly clock?: Clock;
+  /** File-system calls of the `file:` store (`syncFileIo` only in a thread that does nothing but keep leases). @default asyncFileIo */
+  readonly fileIo?: FileIo;
 }
 
 const ACCEPTED = 'memory:, file:///abs/path.json, redis://, rediss://, postgres://, postgresql://, etcd://host:port[,host:port], etcds://';
@@ -32,7 +35,10 @@ export async function openLeaseStore(url: string, options: OpenLeaseStoreOptions
     }
     case 'file': {
       const { FileLeaseStore } = await import('./file-store.js');
-      return new FileLeaseStore(filePath(url), options.clock === undefined ? {} : { clock: options.clock });
+      return new FileLeaseStore(filePath(url), {
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
+        ...(options.fileIo === undefined ? {} : { io: options.fileIo }),
+      });
     }
     case 'redis':
     case 'rediss': {

@@ -59,6 +59,8 @@ export class RedisLeaseStore implements LeaseStore {
   readonly #durability: 'require' | 'warn';
   /** The persistence check of the current connection; reset on every reconnection. */
   #durable: Promise<void> | undefined;
+  /** The wait for the connection in progress, shared by every call that arrives meanwhile. */
+  #connecting: Promise<void> | undefined;
   #lastError: unknown;
   #closed = false;
 
@@ -212,13 +214,25 @@ export class RedisLeaseStore implements LeaseStore {
     return `keeps no append-only file (appendonly ${appendonly ?? '?'}; ${snapshots})`;
   }
 
-  /** Waits (bounded) for the connection to be ready; the client keeps no offline queue. */
+  /**
+   * Waits (bounded) for the connection to be ready; the client keeps no offline queue. Calls that
+   * arrive while it connects share one wait (one set of listeners, not one per call: ten thousand
+   * keepers reconnecting would otherwise add and remove listeners in quadratic time).
+   */
   async #ready(): Promise<void> {
     const redis = this.#redis;
     if (this.#closed) throw new StoreUnavailableError('redis lease store is closed');
     if (redis.status === 'ready') return;
     if (redis.status === 'end') throw new StoreUnavailableError('redis connection was closed');
     if (redis.status === 'wait') redis.connect().catch(() => undefined);
+    this.#connecting ??= this.#waitReady().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  async #waitReady(): Promise<void> {
+    const redis = this.#redis;
     await new Promise<void>((resolve, reject) => {
       let timer: TimerHandle | undefined;
       const settle = (error?: Error): void => {

@@ -1,7 +1,15 @@
 import { SystemClock, type Clock } from '../clock.js';
-import { parseDurationMs } from '../duration.js';
+import { formatDurationMs, parseDurationMs } from '../duration.js';
 import { ConfigError } from '../errors.js';
-import { resolveKeeperOptions, type LeaseKeeperOptions, type ResolvedKeeperOptions } from '../keeper/keeper-options.js';
+import {
+  checkKeeperTiming,
+  isResolvedKeeperTiming,
+  resolveKeeperTiming,
+  withSeams,
+  type LeaseKeeperOptions,
+  type ResolvedKeeperOptions,
+  type ResolvedKeeperTiming,
+} from '../keeper/keeper-options.js';
 import type { Backoff } from './restart-budget.js';
 
 /**
@@ -22,8 +30,11 @@ export interface RestartLimit {
 }
 
 export interface SupervisorOptions {
-  /** The lease keeper's options; the supervisor supplies the clock and the owner. */
-  readonly keeper: Omit<LeaseKeeperOptions, 'clock' | 'owner'>;
+  /**
+   * The lease keeper's options (the supervisor supplies the clock and the owner), or a timing
+   * resolved once already (`resolveKeeperTiming`, as `keeper run` does), used as it is.
+   */
+  readonly keeper: Omit<LeaseKeeperOptions, 'clock' | 'owner'> | ResolvedKeeperTiming;
   /** @default 'never' */
   readonly restart?: RestartPolicy;
   /** @default { count: 30, windowMs: 1 h } */
@@ -59,7 +70,7 @@ function positive(option: string, value: number): void {
 
 /**
  * Fills defaults and checks the rules eagerly, before anything runs:
- * 1. the keeper's own rules (see `resolveKeeperOptions`);
+ * 1. the keeper's own rules (see `resolveKeeperTiming`), unless given a timing resolved already;
  * 2. restart is one of never, on-exit, always;
  * 3. maxRestarts.count is an integer in [1, 100000] and maxRestarts.windowMs > 0;
  * 4. backoff: 0 < initialMs <= maxMs, stableAfterMs > 0;
@@ -68,7 +79,8 @@ function positive(option: string, value: number): void {
  */
 export function resolveSupervisorOptions(options: SupervisorOptions): ResolvedSupervisorOptions {
   const clock = options.clock ?? new SystemClock();
-  const keeper = resolveKeeperOptions({ ...options.keeper, clock });
+  const given = options.keeper;
+  const keeper = isResolvedKeeperTiming(given) ? withSeams(checkKeeperTiming(given), { clock }) : withSeams(resolveKeeperTiming(given), { ...given, clock });
   const restart = options.restart ?? 'never';
   if (!RESTART_POLICIES.includes(restart)) throw new ConfigError('restart', `must be one of ${RESTART_POLICIES.join(', ')}`, restart);
   const maxRestarts = options.maxRestarts ?? DEFAULT_MAX_RESTARTS;
@@ -82,14 +94,14 @@ export function resolveSupervisorOptions(options: SupervisorOptions): ResolvedSu
   positive('backoff.initialMs', initialMs);
   positive('backoff.maxMs', maxMs);
   positive('backoff.stableAfterMs', stableAfterMs);
-  if (maxMs < initialMs) throw new ConfigError('backoff.maxMs', `must be at least backoff.initialMs (${initialMs} ms)`, maxMs);
+  if (maxMs < initialMs) throw new ConfigError('backoff.maxMs', `must be at least backoff.initialMs (${formatDurationMs(initialMs)})`, maxMs);
   const marginMs = Math.floor(keeper.stepDownMarginMs);
   const killGraceMs = options.killGraceMs ?? Math.min(10_000, marginMs);
   positive('killGraceMs', killGraceMs);
   if (killGraceMs > marginMs) {
     throw new ConfigError(
       'killGraceMs',
-      `must be at most ttl − drift − clock uncertainty − renew deadline − request timeout = ${marginMs} ms, so a session stopped on lease loss is dead before the lease can pass to a successor`,
+      `must be at most ttl − drift − clock uncertainty − renew deadline − request timeout = ${formatDurationMs(marginMs)}, so a session stopped on lease loss is dead before the lease can pass to a successor`,
       killGraceMs,
     );
   }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../clock.js';
-import type { StepDownReason } from '../keeper/keeper-options.js';
+import { isResolvedKeeperTiming, keeperHooks, type StepDownReason } from '../keeper/keeper-options.js';
 import { LeaseKeeper } from '../keeper/lease-keeper.js';
 import type { OwnerLiveness } from '../owner/owner-liveness.js';
 import type { LeaseGrant, LeaseStore } from '../store/lease-store.js';
@@ -98,7 +98,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const owner: OwnerLiveness = {
       check: () => (this.#phase === 'finishing' || this.#phase === 'done' ? { alive: false, reason: 'the supervisor is finishing' } : { alive: true }),
     };
-    this.keeper = new LeaseKeeper(this.#store, { ...options.keeper, clock: this.#clock, owner });
+    // The timing given resolved (keeper run's), or resolved above, travels as it is: the keeper does not resolve it again.
+    const given = options.keeper;
+    const timing = isResolvedKeeperTiming(given) ? given : this.options.keeper;
+    const hooks = isResolvedKeeperTiming(given) ? {} : keeperHooks(given);
+    this.keeper = new LeaseKeeper(this.#store, { ...hooks, timing, clock: this.#clock, random: this.options.keeper.random, owner });
     this.keeper.on('started-leading', (lease) => this.#onStartedLeading(lease));
     this.keeper.on('stopped-leading', (reason) => this.#onStepDown(reason));
   }

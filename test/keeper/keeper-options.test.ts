@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatDurationMs } from '../../src/duration.js';
 import { ConfigError } from '../../src/errors.js';
 import { failoverWindow, resolveKeeperOptions, type LeaseKeeperOptions } from '../../src/keeper/keeper-options.js';
 import { LeaseKeeper } from '../../src/keeper/lease-keeper.js';
@@ -90,7 +91,7 @@ describe('resolveKeeperOptions: rules', () => {
   ])('rule 2: %s = %s must be a finite number > 0', (option, value) => {
     const error = configError({ [option]: value });
     expect(error.option).toBe(option);
-    expect(error.message).toBe(`invalid option ${option}: must be a finite number > 0 (got ${String(value)})`);
+    expect(error.message).toBe(`invalid option ${option}: must be a finite number > 0 (got ${Number.isFinite(value) ? formatDurationMs(value) : String(value)})`);
   });
 
   it('rule 2: ttlMs is required', () => {
@@ -113,7 +114,7 @@ describe('resolveKeeperOptions: rules', () => {
   it('rule 3: renewIntervalMs < renewDeadlineMs, naming both values', () => {
     const error = configError({ renewIntervalMs: 120_000 });
     expect(error.option).toBe('renewIntervalMs');
-    expect(error.message).toBe('invalid option renewIntervalMs: must be shorter than renewDeadlineMs (2m) (got 120000)');
+    expect(error.message).toBe('invalid option renewIntervalMs: must be shorter than renewDeadlineMs (2m) (got 2m)');
     // A derived deadline (ttl × 2/3) is a duration in the message, never a raw float like 6666.666666666667 ms.
     const derived = configError({ ttlMs: 10_000, renewIntervalMs: 7_000 });
     expect(derived.message).toContain('must be shorter than renewDeadlineMs (6s667ms)');
@@ -125,11 +126,11 @@ describe('resolveKeeperOptions: rules', () => {
     expect(error.option).toBe('renewDeadlineMs');
     expect(error.message).toBe(
       'invalid option renewDeadlineMs: must be at most ttlMs − driftMargin − clockUncertainty − requestTimeoutMs − 20ms step-down margin = ' +
-        '3m − 1s800ms − 1s − 10s − 20ms = 2m47s180ms (got 167181)',
+        '3m − 1s800ms − 1s − 10s − 20ms = 2m47s180ms (got 2m47s181ms)',
     );
     // An explicit request timeout and clock uncertainty enter the sum.
     const withTimeout = configError({ requestTimeoutMs: 60_000, maxClockDriftRatio: 0, clockUncertaintyMs: 0 });
-    expect(withTimeout.message).toContain('3m − 0s − 0s − 1m − 20ms = 1m59s980ms (got 120000)');
+    expect(withTimeout.message).toContain('3m − 0s − 0s − 1m − 20ms = 1m59s980ms (got 2m)');
     const withUncertainty = configError({ clockUncertaintyMs: 49_000 });
     expect(withUncertainty.message).toContain('3m − 1s800ms − 49s − 10s − 20ms = 1m59s180ms');
   });
@@ -137,7 +138,7 @@ describe('resolveKeeperOptions: rules', () => {
   it('lower bounds from timer and network resolution, named in the error (issue 13 item 8)', () => {
     // --ttl 1ms used to pass with a 0.1 ms request timeout and loop on ~500 warnings/s.
     expect(configError({ ttlMs: 1 }).message).toBe(
-      'invalid option ttlMs: must be at least 200ms (a shorter lease leaves no room for timer lateness and a store round trip) (got 1)',
+      'invalid option ttlMs: must be at least 200ms (a shorter lease leaves no room for timer lateness and a store round trip) (got 1ms)',
     );
     expect(configError({ ttlMs: 1_000, requestTimeoutMs: 5 }).message).toMatch(/requestTimeoutMs: must be at least 10ms \(one store round trip with an fsync/);
     expect(configError({ ttlMs: 1_000, retryIntervalMs: 1 }).message).toMatch(/retryIntervalMs: must be at least 10ms \(timers fire that late/);
@@ -145,7 +146,7 @@ describe('resolveKeeperOptions: rules', () => {
     expect(configError({ maxProgressSilenceMs: 1 }).option).toBe('maxProgressSilenceMs');
     // --ttl 1s --renew-deadline 889ms used to leave a 1 ms kill grace.
     const thin = configError({ ttlMs: 1_000, renewDeadlineMs: 889 });
-    expect(thin.message).toContain('1s − 10ms − 50ms − 100ms − 20ms = 820ms (got 889)');
+    expect(thin.message).toContain('1s − 10ms − 50ms − 100ms − 20ms = 820ms (got 889ms)');
     expect(resolveKeeperOptions({ ...base, ttlMs: 1_000, renewDeadlineMs: 820 }).stepDownMarginMs).toBe(20);
     expect(resolveKeeperOptions({ ...base, ttlMs: 200 })).toMatchObject({ requestTimeoutMs: 20, clockUncertaintyMs: 10 });
   });
@@ -162,22 +163,22 @@ describe('resolveKeeperOptions: rules', () => {
     const error = configError({ retryIntervalMs: 60_000 });
     expect(error.option).toBe('retryIntervalMs');
     expect(error.message).toBe(
-      'invalid option retryIntervalMs: must be shorter than renewDeadlineMs − renewIntervalMs = 1m so that at least one retry fits (got 60000)',
+      'invalid option retryIntervalMs: must be shorter than renewDeadlineMs − renewIntervalMs = 1m so that at least one retry fits (got 1m)',
     );
     // The default retry (renewInterval / 4) can break the rule too when the renew interval is long.
     const derived = configError({ renewIntervalMs: 100_000 });
     expect(derived.option).toBe('retryIntervalMs');
     expect(derived.message).toContain('= 20s so that');
-    expect(derived.message).toContain('(got 25000)');
+    expect(derived.message).toContain('(got 25s)');
   });
 
   it('rule 6: watchdog timings', () => {
     const interval = configError({ watchdog: { intervalMs: 0, graceMs: 0 } });
     expect(interval.option).toBe('watchdog.intervalMs');
-    expect(interval.message).toBe('invalid option watchdog.intervalMs: must be a finite number > 0 (got 0)');
+    expect(interval.message).toBe('invalid option watchdog.intervalMs: must be a finite number > 0 (got 0s)');
     const grace = configError({ watchdog: { intervalMs: 1_000, graceMs: -1 } });
     expect(grace.option).toBe('watchdog.graceMs');
-    expect(grace.message).toBe('invalid option watchdog.graceMs: must be >= 0 (got -1)');
+    expect(grace.message).toBe('invalid option watchdog.graceMs: must be >= 0 (got -1ms)');
     const respawn = configError({ watchdog: { intervalMs: 1_000, graceMs: 0, respawnDelayMaxMs: Number.NaN } });
     expect(respawn.option).toBe('watchdog.respawnDelayMaxMs');
     expect(respawn.message).toBe('invalid option watchdog.respawnDelayMaxMs: must be >= 0 (got NaN)');

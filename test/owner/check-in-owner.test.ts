@@ -29,7 +29,7 @@ describe('CheckInOwner', () => {
     expect(owner.check()).toEqual({ alive: true });
     expect(owner.silenceMs()).toBe(1000);
     clock.t += 501;
-    expect(owner.check()).toEqual({ alive: false, reason: 'owner silent for 1501 ms, more than maxOwnerSilenceMs (1500 ms)' });
+    expect(owner.check()).toEqual({ alive: false, reason: 'owner silent for 1s501ms, more than maxOwnerSilenceMs (1s500ms)' });
   });
 
   it('stays dead: a late check-in does not revive an owner the keeper gave up on', () => {
@@ -38,7 +38,14 @@ describe('CheckInOwner', () => {
     clock.t += 200;
     expect(owner.check().alive).toBe(false);
     owner.checkIn();
-    expect(owner.check()).toEqual({ alive: false, reason: 'owner silent for 200 ms, more than maxOwnerSilenceMs (100 ms)' });
+    expect(owner.check()).toEqual({ alive: false, reason: 'owner silent for 200ms, more than maxOwnerSilenceMs (100ms)' });
+  });
+
+  it('gives a derived silence bound as a duration, never a raw float', () => {
+    const clock = new FakeClock();
+    const owner = new CheckInOwner({ maxOwnerSilenceMs: 20_000 / 3, clock });
+    clock.t += 7_000;
+    expect(owner.check()).toEqual({ alive: false, reason: 'owner silent for 7s, more than maxOwnerSilenceMs (6s667ms)' });
   });
 
   it('rejects a non-positive or non-finite maxOwnerSilenceMs', () => {

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { StoreUnavailableError } from '../../src/errors.js';
 import type { LeaseInfo, LeaseStore } from '../../src/store/lease-store.js';
+import { sleep } from '../support/wait.js';
 
 /** How the suite drives one store implementation. */
 export interface StoreHarness {
@@ -375,8 +376,4 @@ async function eventually<T>(call: () => Promise<T>): Promise<T> {
       await sleep(100);
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

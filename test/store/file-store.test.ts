@@ -1,6 +1,6 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -8,6 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SystemClock, type Clock, type TimerHandle } from '../../src/clock.js';
 import { StoreCorruptError, StoreUnavailableError } from '../../src/errors.js';
+import { asyncFileIo, syncFileIo, type FileIo } from '../../src/store/file-io.js';
 import { FileLeaseStore } from '../../src/store/file-store.js';
 
 const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -15,6 +16,8 @@ const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** Time only moves when told to; a timer fires on a later turn and moves time up to its due time. */
 class FakeClock implements Clock {
   t = 1_700_000_000_000;
+  /** Every timer's delay, in the order they were set. */
+  readonly delays: number[] = [];
   now(): number {
     return this.t;
   }
@@ -26,6 +29,7 @@ class FakeClock implements Clock {
   }
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     const handle = { cancelled: false };
+    this.delays.push(delayMs);
     const due = this.t + Math.max(0, delayMs);
     setImmediate(() => {
       if (handle.cancelled) return;
@@ -54,6 +58,35 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+/** The lock's owner record as it is on disk right now (a symlink's target, or a file's bytes); `null` when absent. */
+function lockRecordNow(lock: string): string | null {
+  try {
+    return readlinkSync(lock, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EINVAL') return null;
+  }
+  try {
+    return readFileSync(lock, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** The real file calls, each one's name recorded as it is made. */
+function countingIo(real: FileIo): { io: FileIo; calls: string[] } {
+  const calls: string[] = [];
+  const io = Object.fromEntries(
+    Object.entries(real).map(([name, call]) => [
+      name,
+      (...args: unknown[]) => {
+        calls.push(name);
+        return (call as (...a: unknown[]) => Promise<unknown>)(...args);
+      },
+    ]),
+  ) as unknown as FileIo;
+  return { io, calls };
+}
 
 /** Everything in the directory except the lease file: must be empty after any operation. */
 async function litter(): Promise<string[]> {
@@ -263,6 +296,23 @@ describe('FileLeaseStore cross-process lock', () => {
     expect(await litter()).toEqual([]);
   });
 
+  it('waits on a held lock with timers only: doubling to 32 ms, jittered by the injected random, 3 calls per try', async () => {
+    const held = lockRecord(sleeper.pid!);
+    await symlink(held, lockFile()); // a lock as this version writes it: the record is the symlink's target
+    const { io, calls } = countingIo(asyncFileIo);
+    const draws: number[] = [];
+    const random = (): number => {
+      draws.push(0.5);
+      return 0.5; // jitter factor 0.5 + 0.5 = 1: the bare schedule
+    };
+    const impatient = new FileLeaseStore(file, { clock, io, random, lockTimeoutMs: 150 });
+    await expect(impatient.renew({ key: 'k', holder: 'a', token: 1, version: 1, ttlMs: 1000 })).rejects.toThrow(StoreUnavailableError);
+    expect(clock.delays).toEqual([1, 2, 4, 8, 16, 32, 32, 32, 23]); // 150 ms in all, then one last try
+    expect(draws).toHaveLength(clock.delays.length);
+    expect(calls).toEqual(Array.from({ length: clock.delays.length + 1 }, () => ['symlink', 'readlink', 'mtimeMs']).flat());
+    expect(lockRecordNow(lockFile())).toBe(held);
+  });
+
   it('times out on a lock held by a live process and leaves it alone', async () => {
     const held = lockRecord(sleeper.pid!);
     await writeFile(lockFile(), held);
@@ -275,6 +325,89 @@ describe('FileLeaseStore cross-process lock', () => {
     expect(impatient.lockStats.retries).toBeGreaterThan(0);
     expect(await readFile(lockFile(), 'utf8')).toBe(held);
     expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe('FileLeaseStore file calls and group commit', () => {
+  // lock (symlink) · read · temp write + fsync · lock still ours (readlink) · rename · unlock (readlink, unlink)
+  const renewCalls = ['symlink', 'readText', 'writeDurably', 'readlink', 'rename', 'readlink', 'unlink'];
+  // the same with a directory fsync after the rename: a holder, token or version changed
+  const grantCalls = ['symlink', 'readText', 'writeDurably', 'readlink', 'rename', 'syncDirectory', 'readlink', 'unlink'];
+
+  it.each([
+    ['asyncFileIo', asyncFileIo],
+    ['syncFileIo', syncFileIo],
+  ])('with %s a renewal is one lock, one read, one write + fsync, one rename (a grant: and one directory fsync)', async (_name, real) => {
+    const { io, calls } = countingIo(real);
+    const counted = new FileLeaseStore(file, { clock, io });
+    const { lease } = (await counted.acquire({ key: 'k', holder: 'a', ttlMs: 1000 })) as { lease: { token: number; version: number } };
+    clock.advance(100); // within the litter sweep's 1 s: this renewal does not sweep
+    calls.length = 0;
+    expect(await counted.renew({ key: 'k', holder: 'a', token: lease.token, version: lease.version, ttlMs: 1000 })).toMatchObject({ ok: true });
+    expect(calls).toEqual(renewCalls);
+    calls.length = 0;
+    expect(await counted.acquire({ key: 'k', holder: 'a', ttlMs: 1000 })).toMatchObject({ ok: true, lease: { version: lease.version + 1 } });
+    expect(calls).toEqual(grantCalls);
+    calls.length = 0;
+    expect(await counted.renew({ key: 'k', holder: 'b', token: lease.token, version: lease.version, ttlMs: 1000 })).toMatchObject({ ok: false });
+    expect(calls).toEqual(['symlink', 'readText', 'readlink', 'unlink']); // refused: nothing written
+    expect(await litter()).toEqual([]);
+  });
+
+  it('coalesces concurrent changes into one commit, judging each on its own (a stale grant still fails)', async () => {
+    const { io, calls } = countingIo(asyncFileIo);
+    const grouped = new FileLeaseStore(file, { clock, io });
+    const KEYS = 20;
+    const keys = Array.from({ length: KEYS }, (_, i) => `k${i}`);
+    const old = await grouped.acquire({ key: 'old', holder: 'a', ttlMs: 100 });
+    const granted = await Promise.all(keys.map((key) => grouped.acquire({ key, holder: 'a', ttlMs: 10_000 })));
+    expect(granted.every((r) => r.ok)).toBe(true);
+    expect(old).toMatchObject({ ok: true, lease: { token: 1, version: 1 } });
+    clock.advance(200); // 'old' has expired
+    calls.length = 0;
+    const locksBefore = grouped.lockStats.acquired;
+
+    const oldGrant = { key: 'old', holder: 'a', token: 1, version: 1, ttlMs: 100 };
+    const [staleFirst, takeover, staleAfter, wrongVersion, ...renewals] = await Promise.all([
+      grouped.renew(oldGrant), // alone it would be 'expired': so it is in the group
+      grouped.acquire({ key: 'old', holder: 'b', ttlMs: 10_000 }),
+      grouped.renew(oldGrant), // after the takeover in the same group: not the holder any more
+      grouped.renew({ key: 'k0', holder: 'a', token: 1, version: 2, ttlMs: 10_000 }),
+      ...keys.map((key) => grouped.renew({ key, holder: 'a', token: 1, version: 1, ttlMs: 10_000 })),
+    ]);
+    expect(staleFirst).toMatchObject({ ok: false, reason: 'expired', current: { holder: 'a', token: 1 } });
+    expect(takeover).toEqual({ ok: true, lease: { key: 'old', holder: 'b', token: 2, version: 2, ttlMs: 10_000 } });
+    expect(staleAfter).toMatchObject({ ok: false, reason: 'not-holder', current: { holder: 'b', token: 2, version: 2 } });
+    expect(wrongVersion).toMatchObject({ ok: false, reason: 'not-holder' });
+    expect(renewals.every((r) => r.ok)).toBe(true);
+    // 24 changes, one lock, one read, one write (with a directory fsync: the takeover is a grant)
+    expect(grouped.lockStats.acquired - locksBefore).toBe(1);
+    expect(calls).toEqual(grantCalls);
+    const onDisk = JSON.parse(await readFile(file, 'utf8'));
+    expect(onDisk.leases.old).toMatchObject({ holder: 'b', token: 2, version: 2 });
+    expect(onDisk.leases.k19.expiresAtWallMs).toBe(clock.t + 10_000);
+    expect(await litter()).toEqual([]);
+  });
+
+  it('fails every change of a group whose write fails, leaves the file as it was, and commits the next group', async () => {
+    let failWrites = 1;
+    const failing: FileIo = {
+      ...asyncFileIo,
+      writeDurably: (path, text, mode) =>
+        failWrites-- > 0 ? Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })) : asyncFileIo.writeDurably(path, text, mode),
+    };
+    const flaky = new FileLeaseStore(file, { clock, io: failing });
+    failWrites = 0;
+    await Promise.all(['x', 'y', 'z'].map((key) => flaky.acquire({ key, holder: 'a', ttlMs: 1000 })));
+    const before = await readFile(file, 'utf8');
+    failWrites = 1;
+    const grant = (key: string) => ({ key, holder: 'a', token: 1, version: 1, ttlMs: 1000 });
+    const results = await Promise.allSettled(['x', 'y', 'z'].map((key) => flaky.renew(grant(key))));
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    for (const r of results) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(StoreUnavailableError);
+    expect(await readFile(file, 'utf8')).toBe(before);
+    expect(await flaky.renew(grant('y'))).toMatchObject({ ok: true });
+    expect(await litter()).toEqual([]);
   });
 });
 
@@ -331,12 +464,8 @@ describe('FileLeaseStore multi-process race', () => {
         // Watch the lock file for a while (sync reads: as close together as we can), then kill one looper.
         const until = performance.now() + 20 + (kill % 7) * 5;
         while (performance.now() < until) {
-          try {
-            reads++;
-            if (readFileSync(lock).length === 0) emptySeen++;
-          } catch {
-            // no lock right now
-          }
+          reads++;
+          if (lockRecordNow(lock) === '') emptySeen++;
           await new Promise((done) => setImmediate(done));
         }
         const victim = kill % loopers.length;

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
+import { resolveKeeperTiming } from '../../src/keeper/keeper-options.js';
 import { backoffDelayMs, RestartBudget } from '../../src/supervisor/restart-budget.js';
 import type { SessionExit, SessionSignal, SessionSpawner, SessionStart, SupervisedSession } from '../../src/supervisor/session.js';
 import { Supervisor, type SupervisorOutcome } from '../../src/supervisor/supervisor.js';
@@ -281,11 +282,25 @@ describe('lease loss and stuck sessions', () => {
 describe('options', () => {
   const keeper = { key: KEY, identity: 'sup', ttlMs: TTL };
   it('checks rules eagerly, naming the option', () => {
-    expect(() => resolveSupervisorOptions({ keeper, killGraceMs: 60_000 })).toThrow(/killGraceMs: must be at most .* = 47200 ms/);
+    expect(() => resolveSupervisorOptions({ keeper, killGraceMs: 60_000 })).toThrow(/killGraceMs: must be at most .* = 47s200ms, so/);
     expect(() => resolveSupervisorOptions({ keeper, maxRestarts: { count: 0, windowMs: 1 } })).toThrow(ConfigError);
-    expect(() => resolveSupervisorOptions({ keeper, backoff: { initialMs: 5_000, maxMs: 1_000 } })).toThrow(/backoff.maxMs/);
+    expect(() => resolveSupervisorOptions({ keeper, backoff: { initialMs: 5_000, maxMs: 1_000 } })).toThrow(/backoff.maxMs: must be at least backoff.initialMs \(5s\) \(got 1s\)/);
     expect(() => resolveSupervisorOptions({ keeper, restart: 'sometimes' as never })).toThrow(/restart: must be one of never, on-exit, always/);
     expect(resolveSupervisorOptions({ keeper }).backoff).toEqual({ initialMs: 1_000, maxMs: 30_000, stableAfterMs: 60_000 });
+  });
+
+  it('resolves the keeper options once: its keeper runs on the very timing resolved, or given resolved', async () => {
+    const raw = new Harness();
+    expect(raw.supervisor.keeper.timing).toBe(raw.supervisor.options.keeper);
+    const timing = resolveKeeperTiming({ ...keeper, renewIntervalMs: 50_000 });
+    const given = new Harness({ keeper: timing });
+    expect(given.supervisor.keeper.timing).toBe(timing);
+    expect(given.supervisor.options.keeper).toMatchObject({ ...timing, clock: given.clock });
+    // The callbacks among raw keeper options still reach the keeper.
+    const started: number[] = [];
+    const hooked = new Harness({ keeper: { ...keeper, random: () => 0.5, onStartedLeading: (lease) => started.push(lease.token) } });
+    await hooked.clock.runUntil(1_000);
+    expect(started).toEqual([1]);
   });
 
   it('parses N/DURATION restart limits', () => {
