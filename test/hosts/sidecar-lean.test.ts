@@ -92,39 +92,28 @@ describe('sidecar process footprint', () => {
     for (const flag of host.SIDECAR_EXEC_ARGV) expect(argv).not.toContain(flag);
   });
 
-  describe.skipIf(missingServer('redis') !== null)('redis store', () => {
-    let redis: TestServer;
+  // PostgreSQL also guards the flags: pg touches Node's fetch globals on load (its Cloudflare
+  // check), which need WebAssembly, so flags that remove it (--lite-mode, --jitless) make that
+  // sidecar die before it leads.
+  const SERVER_STORES = [
+    { kind: 'redis', start: startRedis, store: 'redis-store', driver: /^ioredis$/ },
+    { kind: 'postgres', start: startPostgres, store: 'postgres-store', driver: /^pg/ },
+  ] as const;
+  describe.each(SERVER_STORES)('$kind store', ({ kind, start, store, driver }) => {
+    let server: TestServer | undefined;
     beforeAll(async () => {
-      redis = await startRedis();
+      if (missingServer(kind) === null) server = await start();
     });
     afterAll(async () => {
-      await redis?.dispose();
+      await server?.dispose();
     });
 
-    it('loads the Redis store and ioredis only', async () => {
-      const { loaded } = await probeSidecar(redis.url, 'redis');
-      expect(ours(loaded)).toContain('src/store/redis-store.js');
-      expect(ours(loaded).filter((path) => /store\/(file|postgres|etcd|memory)-store|logger/.test(path))).toEqual([]);
-      expect(packages(loaded)).toEqual(['ioredis']);
-    });
-  });
-
-  describe.skipIf(missingServer('postgres') !== null)('postgres store', () => {
-    let postgres: TestServer;
-    beforeAll(async () => {
-      postgres = await startPostgres();
-    });
-    afterAll(async () => {
-      await postgres?.dispose();
-    });
-
-    // pg touches Node's fetch globals on load (its Cloudflare check), which need WebAssembly:
-    // flags that remove it (--lite-mode, --jitless) make this sidecar die before it leads.
-    it('leads with the default flags, and loads the PostgreSQL store and pg only', async () => {
-      const { loaded } = await probeSidecar(postgres.url, 'postgres');
-      expect(ours(loaded)).toContain('src/store/postgres-store.js');
-      expect(ours(loaded).filter((path) => /store\/(file|redis|etcd|memory)-store|logger/.test(path))).toEqual([]);
-      expect(packages(loaded).filter((name) => !name.startsWith('pg'))).toEqual([]);
+    it.skipIf(missingServer(kind) !== null)('leads with the default flags, and loads this store module and its driver only', async () => {
+      const { loaded } = await probeSidecar((server as TestServer).url, kind);
+      expect(ours(loaded)).toContain(`src/store/${store}.js`);
+      expect(ours(loaded).filter((path) => /store\/(file|redis|postgres|etcd|memory)-store|logger/.test(path) && !path.endsWith(`/${store}.js`))).toEqual([]);
+      expect(packages(loaded).some((name) => driver.test(name))).toBe(true);
+      expect(packages(loaded).filter((name) => !driver.test(name))).toEqual([]);
     });
   });
 });
