@@ -8,15 +8,17 @@ import { awaitReady } from './start-host.js';
 /**
  * The sidecar's default Node flags: it runs a few lines of JavaScript a few times a second, so it
  * trades speed it does not need for memory and wake-ups (measured in `bench/keeper-overhead.js`).
- * - `--lite-mode`: V8's memory-saving mode: interpreter only (no optimising compilers, hence no
- *   WebAssembly), feedback allocated lazily, heap sized for size. ≈ 10 MiB less RSS on Redis,
- *   ≈ 6 MiB on the file store; renewing costs no more CPU (the code never runs hot enough to be optimised).
- * - `--no-expose-wasm`: says so explicitly, so V8 does not warn that lite mode disabled it.
+ * - `--optimize-for-size`, `--no-opt`, `--no-sparkplug`: V8 sizes its heap for memory and never
+ *   compiles to machine code (the interpreter runs it all): ≈ 6 MiB less RSS on the file store,
+ *   ≈ 7–17 MiB on Redis; renewing costs no more CPU (the code never runs hot enough to be optimised).
+ *   Not `--lite-mode`/`--jitless` (≈ 0.5 MiB less again): they remove WebAssembly, which Node's
+ *   `fetch` machinery (undici) needs as soon as anything touches `Response` or `fetch` — `pg` does
+ *   on load — and the sidecar then dies with an unhandled rejection.
  * - `--single-threaded-gc`: no parallel or concurrent GC tasks: V8's helper threads otherwise wake
- *   about three times per renewal for a heap of a few MiB, where a GC on the main thread is sub-millisecond.
+ *   for every GC of a heap of a few MiB, where a GC on the main thread is sub-millisecond.
  * None changes what the keeper does or when.
  */
-export const SIDECAR_EXEC_ARGV: readonly string[] = Object.freeze(['--lite-mode', '--no-expose-wasm', '--single-threaded-gc']);
+export const SIDECAR_EXEC_ARGV: readonly string[] = Object.freeze(['--optimize-for-size', '--no-opt', '--no-sparkplug', '--single-threaded-gc']);
 
 /** Options of {@link startSidecarKeeper}. */
 export interface SidecarKeeperOptions extends KeeperHostOptions {

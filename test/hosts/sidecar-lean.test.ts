@@ -3,7 +3,7 @@
  * module and driver) and runs with the lean Node flags by default (`SIDECAR_EXEC_ARGV`). A real
  * sidecar is started through `startSidecarKeeper` with a module-load probe (`NODE_OPTIONS=--import`,
  * an ESM loader hook that writes every URL it loads, in the sidecar's own loader) and its flags are
- * read from `/proc/<pid>/cmdline`. Redis runs on a real server (skipped without redis-server).
+ * read from `/proc/<pid>/cmdline`. Redis and PostgreSQL run on real servers (skipped without them).
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SidecarKeeperHandle, SidecarKeeperOptions } from '../../src/hosts/sidecar-host.js';
 import { buildE2e } from '../e2e/build-e2e.js';
-import { missingServer, startRedis, type TestServer } from '../support/servers.js';
+import { missingServer, startPostgres, startRedis, type TestServer } from '../support/servers.js';
 
 type Host = typeof import('../../src/hosts/sidecar-host.js');
 
@@ -59,7 +59,12 @@ async function probeSidecar(storeUrl: string, name: string, options: Partial<Sid
     delete process.env.HEARTBEAT_LAB_LOAD_PROBE;
   }
   try {
-    if (!handle.isLeading()) await new Promise((done) => handle.once('started-leading', done));
+    if (!handle.isLeading()) {
+      await new Promise((done, fail) => {
+        handle.once('started-leading', done);
+        handle.once('exit', ({ reason }) => fail(new Error(`the sidecar ended before it led: ${reason}`)));
+      });
+    }
     const argv = readFileSync(`/proc/${handle.sidecar.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     return { loaded: readFileSync(log, 'utf8').split('\n').filter(Boolean), argv };
   } finally {
@@ -87,20 +92,28 @@ describe('sidecar process footprint', () => {
     for (const flag of host.SIDECAR_EXEC_ARGV) expect(argv).not.toContain(flag);
   });
 
-  describe.skipIf(missingServer('redis') !== null)('redis store', () => {
-    let redis: TestServer;
+  // PostgreSQL also guards the flags: pg touches Node's fetch globals on load (its Cloudflare
+  // check), which need WebAssembly, so flags that remove it (--lite-mode, --jitless) make that
+  // sidecar die before it leads.
+  const SERVER_STORES = [
+    { kind: 'redis', start: startRedis, store: 'redis-store', driver: /^ioredis$/ },
+    { kind: 'postgres', start: startPostgres, store: 'postgres-store', driver: /^pg/ },
+  ] as const;
+  describe.each(SERVER_STORES)('$kind store', ({ kind, start, store, driver }) => {
+    let server: TestServer | undefined;
     beforeAll(async () => {
-      redis = await startRedis();
+      if (missingServer(kind) === null) server = await start();
     });
     afterAll(async () => {
-      await redis?.dispose();
+      await server?.dispose();
     });
 
-    it('loads the Redis store and ioredis only', async () => {
-      const { loaded } = await probeSidecar(redis.url, 'redis');
-      expect(ours(loaded)).toContain('src/store/redis-store.js');
-      expect(ours(loaded).filter((path) => /store\/(file|postgres|etcd|memory)-store|logger/.test(path))).toEqual([]);
-      expect(packages(loaded)).toEqual(['ioredis']);
+    it.skipIf(missingServer(kind) !== null)('leads with the default flags, and loads this store module and its driver only', async () => {
+      const { loaded } = await probeSidecar((server as TestServer).url, kind);
+      expect(ours(loaded)).toContain(`src/store/${store}.js`);
+      expect(ours(loaded).filter((path) => /store\/(file|redis|postgres|etcd|memory)-store|logger/.test(path) && !path.endsWith(`/${store}.js`))).toEqual([]);
+      expect(packages(loaded).some((name) => driver.test(name))).toBe(true);
+      expect(packages(loaded).filter((name) => !driver.test(name))).toEqual([]);
     });
   });
 });
