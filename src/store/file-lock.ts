@@ -20,6 +20,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { sleep, type Clock } from '../clock.js';
 import { PERMISSION_CODES, StorePermissionError, StoreUnavailableError } from '../errors.js';
 import type { FileIo } from './file-io.js';
@@ -63,6 +64,8 @@ export interface FileLock {
 
 interface Owner {
   readonly pid: number;
+  /** `worker_threads.threadId` of the taker (0: the main thread); absent (0) in earlier versions' records. */
+  readonly thread: number;
   readonly host: string;
   readonly nonce: string;
   readonly startedAtWallMs: number;
@@ -83,7 +86,10 @@ const FIRST_WAIT_MS = 1;
 const MAX_WAIT_MS = 32;
 /** At most this many leftover files are removed per sweep. */
 const SWEEP_MAX_FILES = 64;
-/** Nonces of the locks and break markers this process holds right now. */
+/**
+ * Nonces of the locks and break markers this thread holds right now. Each worker thread has its
+ * own copy of this module, so a lock with our pid taken by another thread is not judged by it.
+ */
 const held = new Set<string>();
 /** Last sweep per lock path (this process's monotonic clock). */
 const lastSweep = new Map<string, number>();
@@ -142,7 +148,7 @@ export async function acquireFileLock(path: string, options: FileLockOptions, st
  * target is the record); `null` when it already exists.
  */
 async function tryCreate(path: string, { clock, io }: FileLockOptions): Promise<{ text: string; nonce: string } | null> {
-  const owner: Owner = { pid: process.pid, host: HOST, nonce: randomBytes(8).toString('hex'), startedAtWallMs: clock.wallNow() };
+  const owner: Owner = { pid: process.pid, thread: threadId, host: HOST, nonce: randomBytes(8).toString('hex'), startedAtWallMs: clock.wallNow() };
   const text = JSON.stringify(owner);
   held.add(owner.nonce);
   try {
@@ -240,7 +246,9 @@ async function inspect(path: string, { clock, io, staleMs }: FileLockOptions): P
   let stale: string | null = null;
   if (clock.wallNow() - mtimeMs > staleMs) stale = `older than ${staleMs} ms`;
   else if (owner !== null && owner.host === HOST) {
-    if (owner.pid === process.pid) stale = held.has(owner.nonce) ? null : 'left by an earlier process with our pid';
+    // Our pid: from this thread, only a nonce we hold is live (else an earlier process with our
+    // pid left it); from another thread of ours (a worker host's keeper), only age can tell.
+    if (owner.pid === process.pid) stale = owner.thread !== threadId || held.has(owner.nonce) ? null : 'left by an earlier process with our pid';
     else if (!pidAlive(owner.pid)) stale = `owner pid ${owner.pid} is dead`;
   }
   return { text, stale, owner };
@@ -274,8 +282,8 @@ async function removeIf(path: string, text: string, options: FileLockOptions): P
  * Releases a lock of ours taken less than `staleMs / 2` ago: checks it (`readlink`) and unlinks it,
  * two calls instead of the six of {@link removeIf}. Safe because nobody else can be removing it:
  * locks are removed only by breakers that judged them stale, and ours is neither old (by mtime,
- * on the machine's one wall clock) nor ownerless (this process is alive, and no other live process
- * has our pid). A forward step of the wall clock by more than `staleMs / 2` while held voids that,
+ * on the machine's one wall clock) nor ownerless (this process is alive, no other live process
+ * has our pid, and our other threads do not judge our locks by pid). A forward step of the wall clock by more than `staleMs / 2` while held voids that,
  * as it voids every age judgement here.
  */
 async function removeFreshOwn(path: string, text: string, io: FileIo): Promise<boolean> {
@@ -305,9 +313,10 @@ function parseOwner(text: string): Owner | null {
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null) return null;
-    const { pid, host, nonce, startedAtWallMs } = value as Record<string, unknown>;
+    const { pid, thread = 0, host, nonce, startedAtWallMs } = value as Record<string, unknown>;
     if (!Number.isSafeInteger(pid) || (pid as number) <= 0 || typeof host !== 'string' || typeof nonce !== 'string') return null;
-    return { pid: pid as number, host, nonce, startedAtWallMs: Number(startedAtWallMs) };
+    if (!Number.isSafeInteger(thread) || (thread as number) < 0) return null;
+    return { pid: pid as number, thread: thread as number, host, nonce, startedAtWallMs: Number(startedAtWallMs) };
   } catch {
     return null;
   }
