@@ -1,18 +1,20 @@
 /**
- * A cross-process lock file for one machine, holding an owner record (`pid`, `host`, a random
- * `nonce`, `startedAtWallMs`). The lock is a symlink whose target *is* the record: `symlink(2)`
+ * A cross-process lock file for one machine, holding an owner record (`pid`, `thread`, `host`, a
+ * random `nonce`, `startedAtWallMs`). The lock is a symlink whose target *is* the record: `symlink(2)`
  * creates it with its content in one atomic call and fails if the lock exists, so a lock is never
  * empty — a process killed at any point leaves either no lock or a lock naming its dead pid, which
  * the next taker breaks at once — and taking it, checking it (`readlink`) and reading it cost one
  * call each. (With create-then-write, a SIGKILL in between left an empty lock that only aged out: a
  * 10 s blackout. Earlier versions wrote the record to a temp file and hard-linked it into place:
  * five calls. A regular-file lock such a version left is still read, judged and broken the same way,
- * and both kinds exclude each other, since either is created only where no file exists.)
+ * and both kinds exclude each other, since either is created only where no file exists; such a
+ * version reads a symlink lock as absent, so it waits for it but never breaks it.)
  *
  * A lock is stale when its owner is gone (same host, `process.kill(pid, 0)` → ESRCH; or our own pid
- * with a nonce this process does not hold, i.e. an earlier run that got the same pid) or when its
- * mtime is older than `staleMs`. Removing a lock — stale or one's own — is serialised per lock
- * *content* by an exclusive break marker `<path>.break-<id>-<level>`, so two breakers of the same
+ * and thread with a nonce this thread does not hold, i.e. an earlier run that got the same pid) or
+ * when its mtime is older than `staleMs`. Removing a lock — stale, or one's own held for `staleMs / 2`
+ * or more (a fresher one of ours is just checked and unlinked: {@link removeFreshOwn}) — is
+ * serialised per lock *content* by an exclusive break marker `<path>.break-<id>-<level>`, so two breakers of the same
  * stale lock can never both remove it and a late breaker never removes a successor's lock. The
  * lock is renamed away and checked before it is discarded; a displaced successor is linked back.
  * A marker left by a dead breaker is itself stale and skipped by going one level up.
