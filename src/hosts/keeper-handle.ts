@@ -17,6 +17,11 @@ export interface KeeperHandleEvents {
   'started-leading': [lease: LeaseGrant];
   'stopped-leading': [reason: HostStepDownReason];
   'new-leader': [identity: string | null, token: number];
+  /**
+   * Every renewal, while this event has a listener. Without one the keeper tells the owner of a
+   * renewal only when its belief would otherwise run out first (every second renewal with the
+   * default timing): the owner's thread then sleeps through the others.
+   */
   renewed: [info: { token: number; validityLeftMs: number }];
   /** A store request of the keeper failed or timed out (it retries until the renew deadline). */
   'renew-failed': [info: { message: string }];
@@ -104,6 +109,9 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
   #leading = false;
   #lostReason: HostStepDownReason = 'expired';
   #deadlineTimer: TimerHandle | undefined;
+  /** What the keeper was last told about `renewed` messages (it sends every one until told otherwise). */
+  #everyRenewal = true;
+  #running = false;
   #exited = false;
   #stopping: Promise<void> | undefined;
   #handingOff = false;
@@ -121,6 +129,10 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
     this.#ready.promise.catch(() => undefined);
     this.#link = channel;
     channel.listen({ onMessage: (message) => this.#receive(message), onExit: (reason) => this.#onExit(reason) });
+    // `renewed` listeners decide whether the keeper sends every renewal (see the event).
+    const emitter = this as EventEmitter;
+    emitter.on('newListener', (event: string | symbol) => event === 'renewed' && this.#tellRenewals(true));
+    emitter.on('removeListener', (event: string | symbol) => event === 'renewed' && this.#tellRenewals(this.listenerCount('renewed') > 0));
   }
 
   /** Whether the owner may act as leader *now*: a lease is held and its reported validity has not run out. */
@@ -236,7 +248,9 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
   #receive(message: FromKeeper): void {
     switch (message.type) {
       case 'ready':
+        this.#running = true;
         this.#ready.resolve();
+        this.#tellRenewals(this.listenerCount('renewed') > 0);
         return;
       case 'failed':
         this.#ready.reject(startError(`lease keeper could not start: ${message.message}`, message.code));
@@ -269,6 +283,13 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
         return;
     }
     this.#refresh();
+  }
+
+  /** Tells a running keeper whether to send every renewal, when that changed. */
+  #tellRenewals(every: boolean): void {
+    if (!this.#running || this.#exited || every === this.#everyRenewal) return;
+    this.#everyRenewal = every;
+    this.#link.send({ type: 'renewals', every });
   }
 
   #onExit(reason: string): void {
