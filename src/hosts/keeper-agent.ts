@@ -17,6 +17,11 @@ export interface AgentChannel {
   /** Best effort; resolves once handed to the channel, or at once when the owner is gone. */
   send(message: FromKeeper): Promise<void>;
   onMessage(listener: (message: ToKeeper) => void): void;
+  /**
+   * Where the owner reads the keeper's latest validity without a message (a worker's shared
+   * `ValidityCell`). With it, the owner is sent `renewed` only while it wants every renewal.
+   */
+  publishValidity?(token: number, validUntil: number): void;
   /** The owner as the channel sees it: dead once the channel closes (the owner died or let go). */
   readonly owner: OwnerLiveness;
 }
@@ -84,6 +89,7 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
   // The owner's belief: the last `validUntil` it was sent, and the latest renewal it was not told of.
   let ownerValidUntil = -Infinity;
   let untold: FromKeeper | undefined;
+  const publish = channel.publishValidity?.bind(channel);
   const tell = (message: FromKeeper & { type: 'renewed' | 'started-leading' }): void => {
     ownerValidUntil = message.validUntil;
     untold = undefined;
@@ -92,11 +98,16 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
   const catchUp = (): void => {
     if (untold !== undefined) tell(untold as FromKeeper & { type: 'renewed' });
   };
-  running.on('started-leading', (lease) => tell({ type: 'started-leading', lease, validUntil: validUntil() }));
+  running.on('started-leading', (lease) => {
+    const message = { type: 'started-leading', lease, validUntil: validUntil() } as const;
+    publish?.(lease.token, message.validUntil);
+    tell(message);
+  });
   running.on('renewed', ({ token }) => {
     const message = { type: 'renewed', token, validUntil: validUntil() } as const;
-    if (everyRenewal || mustTell(ownerValidUntil, clock.now(), timing)) tell(message);
-    else untold = message;
+    publish?.(token, message.validUntil);
+    if (everyRenewal || (publish === undefined && mustTell(ownerValidUntil, clock.now(), timing))) tell(message);
+    else if (publish === undefined) untold = message;
   });
   running.on('stopped-leading', (reason) => {
     untold = undefined;

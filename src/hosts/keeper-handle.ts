@@ -20,7 +20,8 @@ export interface KeeperHandleEvents {
   /**
    * Every renewal, while this event has a listener. Without one the keeper tells the owner of a
    * renewal only when its belief would otherwise run out first (every second renewal with the
-   * default timing): the owner's thread then sleeps through the others.
+   * default timing), and a worker's keeper never (the owner reads its validity from shared
+   * memory when asked): the owner's thread sleeps through routine renewals.
    */
   renewed: [info: { token: number; validityLeftMs: number }];
   /** A store request of the keeper failed or timed out (it retries until the renew deadline). */
@@ -42,6 +43,8 @@ export interface OwnerChannel {
   finish(): void;
   /** Ends the host forcefully (a graceful stop timed out, or start failed). */
   kill(): void;
+  /** The keeper's latest validity, read without a message (a worker's shared `ValidityCell`). */
+  validity?(): { token: number; validUntil: number } | undefined;
 }
 
 /** What the channel reports to the handle. */
@@ -305,6 +308,8 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
 
   /** Re-derives the belief from lease + deadline and emits when it changed. */
   #refresh(): void {
+    const shared = this.#lease === undefined ? undefined : this.#link.validity?.();
+    if (shared !== undefined && shared.token === this.#lease?.token) this.#validUntil = Math.max(this.#validUntil, shared.validUntil);
     const leading = this.#lease !== undefined && this.#clock.now() < this.#validUntil;
     if (leading) this.#armDeadline();
     if (leading === this.#leading) return;

@@ -1,7 +1,8 @@
 /**
  * Issue 15, host wake-ups: an owner without a `renewed` listener is not woken by every renewal. The
  * shipped agent and handle on fake time (the test's `SimClock`, a memory store), joined by a
- * channel that delivers at once and counts what the keeper sends.
+ * channel that delivers at once and counts what the keeper sends; with `cell`, also by the
+ * worker host's shared `ValidityCell`.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentConfig, type FromKeeper, type ToKeeper } from '../../src/hosts/host-protocol.js';
@@ -10,6 +11,7 @@ import { KeeperHandle, type LinkEvents } from '../../src/hosts/keeper-handle.js'
 import type { LeaseKeeper } from '../../src/keeper/lease-keeper.js';
 import { ALIVE } from '../../src/owner/owner-liveness.js';
 import { MemoryLeaseStore } from '../../src/store/memory-store.js';
+import { ValidityCell } from '../../src/hosts/validity-cell.js';
 import { SimClock } from '../../sim/sim-clock.js';
 
 let clock: SimClock;
@@ -26,7 +28,7 @@ afterEach(async () => {
 });
 
 /** A handle and the agent it talks to; `renewedSent` counts the keeper's `renewed` messages. */
-async function pair() {
+async function pair({ cell }: { cell?: ValidityCell } = {}) {
   const config = agentConfig({ storeUrl: 'memory:', keeper: { key: 'leader', identity: 'a', ttlMs: 1000 } });
   let events!: LinkEvents;
   const toAgent: Array<(message: ToKeeper) => void> = [];
@@ -42,6 +44,7 @@ async function pair() {
       listen: (e) => void (events = e),
       finish: () => events.onExit('finished'),
       kill: () => events.onExit('killed'),
+      ...(cell ? { validity: () => cell.read() } : {}),
     },
     { clock, stopClock: clock },
   );
@@ -55,6 +58,7 @@ async function pair() {
       },
       onMessage: (listener) => void toAgent.push(listener),
       owner: { check: () => ALIVE },
+      ...(cell ? { publishValidity: (token: number, validUntil: number) => cell.write(token, validUntil) } : {}),
     },
     [],
     { clock, openStore: async () => new MemoryLeaseStore(clock), random: () => 0.5, observe: (built) => void (keeper = built) },
@@ -110,5 +114,26 @@ describe('renewals the owner is told of', () => {
     const renewals1 = keeper().stats().renewals;
     await watchBelief(handle, keeper(), 5000);
     expect(counts.renewedSent - sent0).toBeLessThanOrEqual(Math.ceil((keeper().stats().renewals - renewals1) / 2));
+  });
+});
+
+describe('the worker host: validity in shared memory', () => {
+  it('the owner reads the keeper\'s validity when it asks: no renewed message at all, and the belief never lapses', async () => {
+    const cell = new ValidityCell();
+    const { handle, keeper, counts } = await pair({ cell });
+    const renewals0 = keeper().stats().renewals;
+    const minLeftMs = await watchBelief(handle, keeper(), 10_000);
+    expect(keeper().stats().renewals - renewals0).toBeGreaterThanOrEqual(29);
+    expect(counts.renewedSent).toBe(0);
+    expect(minLeftMs).toBeGreaterThan(100);
+  });
+
+  it('a cell read through its shared buffer gives what was written last, whole', () => {
+    const writer = new ValidityCell();
+    const reader = new ValidityCell(writer.buffer);
+    expect(reader.read()).toBeUndefined();
+    writer.write(7, 1234.5);
+    writer.write(8, 99);
+    expect(reader.read()).toEqual({ token: 8, validUntil: 99 });
   });
 });
