@@ -81,7 +81,7 @@ const REVOKE_ROUND_MS = 250;
 /** The shared keep-alive stream is ended after this long without a renewal in flight. */
 const KEEPALIVE_IDLE_MS = 2_000;
 /** Snapshot reads: transactions in flight at once, range ops per transaction (etcd's default limit is 128). */
-const READ_BATCH = { maxInFlight: 2, maxOps: 128 } as const;
+const READ_BATCH = { maxInFlight: 1, maxOps: 128 } as const;
 
 /**
  * Lease store on etcd v3 (etcd3). The lease record `<prefix>lease/<key>` is attached to an etcd

@@ -1,18 +1,20 @@
 /**
- * A cross-process lock file for one machine, holding an owner record (`pid`, `host`, a random
- * `nonce`, `startedAtWallMs`). The lock is a symlink whose target *is* the record: `symlink(2)`
+ * A cross-process lock file for one machine, holding an owner record (`pid`, `thread`, `host`, a
+ * random `nonce`, `startedAtWallMs`). The lock is a symlink whose target *is* the record: `symlink(2)`
  * creates it with its content in one atomic call and fails if the lock exists, so a lock is never
  * empty — a process killed at any point leaves either no lock or a lock naming its dead pid, which
  * the next taker breaks at once — and taking it, checking it (`readlink`) and reading it cost one
  * call each. (With create-then-write, a SIGKILL in between left an empty lock that only aged out: a
  * 10 s blackout. Earlier versions wrote the record to a temp file and hard-linked it into place:
  * five calls. A regular-file lock such a version left is still read, judged and broken the same way,
- * and both kinds exclude each other, since either is created only where no file exists.)
+ * and both kinds exclude each other, since either is created only where no file exists; such a
+ * version reads a symlink lock as absent, so it waits for it but never breaks it.)
  *
  * A lock is stale when its owner is gone (same host, `process.kill(pid, 0)` → ESRCH; or our own pid
- * with a nonce this process does not hold, i.e. an earlier run that got the same pid) or when its
- * mtime is older than `staleMs`. Removing a lock — stale or one's own — is serialised per lock
- * *content* by an exclusive break marker `<path>.break-<id>-<level>`, so two breakers of the same
+ * and thread with a nonce this thread does not hold, i.e. an earlier run that got the same pid) or
+ * when its mtime is older than `staleMs`. Removing a lock — stale, or one's own held for `staleMs / 2`
+ * or more (a fresher one of ours is just checked and unlinked: {@link removeFreshOwn}) — is
+ * serialised per lock *content* by an exclusive break marker `<path>.break-<id>-<level>`, so two breakers of the same
  * stale lock can never both remove it and a late breaker never removes a successor's lock. The
  * lock is renamed away and checked before it is discarded; a displaced successor is linked back.
  * A marker left by a dead breaker is itself stale and skipped by going one level up.
@@ -20,6 +22,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { sleep, type Clock } from '../clock.js';
 import { PERMISSION_CODES, StorePermissionError, StoreUnavailableError } from '../errors.js';
 import type { FileIo } from './file-io.js';
@@ -63,6 +66,8 @@ export interface FileLock {
 
 interface Owner {
   readonly pid: number;
+  /** `worker_threads.threadId` of the taker (0: the main thread); absent (0) in earlier versions' records. */
+  readonly thread: number;
   readonly host: string;
   readonly nonce: string;
   readonly startedAtWallMs: number;
@@ -83,7 +88,10 @@ const FIRST_WAIT_MS = 1;
 const MAX_WAIT_MS = 32;
 /** At most this many leftover files are removed per sweep. */
 const SWEEP_MAX_FILES = 64;
-/** Nonces of the locks and break markers this process holds right now. */
+/**
+ * Nonces of the locks and break markers this thread holds right now. Each worker thread has its
+ * own copy of this module, so a lock with our pid taken by another thread is not judged by it.
+ */
 const held = new Set<string>();
 /** Last sweep per lock path (this process's monotonic clock). */
 const lastSweep = new Map<string, number>();
@@ -142,7 +150,7 @@ export async function acquireFileLock(path: string, options: FileLockOptions, st
  * target is the record); `null` when it already exists.
  */
 async function tryCreate(path: string, { clock, io }: FileLockOptions): Promise<{ text: string; nonce: string } | null> {
-  const owner: Owner = { pid: process.pid, host: HOST, nonce: randomBytes(8).toString('hex'), startedAtWallMs: clock.wallNow() };
+  const owner: Owner = { pid: process.pid, thread: threadId, host: HOST, nonce: randomBytes(8).toString('hex'), startedAtWallMs: clock.wallNow() };
   const text = JSON.stringify(owner);
   held.add(owner.nonce);
   try {
@@ -240,7 +248,9 @@ async function inspect(path: string, { clock, io, staleMs }: FileLockOptions): P
   let stale: string | null = null;
   if (clock.wallNow() - mtimeMs > staleMs) stale = `older than ${staleMs} ms`;
   else if (owner !== null && owner.host === HOST) {
-    if (owner.pid === process.pid) stale = held.has(owner.nonce) ? null : 'left by an earlier process with our pid';
+    // Our pid: from this thread, only a nonce we hold is live (else an earlier process with our
+    // pid left it); from another thread of ours (a worker host's keeper), only age can tell.
+    if (owner.pid === process.pid) stale = owner.thread !== threadId || held.has(owner.nonce) ? null : 'left by an earlier process with our pid';
     else if (!pidAlive(owner.pid)) stale = `owner pid ${owner.pid} is dead`;
   }
   return { text, stale, owner };
@@ -274,8 +284,8 @@ async function removeIf(path: string, text: string, options: FileLockOptions): P
  * Releases a lock of ours taken less than `staleMs / 2` ago: checks it (`readlink`) and unlinks it,
  * two calls instead of the six of {@link removeIf}. Safe because nobody else can be removing it:
  * locks are removed only by breakers that judged them stale, and ours is neither old (by mtime,
- * on the machine's one wall clock) nor ownerless (this process is alive, and no other live process
- * has our pid). A forward step of the wall clock by more than `staleMs / 2` while held voids that,
+ * on the machine's one wall clock) nor ownerless (this process is alive, no other live process
+ * has our pid, and our other threads do not judge our locks by pid). A forward step of the wall clock by more than `staleMs / 2` while held voids that,
  * as it voids every age judgement here.
  */
 async function removeFreshOwn(path: string, text: string, io: FileIo): Promise<boolean> {
@@ -305,9 +315,10 @@ function parseOwner(text: string): Owner | null {
   try {
     const value: unknown = JSON.parse(text);
     if (typeof value !== 'object' || value === null) return null;
-    const { pid, host, nonce, startedAtWallMs } = value as Record<string, unknown>;
+    const { pid, thread = 0, host, nonce, startedAtWallMs } = value as Record<string, unknown>;
     if (!Number.isSafeInteger(pid) || (pid as number) <= 0 || typeof host !== 'string' || typeof nonce !== 'string') return null;
-    return { pid: pid as number, host, nonce, startedAtWallMs: Number(startedAtWallMs) };
+    if (!Number.isSafeInteger(thread) || (thread as number) < 0) return null;
+    return { pid: pid as number, thread: thread as number, host, nonce, startedAtWallMs: Number(startedAtWallMs) };
   } catch {
     return null;
   }

@@ -5,6 +5,8 @@ import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { threadId, Worker } from 'node:worker_threads';
+import { once } from 'node:events';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SystemClock, type Clock, type TimerHandle } from '../../src/clock.js';
 import { StoreCorruptError, StoreUnavailableError } from '../../src/errors.js';
@@ -228,7 +230,8 @@ describe('FileLeaseStore corrupt files', () => {
 describe('FileLeaseStore cross-process lock', () => {
   let sleeper: ChildProcess;
   const lockFile = (): string => `${file}.lock`;
-  const lockRecord = (pid: number, nonce = 'n'): string => JSON.stringify({ pid, host: hostname(), nonce, startedAtWallMs: 0 });
+  // thread: this test's thread, so that a record with our pid reads as left by an earlier process (not by a sibling thread)
+  const lockRecord = (pid: number, nonce = 'n'): string => JSON.stringify({ pid, thread: threadId, host: hostname(), nonce, startedAtWallMs: 0 });
 
   beforeAll(async () => {
     sleeper = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
@@ -472,6 +475,37 @@ describe('FileLeaseStore multi-process race', () => {
 
   afterAll(async () => {
     await rm(build, { recursive: true, force: true });
+  });
+
+  it('waits for a lock another thread of this process holds, and does not break it as "left by an earlier process with our pid"', async () => {
+    // Another thread (a worker host's keeper) has its own copy of the lock module: it holds the lock.
+    const sibling = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+      (async () => {
+        const { acquireFileLock } = await import(workerData.lockUrl);
+        const { asyncFileIo } = await import(workerData.ioUrl);
+        const clock = { now: () => performance.now(), wallNow: () => Date.now(), setTimeout, clearTimeout };
+        const lock = await acquireFileLock(workerData.path, { clock, io: asyncFileIo, random: Math.random, timeoutMs: 2000, staleMs: 60000 });
+        parentPort.postMessage('held');
+        parentPort.once('message', async () => { await lock.release(); parentPort.postMessage('released'); });
+      })();`,
+      {
+        eval: true,
+        workerData: { lockUrl: moduleUrl.replace(/file-store\.js$/, 'file-lock.js'), ioUrl: moduleUrl.replace(/file-store\.js$/, 'file-io.js'), path: `${file}.lock` },
+      },
+    );
+    try {
+      expect((await once(sibling, 'message'))[0]).toBe('held');
+      const impatient = new FileLeaseStore(file, { clock: new SystemClock(), lockTimeoutMs: 300 });
+      await expect(impatient.acquire({ key: 'k', holder: 'a', ttlMs: 1000 })).rejects.toThrow(StoreUnavailableError);
+      expect(impatient.lockStats.staleBroken).toBe(0);
+      sibling.postMessage('release');
+      expect((await once(sibling, 'message'))[0]).toBe('released');
+      expect(await impatient.acquire({ key: 'k', holder: 'a', ttlMs: 1000 })).toMatchObject({ ok: true });
+      expect(await litter()).toEqual([]);
+    } finally {
+      await sibling.terminate();
+    }
   });
 
   it('SIGKILLs at any moment of lock creation: no lock is ever seen empty, no blackout, no litter', async () => {
