@@ -174,7 +174,8 @@ try {
     const b = after[i];
     const seconds = (b.at - a.at) / 1000;
     const perHour = (v) => round((v / seconds) * 3600, 1);
-    const renewals = s.kind === 'keeper' ? marks1[i].renewals - marks0[i].renewals : 0;
+    // The keeper's lifetime renewals at its steady rate (renewals ÷ time leading), over the window.
+    const renewals = s.kind === 'keeper' && stops[i].stats ? ((marks1[i].at - marks0[i].at) * stops[i].stats.renewals) / stops[i].leadingMs : 0;
     const row = {
       subject: s.name,
       kind: s.kind,
@@ -188,6 +189,7 @@ try {
       wakeupsPerHour: perHour(b.voluntary - a.voluntary),
       involuntaryPerHour: perHour(b.involuntary - a.involuntary),
       storeOpsPerHour: perHour(renewals),
+      renewalsInWindow: round(renewals, 1),
       // Voluntary context switches of every thread (sidecar: owner + sidecar) per renewal heard of.
       wakeupsPerRenewal: renewals > 0 ? round((b.voluntary - a.voluntary) / renewals, 2) : null,
       rssMiB: round(b.rssKiB / 1024, 1),
@@ -267,7 +269,7 @@ const result = {
   notes: [
     'all subjects run at the same time, in one window; figures are window deltas scaled to one hour',
     'wake-ups = voluntary context switches summed over every thread of the subject\'s processes (sidecar: owner + sidecar)',
-    'store ops = renewals the owner heard of in the window (one store call each when none fails)',
+    'store ops = renewals in the window (one store call each when none fails): the keeper\'s lifetime renewals (its stats at stop) at their rate over the time leading; the owner has no `renewed` listener, so it hears of every second renewal only',
     'the shell loop\'s sleep children exit every second: CPU includes reaped children; its wakeupsPerHour is from GNU time (%w: shell + reaped children) over its lifetime, wakeupsPerHourShellOnly is the /proc window figure',
   ],
 };

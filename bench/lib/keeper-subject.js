@@ -1,7 +1,9 @@
 // A subject process of the keeper-overhead bench: an owner that does nothing but hold a lease
 // through one shipped host (`worker`: startWorkerKeeper, `sidecar`: startSidecarKeeper).
 // Talks to the bench with JSON lines: stdout `{type:'ready', …}` once leading; stdin `mark` →
-// `{type:'marked', renewals}`; stdin `stop` → graceful stop, `{type:'stopped', renewals, stats}`.
+// `{type:'marked', lost, at}`; stdin `stop` → graceful stop, `{type:'stopped', leadingMs, stats}`.
+// The owner has no `renewed` listener (the common case: the keeper then tells it of every second
+// renewal only), so it counts renewals from the keeper's own stats: lifetime renewals ÷ time leading.
 //   node bench/lib/keeper-subject.js <worker|sidecar> <storeUrl> <key> <ttlMs>
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -21,20 +23,19 @@ if (host === 'worker') handle = await (await load('worker-host.js')).startWorker
 else if (host === 'sidecar') handle = await (await load('sidecar-host.js')).startSidecarKeeper(options);
 else throw new Error(`unknown host ${host}`);
 
-let renewals = 0;
 let lost = 0;
-handle.on('renewed', () => (renewals += 1));
 handle.on('stopped-leading', () => (lost += 1));
 if (!handle.isLeading()) await new Promise((resolve) => handle.once('started-leading', resolve));
+const leadingSince = performance.now();
 lost = 0;
 say({ type: 'ready', pid: process.pid, sidecarPid: handle.sidecar?.pid ?? null });
 
 const exitInfo = new Promise((resolve) => handle.once('exit', resolve));
 for (let next = await lines.next(); !next.done; next = await lines.next()) {
   const line = next.value;
-  if (line === 'mark') say({ type: 'marked', renewals, lost });
+  if (line === 'mark') say({ type: 'marked', lost, at: performance.now() });
   else if (line === 'stop') {
-    const before = { renewals, lost };
+    const before = { lost, leadingMs: performance.now() - leadingSince };
     await handle.stop();
     const { stats, reason } = await exitInfo;
     say({ type: 'stopped', ...before, reason, stats: stats ?? null });

@@ -62,6 +62,12 @@ export type ToKeeper =
   | { readonly type: 'progress'; readonly pending?: number }
   | { readonly type: 'pending-work'; readonly pending: number }
   | { readonly type: 'handoff'; readonly drainMs: number; readonly to?: string }
+  /**
+   * Whether the owner wants a `renewed` message for every renewal (it has `renewed` listeners).
+   * Until told otherwise the keeper sends every one; told `false`, it sends one only when the
+   * owner's belief would otherwise run out before the next renewal could extend it.
+   */
+  | { readonly type: 'renewals'; readonly every: boolean }
   | { readonly type: 'stop' };
 
 /**

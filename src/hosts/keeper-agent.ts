@@ -17,6 +17,11 @@ export interface AgentChannel {
   /** Best effort; resolves once handed to the channel, or at once when the owner is gone. */
   send(message: FromKeeper): Promise<void>;
   onMessage(listener: (message: ToKeeper) => void): void;
+  /**
+   * Where the owner reads the keeper's latest validity without a message (a worker's shared
+   * `ValidityCell`). With it, the owner is sent `renewed` only while it wants every renewal.
+   */
+  publishValidity?(token: number, validUntil: number): void;
   /** The owner as the channel sees it: dead once the channel closes (the owner died or let go). */
   readonly owner: OwnerLiveness;
 }
@@ -53,16 +58,20 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
   let checkIns: CheckInOwner | undefined;
   let store: LeaseStore | undefined;
   let keeper: LeaseKeeper | undefined;
+  let everyRenewal = true; // an owner that never says `renewals` hears of every renewal
   channel.onMessage((message) => {
     if (message.type === 'check-in') checkIns?.checkIn();
     else if (message.type === 'progress') keeper?.progress(message.pending);
     else if (message.type === 'pending-work') keeper?.setPendingWork(message.pending);
+    else if (message.type === 'renewals') everyRenewal = message.every;
     else if (message.type === 'handoff') void keeper?.handoff({ drainMs: message.drainMs, ...(message.to === undefined ? {} : { to: message.to }) });
     else if (message.type === 'stop') stop.abort();
   });
+  let timing: AgentConfig['keeper'];
   try {
     // The one check of what the owner sent (its keeper timing is resolved already: used as it is).
-    const { keeper: timing, maxOwnerSilenceMs } = checkAgentConfig(config);
+    let maxOwnerSilenceMs: number | undefined;
+    ({ keeper: timing, maxOwnerSilenceMs } = checkAgentConfig(config));
     if (maxOwnerSilenceMs !== undefined) checkIns = new CheckInOwner({ maxOwnerSilenceMs, clock });
     store = await (seams.openStore ?? openDedicated)(config.storeUrl);
     const owner = allOwners(channel.owner, ...owners, ...(checkIns ? [checkIns] : []));
@@ -77,11 +86,38 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
   const send = coalescingSender(channel);
   const running = keeper;
   const validUntil = (): number => clock.now() + running.validityLeftMs();
-  running.on('started-leading', (lease) => send({ type: 'started-leading', lease, validUntil: validUntil() }));
-  running.on('renewed', ({ token }) => send({ type: 'renewed', token, validUntil: validUntil() }));
-  running.on('stopped-leading', (reason) => send({ type: 'stopped-leading', reason }));
+  // The owner's belief: the last `validUntil` it was sent, and the latest renewal it was not told of.
+  let ownerValidUntil = -Infinity;
+  let untold: FromKeeper | undefined;
+  const publish = channel.publishValidity?.bind(channel);
+  const tell = (message: FromKeeper & { type: 'renewed' | 'started-leading' }): void => {
+    ownerValidUntil = message.validUntil;
+    untold = undefined;
+    send(message);
+  };
+  const catchUp = (): void => {
+    if (untold !== undefined) tell(untold as FromKeeper & { type: 'renewed' });
+  };
+  running.on('started-leading', (lease) => {
+    const message = { type: 'started-leading', lease, validUntil: validUntil() } as const;
+    publish?.(lease.token, message.validUntil);
+    tell(message);
+  });
+  running.on('renewed', ({ token }) => {
+    const message = { type: 'renewed', token, validUntil: validUntil() } as const;
+    publish?.(token, message.validUntil);
+    if (everyRenewal || (publish === undefined && mustTell(ownerValidUntil, clock.now(), timing))) tell(message);
+    else if (publish === undefined) untold = message;
+  });
+  running.on('stopped-leading', (reason) => {
+    untold = undefined;
+    send({ type: 'stopped-leading', reason });
+  });
   running.on('new-leader', (identity, token) => send({ type: 'new-leader', identity, token }));
-  running.on('renew-failed', (error) => send({ type: 'renew-failed', message: error instanceof Error ? error.message : String(error) }));
+  running.on('renew-failed', (error) => {
+    catchUp(); // while the keeper retries, the owner believes as long as the keeper does
+    send({ type: 'renew-failed', message: error instanceof Error ? error.message : String(error) });
+  });
   const stopped = new Promise<StepDownReason>((done) => running.once('stopped', done));
   seams.observe?.(running);
   send({ type: 'ready' }); // queued ahead of anything the keeper will say
@@ -90,6 +126,17 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
   await store.close().catch(() => undefined);
   await sendBounded(channel, clock, { type: 'stopped', reason, stats: running.stats() });
   return reason;
+}
+
+/**
+ * Whether a renewal must reach an owner that asked not to hear every one: when its belief
+ * (`ownerValidUntil`) would run out before the next renewal's reply could extend it — the next
+ * renewal starts at most `renewIntervalMs` after this one (jitter only shortens it) and its reply
+ * comes within `requestTimeoutMs`. With the defaults (validity ≈ TTL, renewals every TTL/3) the
+ * owner hears every second renewal. A failing renewal sends the latest validity at once (`renew-failed`).
+ */
+export function mustTell(ownerValidUntil: number, now: number, timing: Pick<AgentConfig['keeper'], 'renewIntervalMs' | 'requestTimeoutMs'>): boolean {
+  return ownerValidUntil <= now + timing.renewIntervalMs + timing.requestTimeoutMs;
 }
 
 /** `openLeaseStore` for a thread that only keeps leases: a file store makes blocking calls. */

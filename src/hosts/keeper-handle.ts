@@ -17,6 +17,12 @@ export interface KeeperHandleEvents {
   'started-leading': [lease: LeaseGrant];
   'stopped-leading': [reason: HostStepDownReason];
   'new-leader': [identity: string | null, token: number];
+  /**
+   * Every renewal, while this event has a listener. Without one the keeper tells the owner of a
+   * renewal only when its belief would otherwise run out first (every second renewal with the
+   * default timing), and a worker's keeper never (the owner reads its validity from shared
+   * memory when asked): the owner's thread sleeps through routine renewals.
+   */
   renewed: [info: { token: number; validityLeftMs: number }];
   /** A store request of the keeper failed or timed out (it retries until the renew deadline). */
   'renew-failed': [info: { message: string }];
@@ -37,6 +43,8 @@ export interface OwnerChannel {
   finish(): void;
   /** Ends the host forcefully (a graceful stop timed out, or start failed). */
   kill(): void;
+  /** The keeper's latest validity, read without a message (a worker's shared `ValidityCell`). */
+  validity?(): { token: number; validUntil: number } | undefined;
 }
 
 /** What the channel reports to the handle. */
@@ -104,6 +112,9 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
   #leading = false;
   #lostReason: HostStepDownReason = 'expired';
   #deadlineTimer: TimerHandle | undefined;
+  /** What the keeper was last told about `renewed` messages (it sends every one until told otherwise). */
+  #everyRenewal = true;
+  #running = false;
   #exited = false;
   #stopping: Promise<void> | undefined;
   #handingOff = false;
@@ -121,6 +132,10 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
     this.#ready.promise.catch(() => undefined);
     this.#link = channel;
     channel.listen({ onMessage: (message) => this.#receive(message), onExit: (reason) => this.#onExit(reason) });
+    // `renewed` listeners decide whether the keeper sends every renewal (see the event).
+    const emitter = this as EventEmitter;
+    emitter.on('newListener', (event: string | symbol) => event === 'renewed' && this.#tellRenewals(true));
+    emitter.on('removeListener', (event: string | symbol) => event === 'renewed' && this.#tellRenewals(this.listenerCount('renewed') > 0));
   }
 
   /** Whether the owner may act as leader *now*: a lease is held and its reported validity has not run out. */
@@ -236,7 +251,9 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
   #receive(message: FromKeeper): void {
     switch (message.type) {
       case 'ready':
+        this.#running = true;
         this.#ready.resolve();
+        this.#tellRenewals(this.listenerCount('renewed') > 0);
         return;
       case 'failed':
         this.#ready.reject(startError(`lease keeper could not start: ${message.message}`, message.code));
@@ -271,6 +288,13 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
     this.#refresh();
   }
 
+  /** Tells a running keeper whether to send every renewal, when that changed. */
+  #tellRenewals(every: boolean): void {
+    if (!this.#running || this.#exited || every === this.#everyRenewal) return;
+    this.#everyRenewal = every;
+    this.#link.send({ type: 'renewals', every });
+  }
+
   #onExit(reason: string): void {
     if (this.#exited) return;
     this.#exited = true;
@@ -284,6 +308,8 @@ export class KeeperHandle extends EventEmitter<KeeperHandleEvents> {
 
   /** Re-derives the belief from lease + deadline and emits when it changed. */
   #refresh(): void {
+    const shared = this.#lease === undefined ? undefined : this.#link.validity?.();
+    if (shared !== undefined && shared.token === this.#lease?.token) this.#validUntil = Math.max(this.#validUntil, shared.validUntil);
     const leading = this.#lease !== undefined && this.#clock.now() < this.#validUntil;
     if (leading) this.#armDeadline();
     if (leading === this.#leading) return;

@@ -3,6 +3,13 @@ import { compiledEntryPath } from '../entry-path.js';
 import { agentConfig, type AgentConfig, type FromKeeper, type KeeperHostOptions } from './host-protocol.js';
 import { KeeperHandle, type KeeperHandleOptions, type OwnerChannel } from './keeper-handle.js';
 import { awaitReady } from './start-host.js';
+import { ValidityCell } from './validity-cell.js';
+
+/** What `worker-main` gets as `workerData`: the config, and the cell its keeper writes each validity to. */
+export interface WorkerData {
+  readonly config: AgentConfig;
+  readonly validity: SharedArrayBuffer;
+}
 
 /** Options of {@link startWorkerKeeper}. */
 export type WorkerKeeperOptions = KeeperHostOptions;
@@ -30,18 +37,17 @@ export class WorkerKeeperHandle extends KeeperHandle {
  */
 export async function startWorkerKeeper(options: WorkerKeeperOptions): Promise<WorkerKeeperHandle> {
   const config = agentConfig(options);
-  const worker = new Worker(options.mainPath ?? compiledEntryPath(import.meta.url, 'worker-main'), {
-    workerData: config,
-    execArgv: [],
-  });
-  const handle = new WorkerKeeperHandle(workerChannel(worker), config, options, worker.threadId);
+  const cell = new ValidityCell();
+  const workerData: WorkerData = { config, validity: cell.buffer };
+  const worker = new Worker(options.mainPath ?? compiledEntryPath(import.meta.url, 'worker-main'), { workerData, execArgv: [] });
+  const handle = new WorkerKeeperHandle(workerChannel(worker, cell), config, options, worker.threadId);
   if (options.keepAlive !== true) worker.unref();
   await awaitReady(handle, options.startTimeoutMs, () => void worker.terminate());
   return handle;
 }
 
-/** The owner's end of the channel to a worker thread. */
-function workerChannel(worker: Worker): OwnerChannel {
+/** The owner's end of the channel to a worker thread; routine renewals travel through `cell`, not as messages. */
+function workerChannel(worker: Worker, cell: ValidityCell): OwnerChannel {
   let exited = false;
   let finished = false;
   return {
@@ -61,5 +67,6 @@ function workerChannel(worker: Worker): OwnerChannel {
       void worker.terminate();
     },
     kill: () => void worker.terminate(),
+    validity: () => cell.read(),
   };
 }

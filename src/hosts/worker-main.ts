@@ -5,16 +5,21 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { ChannelOwner } from '../owner/channel-owner.js';
-import type { AgentConfig, FromKeeper, ToKeeper } from './host-protocol.js';
+import type { FromKeeper, ToKeeper } from './host-protocol.js';
 import { runKeeperAgent } from './keeper-agent.js';
+import { ValidityCell } from './validity-cell.js';
+import type { WorkerData } from './worker-host.js';
 
 if (parentPort === null) throw new Error('worker-main: must run as a worker thread started by startWorkerKeeper');
 const port = parentPort;
+const { config, validity } = workerData as WorkerData;
+const cell = new ValidityCell(validity);
 try {
   await runKeeperAgent(
-    workerData as AgentConfig,
+    config,
     {
       send: async (message: FromKeeper) => port.postMessage(message),
+      publishValidity: (token, validUntil) => cell.write(token, validUntil),
       onMessage: (listener) => port.on('message', (message) => listener(message as ToKeeper)),
       owner: ChannelOwner.forPort(port),
     },
