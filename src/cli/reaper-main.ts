@@ -12,6 +12,7 @@
  *
  * Loads nothing but the clock: it must be running before the command can do anything.
  */
+import { formatDurationMs } from '../duration.js';
 import { machineNow, SystemClock, type TimerHandle } from '../clock.js';
 
 const POLL_MS = 20;
@@ -70,7 +71,7 @@ function checkIn(deadlineMs: number): void {
     // Timers may fire a little early against the monotonic clock: wait out the remainder.
     const left = deadlineMs - machineNow();
     if (left > 0) deadlineTimer = clock.setTimeout(fire, left);
-    else stopGroup(`keeper stopped checking in (no renewal by its renew deadline, ${Math.round(-left)} ms ago)`);
+    else stopGroup(`keeper stopped checking in (no renewal by its renew deadline, ${formatDurationMs(-left)} ago)`);
   };
   deadlineTimer = clock.setTimeout(fire, deadlineMs - machineNow());
 }

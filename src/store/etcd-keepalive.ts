@@ -20,6 +20,7 @@
 
 import type { Etcd3, IDuplexStream, ILeaseKeepAliveRequest, ILeaseKeepAliveResponse } from 'etcd3';
 import type { Clock, TimerHandle } from '../clock.js';
+import { formatDurationMs } from '../duration.js';
 import { StoreUnavailableError } from '../errors.js';
 
 type KeepAliveStream = IDuplexStream<ILeaseKeepAliveRequest, ILeaseKeepAliveResponse>;
@@ -134,8 +135,8 @@ export class EtcdKeepAlive {
     queue?.splice(at, 1);
     const silent = channel.lastAnswerAt < waiter.sentAt;
     this.#settled(channel, leaseId, waiter);
-    waiter.reject(new StoreUnavailableError(`etcd did not answer the keep-alive of lease ${leaseId} within ${this.#options.timeoutMs} ms`));
-    if (silent) this.#drop(channel, new Error(`the keep-alive stream answered nothing for ${this.#options.timeoutMs} ms`));
+    waiter.reject(new StoreUnavailableError(`etcd did not answer the keep-alive of lease ${leaseId} within ${formatDurationMs(this.#options.timeoutMs)}`));
+    if (silent) this.#drop(channel, new Error(`the keep-alive stream answered nothing for ${formatDurationMs(this.#options.timeoutMs)}`));
   }
 
   /** Bookkeeping once `waiter` left its queue. */

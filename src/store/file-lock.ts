@@ -24,6 +24,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { sleep, type Clock } from '../clock.js';
+import { formatDurationMs } from '../duration.js';
 import { PERMISSION_CODES, StorePermissionError, StoreUnavailableError } from '../errors.js';
 import type { FileIo } from './file-io.js';
 
@@ -135,7 +136,7 @@ export async function acquireFileLock(path: string, options: FileLockOptions, st
     if (clock.now() >= deadline) {
       const by = seen?.owner ? `pid ${seen.owner.pid} on ${seen.owner.host}` : 'an unknown owner';
       throw new StoreUnavailableError(
-        `could not take the lock ${path} within ${options.timeoutMs} ms: it is held by ${by}; ` +
+        `could not take the lock ${path} within ${formatDurationMs(options.timeoutMs)}: it is held by ${by}; ` +
           `if no such process is working on the lease file, remove the lock file`,
       );
     }
@@ -246,7 +247,7 @@ async function inspect(path: string, { clock, io, staleMs }: FileLockOptions): P
   }
   const owner = parseOwner(text);
   let stale: string | null = null;
-  if (clock.wallNow() - mtimeMs > staleMs) stale = `older than ${staleMs} ms`;
+  if (clock.wallNow() - mtimeMs > staleMs) stale = `older than ${formatDurationMs(staleMs)}`;
   else if (owner !== null && owner.host === HOST) {
     // Our pid: from this thread, only a nonce we hold is live (else an earlier process with our
     // pid left it); from another thread of ours (a worker host's keeper), only age can tell.

@@ -1,5 +1,6 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { SystemClock, type Clock, type TimerHandle } from '../clock.js';
+import { formatDurationMs } from '../duration.js';
 import { ConfigError, HeartbeatLabError, StoreCorruptError, StoreNotDurableError, StoreUnavailableError } from '../errors.js';
 import type {
   AcquireRequest,
@@ -258,7 +259,7 @@ export class RedisLeaseStore implements LeaseStore {
       }
       timer = this.#clock.setTimeout(() => {
         const detail = this.#lastError instanceof Error ? `: ${this.#lastError.message}` : '';
-        settle(new StoreUnavailableError(`redis not reachable within ${this.#connectTimeoutMs} ms${detail}`));
+        settle(new StoreUnavailableError(`redis not reachable within ${formatDurationMs(this.#connectTimeoutMs)}${detail}`));
       }, this.#connectTimeoutMs);
     });
   }

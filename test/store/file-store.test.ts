@@ -319,11 +319,12 @@ describe('FileLeaseStore cross-process lock', () => {
   it('times out on a lock held by a live process and leaves it alone', async () => {
     const held = lockRecord(sleeper.pid!);
     await writeFile(lockFile(), held);
-    const impatient = new FileLeaseStore(file, { clock, lockTimeoutMs: 150 });
+    const impatient = new FileLeaseStore(file, { clock, lockTimeoutMs: 150.4 });
     const started = clock.now();
     const error = await impatient.acquire({ key: 'k', holder: 'a', ttlMs: 1000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect((error as Error).message).toContain(`pid ${sleeper.pid}`);
+    expect((error as Error).message).toContain('within 150ms:');
     expect(clock.now() - started).toBeGreaterThanOrEqual(150);
     expect(impatient.lockStats.retries).toBeGreaterThan(0);
     expect(await readFile(lockFile(), 'utf8')).toBe(held);
