@@ -18,7 +18,7 @@ import { RequestBatcher } from './request-batcher.js';
 export type EtcdBatchRead = RequestBatcher<readonly string[], (IKeyValue | undefined)[]>;
 
 export function etcdBatchRead(client: Etcd3, options: { maxInFlight: number; maxOps: number }): EtcdBatchRead {
-  return new RequestBatcher({
+  return new RequestBatcher<readonly string[], (IKeyValue | undefined)[]>({
     maxInFlight: options.maxInFlight,
     maxWeight: options.maxOps,
     weight: (keys) => keys.length,
