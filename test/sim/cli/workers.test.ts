@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { generateReport } from '../../../sim/report/report-command.js';
 import { defaultWorkers, POOL_MIN_RUN_HOURS, workerCount } from '../../../sim/cli/workers.js';
@@ -75,5 +77,21 @@ describe('output does not depend on the worker count (pool threads run dist/: bu
     expect(inThread.markdown).toContain('chaos-partition');
     expect(pooled.markdown).toBe(inThread.markdown);
     expect(pooled.svg).toBe(inThread.svg);
+  });
+});
+
+describe('a pooled sim run leaves the simulator to the pool threads (dist/: build first)', () => {
+  /** Preloaded into `node bin/sim.js`: says on stderr, at exit, whether the main thread loaded fake-timers. */
+  const PROBE =
+    'data:text/javascript,import{createRequire}from"node:module";const c=createRequire("/").cache;' +
+    'process.on("exit",()=>process.stderr.write("fake-timers loaded: "+Object.keys(c).some((k)=>k.includes("fake-timers"))))';
+
+  it('loads fake-timers in the main thread only when the runs play there', async () => {
+    const loaded = async (workers: string): Promise<string> => {
+      const { stderr } = await promisify(execFile)(process.execPath, ['--import', PROBE, 'bin/sim.js', 'run', 'bench/fixtures/tiny.yaml', '--json', '--workers', workers]);
+      return stderr;
+    };
+    expect(await loaded('0')).toBe('fake-timers loaded: true');
+    expect(await loaded('1')).toBe('fake-timers loaded: false');
   });
 });
