@@ -1,3 +1,4 @@
+import { promiseHooks } from 'node:v8';
 import FakeTimers from '@sinonjs/fake-timers';
 import type { Clock, TimerHandle } from '../src/clock.js';
 
@@ -75,10 +76,24 @@ export class DeepStepError extends Error {
   }
 }
 
+/** A quiet timer's callback started promise work without {@link SimClock.settleThisStep} (caught in `verify` mode). */
+export class QuietStepError extends Error {
+  readonly code = 'SIM_QUIET_STEP';
+  constructor(atMs: number) {
+    super(
+      `a quiet timer (setQuietTimeout) at ${atMs} ms created or resolved a promise: ` +
+        `use setTimeout for it, or call clock.settleThisStep() before the promise work`,
+    );
+    this.name = 'QuietStepError';
+  }
+}
+
 /** Counts of the driver's work in one clock, for tests and benches. */
 export interface DriverStats {
-  /** Timers fired (each followed by settling its promise continuations). */
+  /** Timers fired (each followed by settling its promise continuations, unless quiet). */
   steps: number;
+  /** Of those, quiet timers fired without settling (see {@link SimClock.setQuietTimeout}). */
+  quietSteps: number;
   /** Steps that were still active after the quiet stretch and were settled by a real macrotask hop. */
   deepSteps: number;
   /** Most microtask turns any step took before going quiet. */
@@ -90,6 +105,32 @@ export interface DriverStats {
 const realSetImmediate = globalThis.setImmediate;
 /** Each `.then` on it queues one reaction: one microtask turn. */
 const RESOLVED = Promise.resolve();
+
+/**
+ * Promises created or settled in this thread while some clock runs in `verify` mode (V8 promise
+ * hooks, installed only then: they slow every promise down).
+ */
+let promiseEvents = 0;
+let verifyingClocks = 0;
+let stopPromiseHooks: (() => void) | undefined;
+const countPromiseEvent = (): void => {
+  promiseEvents++;
+};
+
+function watchPromises(on: boolean): void {
+  verifyingClocks += on ? 1 : -1;
+  if (on && stopPromiseHooks === undefined) {
+    const stopInit = promiseHooks.onInit(countPromiseEvent);
+    const stopSettled = promiseHooks.onSettled(countPromiseEvent);
+    stopPromiseHooks = () => {
+      stopInit();
+      stopSettled();
+    };
+  } else if (!on && verifyingClocks === 0 && stopPromiseHooks !== undefined) {
+    stopPromiseHooks();
+    stopPromiseHooks = undefined;
+  }
+}
 
 interface RunState {
   untilMs: number;
@@ -117,7 +158,9 @@ export class SimClock implements Clock {
   readonly #sentinel = (): void => {
     this.#sentinelFired = true;
   };
-  readonly stats: DriverStats = { steps: 0, deepSteps: 0, maxActiveTurns: 0, maxQuietGap: 0 };
+  /** Set by a quiet timer as it fires; cleared before each timer and by {@link settleThisStep}. */
+  #quietStep = false;
+  readonly stats: DriverStats = { steps: 0, quietSteps: 0, deepSteps: 0, maxActiveTurns: 0, maxQuietGap: 0 };
   /** State of the current `runUntil` (one object per clock, reused). */
   readonly #run: RunState = { untilMs: 0, lastMs: 0, phase: 0, failed: false, error: undefined, resolve: () => {}, reject: () => {} };
   #turn = 0;
@@ -147,6 +190,25 @@ export class SimClock implements Clock {
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
     this.#activity++;
     return this.#fake.setTimeout(callback, dueOffsetMs(delayMs, this.#running)) as unknown as TimerHandle;
+  }
+
+  /**
+   * A timer whose callback starts no promise work: it creates no promise, resolves none, calls no
+   * async function (e.g. it only reads state and sets timers). The driver fires the next timer
+   * right after it, without the microtask turns that settle a step: there is nothing to settle.
+   * A callback that does start promise work on some path calls {@link settleThisStep} first.
+   * `verify` mode checks the claim (V8 promise hooks) and fails with {@link QuietStepError}.
+   */
+  setQuietTimeout(callback: () => void, delayMs: number): TimerHandle {
+    return this.setTimeout(() => {
+      this.#quietStep = true;
+      callback();
+    }, delayMs);
+  }
+
+  /** Called by a quiet timer's callback before it starts promise work: its step is settled as any other. */
+  settleThisStep(): void {
+    this.#quietStep = false;
   }
 
   clearTimeout(handle: TimerHandle): void {
@@ -179,6 +241,7 @@ export class SimClock implements Clock {
         run.resolve = resolve;
         run.reject = reject;
         this.#running = true;
+        if (this.#verify) watchPromises(true);
         this.#armSentinel();
         this.#fireNext();
       });
@@ -200,13 +263,25 @@ export class SimClock implements Clock {
   #fireNext(): void {
     const run = this.#run;
     for (;;) {
+      this.#quietStep = false;
+      const promisesBefore = promiseEvents;
       try {
         this.#fake.next();
       } catch (error) {
         if (!run.failed) run.error = error;
         run.failed = true;
       }
-      if (!this.#sentinelFired) break;
+      if (!this.#sentinelFired) {
+        this.stats.steps++;
+        if (!this.#quietStep) break;
+        this.stats.quietSteps++;
+        if (this.#verify && promiseEvents !== promisesBefore) {
+          this.#stop();
+          run.reject(new QuietStepError(this.#fake.now));
+          return;
+        }
+        continue;
+      }
       if (run.phase === 1) {
         this.#finish();
         return;
@@ -214,7 +289,6 @@ export class SimClock implements Clock {
       run.phase = 1;
       this.#armSentinel();
     }
-    this.stats.steps++;
     this.#turn = 0;
     this.#lastActive = 0;
     this.#seen = this.#activity;
@@ -252,7 +326,7 @@ export class SimClock implements Clock {
   #deepStep(): void {
     this.stats.deepSteps++;
     if (this.#onDeepStep === 'throw') {
-      this.#running = false;
+      this.#stop();
       this.#run.reject(new DeepStepError(this.#fake.now, this.#turn));
       return;
     }
@@ -261,11 +335,16 @@ export class SimClock implements Clock {
 
   #finish(): void {
     const run = this.#run;
-    this.#running = false;
+    this.#stop();
     // A fractional end: move the last fraction of a millisecond (no timer is due in it).
     if (run.untilMs > this.#fake.now) this.#fake.tick(run.untilMs - this.#fake.now);
     if (run.failed) run.reject(run.error);
     else run.resolve();
+  }
+
+  #stop(): void {
+    this.#running = false;
+    if (this.#verify) watchPromises(false);
   }
 
   /** Number of timers still scheduled (for leak checks in tests). */

@@ -122,7 +122,8 @@ export class SimStoreServer {
   call<T>(client: string, thread: SimThread, apply: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.isPartitioned(client)) return; // lost in the network; the caller's timeout decides
-      this.#clock.setTimeout(() => {
+      // Quiet: the server applies the request (synchronous) and sends the answer (a timer).
+      this.#clock.setQuietTimeout(() => {
         if (this.isPartitioned(client)) return;
         if (this.#down > 0 || this.#corrupt > 0) {
           const error =

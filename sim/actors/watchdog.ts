@@ -41,8 +41,9 @@ export class Watchdog implements WatchdogActor {
     this.child = this.#world.spawnWatchdogChild();
     this.#waitFromNow();
     const { intervalMs } = this.#world.scenario.watchdog;
+    // Quiet: a poll only reads; one that acts settles its step (see #poll).
     const tick = (k: number): void => {
-      this.#world.clock.setTimeout(() => {
+      this.#world.clock.setQuietTimeout(() => {
         this.#poll();
         tick(k + 1);
       }, (k + 1) * intervalMs - this.#world.clock.now());
@@ -76,6 +77,8 @@ export class Watchdog implements WatchdogActor {
     }
     const dead = info === null || info.holder === null || info.expiresInMs < -world.scenario.watchdog.graceMs;
     if (!dead) return;
+    // Killing and spawning start promise work (the keepers'): this step is settled as usual.
+    world.clock.settleThisStep();
     const victim = this.child;
     const spurious = victim !== undefined && victim.proc.alive;
     world.metrics.count('respawns');

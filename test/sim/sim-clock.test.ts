@@ -1,6 +1,6 @@
 import FakeTimers from '@sinonjs/fake-timers';
 import { describe, expect, it } from 'vitest';
-import { DeepStepError, dueOffsetMs, PROBE_TURNS, QUIET_TURNS, SimClock } from '../../sim/sim-clock.js';
+import { DeepStepError, dueOffsetMs, PROBE_TURNS, QUIET_TURNS, QuietStepError, SimClock } from '../../sim/sim-clock.js';
 
 /** The minimal clock surface both drivers share, so one program runs on either. */
 interface TestClock {
@@ -131,6 +131,53 @@ describe('SimClock.runUntil: a step deeper than the microtask chain is detected'
     const clock = new SimClock({ onDeepStep: 'throw', verify: true });
     deepStep(clock, QUIET_TURNS + PROBE_TURNS + 5, []);
     await expect(clock.runUntil(10)).rejects.toBeInstanceOf(DeepStepError);
+  });
+});
+
+describe('SimClock.setQuietTimeout: a timer that starts no promise work is not settled', () => {
+  /** Quiet timers that only read the time and set timers, between two ordinary ones, all at 5 ms. */
+  function quietProgram(clock: SimClock, log: string[], quiet: (callback: () => void, delayMs: number) => void): void {
+    clock.setTimeout(() => void Promise.resolve().then(() => log.push(`a:cont@${clock.now()}`)), 5);
+    for (let i = 0; i < 3; i++) quiet(() => log.push(`q${i}@${clock.now()}`), 5);
+    quiet(() => clock.setTimeout(() => log.push(`q:0ms@${clock.now()}`), 0), 5);
+    clock.setTimeout(() => log.push(`b@${clock.now()}`), 5);
+  }
+
+  it('fires in the same order as ordinary timers, with no settling turns after the quiet ones', async () => {
+    const expected: string[] = [];
+    const plain = new SimClock({ onDeepStep: 'throw' });
+    quietProgram(plain, expected, (cb, ms) => plain.setTimeout(cb, ms));
+    await plain.runUntil(10);
+
+    const actual: string[] = [];
+    const clock = new SimClock({ onDeepStep: 'throw', verify: true });
+    quietProgram(clock, actual, (cb, ms) => clock.setQuietTimeout(cb, ms));
+    await clock.runUntil(10);
+
+    expect(actual).toEqual(expected);
+    expect(actual).toEqual(['a:cont@5', 'q0@5', 'q1@5', 'q2@5', 'b@5', 'q:0ms@6']);
+    expect(clock.stats).toMatchObject({ steps: plain.stats.steps, quietSteps: 4 });
+  });
+
+  it('verify mode fails a quiet timer that starts promise work without settleThisStep', async () => {
+    const clock = new SimClock({ verify: true });
+    clock.setQuietTimeout(() => void Promise.resolve().then(() => clock.now()), 5);
+    const error = await clock.runUntil(10).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(QuietStepError);
+    expect((error as QuietStepError).code).toBe('SIM_QUIET_STEP');
+  });
+
+  it('settleThisStep: the quiet timer that starts promise work has its step settled before the next timer', async () => {
+    const clock = new SimClock({ onDeepStep: 'throw', verify: true });
+    const log: string[] = [];
+    clock.setQuietTimeout(() => {
+      clock.settleThisStep();
+      void Promise.resolve().then(() => log.push(`cont@${clock.now()}`));
+    }, 5);
+    clock.setTimeout(() => log.push(`next@${clock.now()}`), 5);
+    await clock.runUntil(10);
+    expect(log).toEqual(['cont@5', 'next@5']);
+    expect(clock.stats.quietSteps).toBe(0);
   });
 });
 
