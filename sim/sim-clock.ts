@@ -222,7 +222,8 @@ export class SimClock implements Clock {
    * without its real macrotask hop per timer. Timers fire synchronously (fake-timers' `next`);
    * between two timers the driver queues resolved-promise reactions, one microtask turn each,
    * until the model has left the clock alone for {@link QUIET_TURNS} turns and then for
-   * {@link PROBE_TURNS} more. Activity after a quiet stretch is a deep step: it is settled by a
+   * {@link PROBE_TURNS} more; after a quiet timer ({@link setQuietTimeout}) it fires the next timer
+   * at once. Activity after a quiet stretch is a deep step: it is settled by a
    * real macrotask hop (or thrown, see {@link SimClockOptions}). A callback that throws does not
    * stop the run; the first error is thrown at the end.
    */
