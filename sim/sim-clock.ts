@@ -200,11 +200,15 @@ export class SimClock implements Clock {
    * `verify` mode checks the claim (V8 promise hooks) and fails with {@link QuietStepError}.
    */
   setQuietTimeout(callback: () => void, delayMs: number): TimerHandle {
-    return this.setTimeout(() => {
-      this.#quietStep = true;
-      callback();
-    }, delayMs);
+    this.#activity++;
+    // fake-timers calls `#fireQuiet(callback)`: no closure per quiet timer.
+    return this.#fake.setTimeout(this.#fireQuiet, dueOffsetMs(delayMs, this.#running), callback) as unknown as TimerHandle;
   }
+
+  readonly #fireQuiet = (callback: unknown): void => {
+    this.#quietStep = true;
+    (callback as () => void)();
+  };
 
   /** Called by a quiet timer's callback before it starts promise work: its step is settled as any other. */
   settleThisStep(): void {

@@ -135,7 +135,10 @@ export class SimStoreServer {
         }
         const result = apply();
         this.#clock.setTimeout(() => {
-          if (!this.isPartitioned(client)) thread.deliver(() => resolve(result));
+          if (this.isPartitioned(client)) return;
+          // `thread.deliver`, without its closure when the thread takes the answer at once.
+          if (thread.alive && !thread.blocked) resolve(result);
+          else thread.deliver(() => resolve(result));
         }, this.#oneWayMs());
       }, this.#oneWayMs());
     });
