@@ -38,6 +38,8 @@ interface Channel {
   readonly waiting: Map<string, Waiter[]>;
   pending: number;
   lastAnswerAt: number;
+  /** Let go (error, end, close, timeout, idle or close()): later calls of `#drop` for it do nothing. */
+  dropped: boolean;
 }
 
 export interface EtcdKeepAliveOptions {
@@ -101,7 +103,7 @@ export class EtcdKeepAlive {
       // No deadline: the stream lives as long as it is used (a client's default deadline would end it).
       .leaseKeepAlive({ deadline: Infinity })
       .then((stream) => {
-        const channel: Channel = { stream, waiting: new Map(), pending: 0, lastAnswerAt: this.#options.clock.now() };
+        const channel: Channel = { stream, waiting: new Map(), pending: 0, lastAnswerAt: this.#options.clock.now(), dropped: false };
         this.#opened += 1;
         this.#channel = channel;
         const events = stream as unknown as NodeJS.EventEmitter;
@@ -149,6 +151,8 @@ export class EtcdKeepAlive {
 
   /** Fails every renewal waiting on `channel` and forgets the stream (the next renewal opens another). */
   #drop(channel: Channel, cause: unknown): void {
+    if (channel.dropped) return;
+    channel.dropped = true;
     if (this.#channel === channel) {
       this.#channel = undefined;
       this.#stopIdleTimer();

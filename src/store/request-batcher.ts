@@ -27,7 +27,7 @@ export interface RequestBatcherOptions<I, O> {
 
 export class RequestBatcher<I, O> {
   readonly #options: RequestBatcherOptions<I, O>;
-  #queue: Pending<I, O>[] = [];
+  readonly #queue: Pending<I, O>[] = [];
   #inFlight = 0;
   #batches = 0;
   #requests = 0;
@@ -59,9 +59,7 @@ export class RequestBatcher<I, O> {
         total += next;
         taken += 1;
       }
-      const batch = this.#queue.slice(0, taken);
-      this.#queue = this.#queue.slice(taken);
-      void this.#send(batch);
+      void this.#send(this.#queue.splice(0, taken));
     }
   }
 
