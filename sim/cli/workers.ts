@@ -18,7 +18,7 @@ export const WORKERS_HELP =
   `total at least ${POOL_MIN_RUN_HOURS} simulated run-hours (runs × strategies × hours), else 0; results do not change`;
 
 /**
- * Worker threads for `--workers` (a count from 0 to 256), or the default when absent: one per
+ * Worker threads for `--workers` (a count from 0 to `MAX_WORKERS`), or the default when absent: one per
  * CPU (capped at the number of runs) when the work is big enough to pay for the pool, else 0.
  * Results never depend on it (see `sim/parallel/`).
  */

@@ -88,7 +88,7 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
   const validUntil = (): number => clock.now() + running.validityLeftMs();
   // The owner's belief: the last `validUntil` it was sent, and the latest renewal it was not told of.
   let ownerValidUntil = -Infinity;
-  let untold: FromKeeper | undefined;
+  let untold: (FromKeeper & { type: 'renewed' }) | undefined;
   const publish = channel.publishValidity?.bind(channel);
   const tell = (message: FromKeeper & { type: 'renewed' | 'started-leading' }): void => {
     ownerValidUntil = message.validUntil;
@@ -96,7 +96,7 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
     send(message);
   };
   const catchUp = (): void => {
-    if (untold !== undefined) tell(untold as FromKeeper & { type: 'renewed' });
+    if (untold !== undefined) tell(untold);
   };
   running.on('started-leading', (lease) => {
     const message = { type: 'started-leading', lease, validUntil: validUntil() } as const;
