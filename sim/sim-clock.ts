@@ -204,9 +204,14 @@ export class SimClock implements Clock {
    * firing timer or its continuations does not fire in the same instant), as fake-timers'
    * `tickAsync` did; before a run, a 0 ms timer is due now.
    */
-  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  /** With `arg`: `callback` is called with it (so a caller needs no closure per timer). */
+  setTimeout<A>(callback: (arg: A) => void, delayMs: number, arg: A): TimerHandle;
+  setTimeout(callback: (arg?: unknown) => void, delayMs: number, arg?: unknown): TimerHandle {
     this.#activity++;
-    const id = this.#fake.setTimeout(callback, dueOffsetMs(delayMs, this.#running)) as unknown as number;
+    const fake = this.#fake;
+    const dueMs = dueOffsetMs(delayMs, this.#running);
+    const id = (arg === undefined ? fake.setTimeout(callback, dueMs) : fake.setTimeout(callback, dueMs, arg)) as unknown as number;
     this.#lastFakeId = id;
     return id as unknown as TimerHandle;
   }
