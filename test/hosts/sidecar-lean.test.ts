@@ -2,8 +2,10 @@
  * The sidecar process loads only what it needs (no simulator, no pino, only the chosen store's
  * module and driver) and runs with the lean Node flags by default (`SIDECAR_EXEC_ARGV`). A real
  * sidecar is started through `startSidecarKeeper` with a module-load probe (`NODE_OPTIONS=--import`,
- * an ESM loader hook that writes every URL it loads, in the sidecar's own loader) and its flags are
- * read from `/proc/<pid>/cmdline`. Redis and PostgreSQL run on real servers (skipped without them).
+ * an ESM loader hook that writes every URL it loads, in the sidecar's own loader, and at exit the
+ * Node builtins it loaded, `process.moduleLoadList`: builtins that CommonJS packages require never
+ * pass the ESM hook) and its flags are read from `/proc/<pid>/cmdline`. Redis and PostgreSQL run on
+ * real servers (skipped without them).
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -24,7 +26,10 @@ export async function load(url, context, next) {
 }
 `;
 const PROBE = (hooks: string) => `import { register } from 'node:module';
+import { writeFileSync } from 'node:fs';
 register(${JSON.stringify(hooks)});
+const builtins = process.env.HEARTBEAT_LAB_LOAD_PROBE + '.builtins';
+process.on('exit', () => writeFileSync(builtins, process.moduleLoadList.join('\\n')));
 `;
 
 let dir: string;
@@ -45,8 +50,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Starts a sidecar under the probe, waits until it leads, stops it; returns what it loaded and its flags. */
-async function probeSidecar(storeUrl: string, name: string, options: Partial<SidecarKeeperOptions> = {}): Promise<{ loaded: string[]; argv: string[] }> {
+/**
+ * Starts a sidecar under the probe, waits until it leads, stops it; returns the modules it loaded
+ * (URLs through the ESM loader; `builtins`: every Node builtin, e.g. `internal/deps/undici/undici`)
+ * and its flags.
+ */
+async function probeSidecar(
+  storeUrl: string,
+  name: string,
+  options: Partial<SidecarKeeperOptions> = {},
+): Promise<{ loaded: string[]; builtins: string[]; argv: string[] }> {
   const log = join(dir, `${name}.loaded`);
   process.env.HEARTBEAT_LAB_LOAD_PROBE = log;
   process.env.NODE_OPTIONS = `--import ${pathToFileURL(probe).href}`;
@@ -58,6 +71,7 @@ async function probeSidecar(storeUrl: string, name: string, options: Partial<Sid
     else process.env.NODE_OPTIONS = savedOptions;
     delete process.env.HEARTBEAT_LAB_LOAD_PROBE;
   }
+  let argv: string[];
   try {
     if (!handle.isLeading()) {
       await new Promise((done, fail) => {
@@ -65,11 +79,15 @@ async function probeSidecar(storeUrl: string, name: string, options: Partial<Sid
         handle.once('exit', ({ reason }) => fail(new Error(`the sidecar ended before it led: ${reason}`)));
       });
     }
-    const argv = readFileSync(`/proc/${handle.sidecar.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    return { loaded: readFileSync(log, 'utf8').split('\n').filter(Boolean), argv };
+    argv = readFileSync(`/proc/${handle.sidecar.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   } finally {
     await handle.stop();
   }
+  // Written by the sidecar at exit, and stop() resolves once it has exited.
+  const builtins = readFileSync(`${log}.builtins`, 'utf8')
+    .split('\n')
+    .flatMap((entry) => /^NativeModule (.+)$/.exec(entry)?.[1] ?? []);
+  return { loaded: readFileSync(log, 'utf8').split('\n').filter(Boolean), builtins, argv };
 }
 
 const ours = (loaded: string[]) => loaded.filter((url) => url.includes('/src/')).map((url) => url.slice(url.lastIndexOf('/src/') + 1));
@@ -92,9 +110,11 @@ describe('sidecar process footprint', () => {
     for (const flag of host.SIDECAR_EXEC_ARGV) expect(argv).not.toContain(flag);
   });
 
-  // PostgreSQL also guards the flags: pg touches Node's fetch globals on load (its Cloudflare
-  // check), which need WebAssembly, so flags that remove it (--lite-mode, --jitless) make that
-  // sidecar die before it leads.
+  // PostgreSQL also guards the flags: pg checks for Cloudflare Workers on load with `new
+  // Response(…)` when there is no `navigator` global (Node 20), which loads Node's fetch machinery
+  // (undici, http2, zlib, web streams: ≈ 7 MiB): the sidecar's `--no-experimental-fetch` (Node 20;
+  // Node 22 has `navigator`) keeps it out, and undici needs WebAssembly, so flags that remove it
+  // (--lite-mode, --jitless) made that sidecar die before it led.
   const SERVER_STORES = [
     { kind: 'redis', start: startRedis, store: 'redis-store', driver: /^ioredis$/ },
     { kind: 'postgres', start: startPostgres, store: 'postgres-store', driver: /^pg/ },
@@ -109,7 +129,8 @@ describe('sidecar process footprint', () => {
     });
 
     it.skipIf(missingServer(kind) !== null)('leads with the default flags, and loads this store module and its driver only', async () => {
-      const { loaded } = await probeSidecar((server as TestServer).url, kind);
+      const { loaded, builtins } = await probeSidecar((server as TestServer).url, kind);
+      expect(builtins.filter((name) => /undici|^(http|http2|zlib)$/.test(name))).toEqual([]);
       expect(ours(loaded)).toContain(`src/store/${store}.js`);
       expect(ours(loaded).filter((path) => /store\/(file|redis|postgres|etcd|memory)-store|logger/.test(path) && !path.endsWith(`/${store}.js`))).toEqual([]);
       expect(packages(loaded).some((name) => driver.test(name))).toBe(true);
