@@ -3,8 +3,8 @@
  * module and driver) and runs with the lean Node flags by default (`SIDECAR_EXEC_ARGV`). A real
  * sidecar is started through `startSidecarKeeper` with a module-load probe (`NODE_OPTIONS=--import`,
  * an ESM loader hook that writes every URL it loads, in the sidecar's own loader, and at exit the
- * Node builtins it loaded, `process.moduleLoadList`: builtins that CommonJS packages require never
- * pass the ESM hook) and its flags are read from `/proc/<pid>/cmdline`. Redis and PostgreSQL run on
+ * Node builtins it loaded, `process.moduleLoadList`, and the CommonJS modules it required: neither
+ * passes the ESM hook) and its flags are read from `/proc/<pid>/cmdline`. Redis and PostgreSQL run on
  * real servers (skipped without them).
  */
 import { readFileSync } from 'node:fs';
@@ -25,11 +25,14 @@ export async function load(url, context, next) {
   return next(url, context);
 }
 `;
-const PROBE = (hooks: string) => `import { register } from 'node:module';
+const PROBE = (hooks: string) => `import { createRequire, register } from 'node:module';
 import { writeFileSync } from 'node:fs';
 register(${JSON.stringify(hooks)});
-const builtins = process.env.HEARTBEAT_LAB_LOAD_PROBE + '.builtins';
-process.on('exit', () => writeFileSync(builtins, process.moduleLoadList.join('\\n')));
+const log = process.env.HEARTBEAT_LAB_LOAD_PROBE;
+process.on('exit', () => {
+  writeFileSync(log + '.builtins', process.moduleLoadList.join('\\n'));
+  writeFileSync(log + '.cjs', Object.keys(createRequire(import.meta.url).cache).join('\\n'));
+});
 `;
 
 let dir: string;
@@ -52,14 +55,14 @@ afterAll(async () => {
 
 /**
  * Starts a sidecar under the probe, waits until it leads, stops it; returns the modules it loaded
- * (URLs through the ESM loader; `builtins`: every Node builtin, e.g. `internal/deps/undici/undici`)
- * and its flags.
+ * (`loaded`: URLs through the ESM loader; `required`: paths of CommonJS modules; `builtins`: every
+ * Node builtin, e.g. `internal/deps/undici/undici`) and its flags.
  */
 async function probeSidecar(
   storeUrl: string,
   name: string,
   options: Partial<SidecarKeeperOptions> = {},
-): Promise<{ loaded: string[]; builtins: string[]; argv: string[] }> {
+): Promise<{ loaded: string[]; required: string[]; builtins: string[]; argv: string[] }> {
   const log = join(dir, `${name}.loaded`);
   process.env.HEARTBEAT_LAB_LOAD_PROBE = log;
   process.env.NODE_OPTIONS = `--import ${pathToFileURL(probe).href}`;
@@ -84,24 +87,28 @@ async function probeSidecar(
     await handle.stop();
   }
   // Written by the sidecar at exit, and stop() resolves once it has exited.
-  const builtins = readFileSync(`${log}.builtins`, 'utf8')
-    .split('\n')
-    .flatMap((entry) => /^NativeModule (.+)$/.exec(entry)?.[1] ?? []);
-  return { loaded: readFileSync(log, 'utf8').split('\n').filter(Boolean), builtins, argv };
+  const lines = (suffix: string) => readFileSync(`${log}${suffix}`, 'utf8').split('\n').filter(Boolean);
+  const builtins = lines('.builtins').flatMap((entry) => /^NativeModule (.+)$/.exec(entry)?.[1] ?? []);
+  return { loaded: lines(''), required: lines('.cjs'), builtins, argv };
 }
 
 const ours = (loaded: string[]) => loaded.filter((url) => url.includes('/src/')).map((url) => url.slice(url.lastIndexOf('/src/') + 1));
+/** Our own dependencies, optional ones and peers (the drivers): a sidecar loads its store's driver only. */
+const OUR_PACKAGES = (() => {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as Record<string, Record<string, string> | undefined>;
+  return Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies, ...manifest.peerDependencies });
+})();
 const packages = (loaded: string[]) => [...new Set(loaded.flatMap((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? []))];
 
 describe('sidecar process footprint', () => {
   it('file store: runs with the lean flags and loads no simulator, no pino and no store module or driver but the file store', async () => {
-    const { loaded, argv } = await probeSidecar(pathToFileURL(join(dir, 'lease.json')).href, 'file');
+    const { loaded, required, argv } = await probeSidecar(pathToFileURL(join(dir, 'lease.json')).href, 'file');
     for (const flag of host.SIDECAR_EXEC_ARGV) expect(argv).toContain(flag);
     expect(ours(loaded)).toContain('src/hosts/sidecar-main.js');
     expect(ours(loaded)).toContain('src/store/file-store.js');
     expect(loaded.filter((url) => url.includes('/sim/'))).toEqual([]);
     expect(ours(loaded).filter((path) => /store\/(redis|postgres|etcd|memory)-store|logger/.test(path))).toEqual([]);
-    expect(packages(loaded)).toEqual([]);
+    expect(packages([...loaded, ...required])).toEqual([]);
   });
 
   it('execArgv replaces the default flags', async () => {
@@ -115,11 +122,12 @@ describe('sidecar process footprint', () => {
   // (undici, http2, zlib, web streams: ≈ 7 MiB): the sidecar's `--no-experimental-fetch` (Node 20;
   // Node 22 has `navigator`) keeps it out, and undici needs WebAssembly, so flags that remove it
   // (--lite-mode, --jitless) made that sidecar die before it led.
+  // Redis requires ioredis (CommonJS) instead of importing it: no cjs-module-lexer scan, no ESM wrapper.
   const SERVER_STORES = [
-    { kind: 'redis', start: startRedis, store: 'redis-store', driver: /^ioredis$/ },
-    { kind: 'postgres', start: startPostgres, store: 'postgres-store', driver: /^pg/ },
+    { kind: 'redis', start: startRedis, store: 'redis-store', driver: /^ioredis$/, required: true },
+    { kind: 'postgres', start: startPostgres, store: 'postgres-store', driver: /^pg/, required: false },
   ] as const;
-  describe.each(SERVER_STORES)('$kind store', ({ kind, start, store, driver }) => {
+  describe.each(SERVER_STORES)('$kind store', ({ kind, start, store, driver, required }) => {
     let server: TestServer | undefined;
     beforeAll(async () => {
       if (missingServer(kind) === null) server = await start();
@@ -129,12 +137,18 @@ describe('sidecar process footprint', () => {
     });
 
     it.skipIf(missingServer(kind) !== null)('leads with the default flags, and loads this store module and its driver only', async () => {
-      const { loaded, builtins } = await probeSidecar((server as TestServer).url, kind);
+      const { loaded, required: cjs, builtins } = await probeSidecar((server as TestServer).url, kind);
       expect(builtins.filter((name) => /undici|^(http|http2|zlib)$/.test(name))).toEqual([]);
       expect(ours(loaded)).toContain(`src/store/${store}.js`);
       expect(ours(loaded).filter((path) => /store\/(file|redis|postgres|etcd|memory)-store|logger/.test(path) && !path.endsWith(`/${store}.js`))).toEqual([]);
-      expect(packages(loaded).some((name) => driver.test(name))).toBe(true);
+      const all = packages([...loaded, ...cjs]);
+      expect(all.some((name) => driver.test(name))).toBe(true);
+      expect(all.filter((name) => OUR_PACKAGES.includes(name) && !driver.test(name))).toEqual([]);
       expect(packages(loaded).filter((name) => !driver.test(name))).toEqual([]);
+      if (required) {
+        expect(packages(loaded)).toEqual([]);
+        expect(builtins.filter((name) => name.includes('cjs-module-lexer'))).toEqual([]);
+      }
     });
   });
 });
