@@ -11,16 +11,20 @@ import { awaitReady } from './start-host.js';
  * - `--optimize-for-size`, `--no-opt`, `--no-sparkplug`: V8 sizes its heap for memory and never
  *   compiles to machine code (the interpreter runs it all): ≈ 6 MiB less RSS on the file store,
  *   ≈ 7–17 MiB on Redis; renewing costs no more CPU (the code never runs hot enough to be optimised).
- *   Not `--lite-mode`/`--jitless` (≈ 0.5 MiB less again): they remove WebAssembly, which Node's
- *   `fetch` machinery (undici) needs as soon as anything touches `Response` or `fetch` — `pg` does
- *   on load — and the sidecar then dies with an unhandled rejection.
+ * - `--jitless` (with `--no-expose-wasm`, which it implies, so that V8 does not print a warning
+ *   about it): no executable memory at all (regular expressions interpreted, no WebAssembly):
+ *   ≈ 0.3–0.5 MiB less on the file store, Redis and PostgreSQL, ≈ 3.5 MiB on etcd, CPU the same
+ *   (30 s side by side). WebAssembly is only needed by Node's `fetch` (undici), which nothing in
+ *   the sidecar reaches: see `--no-experimental-fetch` on Node 20; Node 22 has a `navigator`
+ *   global, so `pg` never touches `Response` there.
  * - `--single-threaded-gc`: no parallel or concurrent GC tasks: V8's helper threads otherwise wake
  *   for every GC of a heap of a few MiB, where a GC on the main thread is sub-millisecond.
  * - `--no-experimental-fetch`, on Node 20 only (Node 22 removed the flag; it is passed only when
  *   the running Node accepts it): no `fetch`/`Response` globals. `pg` checks for Cloudflare
  *   Workers on load with `new Response(…)` when there is no `navigator` global (Node 20 has none),
  *   and that loads undici, http, http2, zlib and the web streams: ≈ 7 MiB of a PostgreSQL sidecar
- *   (53.1 → 46.1 MiB beside a bare `node` of 39.5). Nothing in the sidecar fetches.
+ *   (53.1 → 46.1 MiB beside a bare `node` of 39.5) — and undici compiles its parser to
+ *   WebAssembly, which `--jitless` removes. Nothing in the sidecar fetches.
  * None changes what the keeper does or when.
  */
 export const SIDECAR_EXEC_ARGV: readonly string[] = Object.freeze([
@@ -28,6 +32,8 @@ export const SIDECAR_EXEC_ARGV: readonly string[] = Object.freeze([
   '--no-opt',
   '--no-sparkplug',
   '--single-threaded-gc',
+  '--jitless',
+  '--no-expose-wasm',
   ...(process.allowedNodeEnvironmentFlags.has('--no-experimental-fetch') ? ['--no-experimental-fetch'] : []),
 ]);
 
