@@ -312,7 +312,13 @@ const targets = [
   ),
   ...[['redis', 3], ['file', 10]].flatMap(([store, limit]) =>
     ['worker', 'sidecar'].map((host) =>
-      target(`wake-ups per renewal, ${host} host, ${store} store`, subjectRow(host, store).wakeupsPerRenewal, '<=', limit, `voluntary context switches of every thread${host === 'sidecar' ? ' (owner + sidecar)' : ''} ÷ renewals`),
+      target(
+        `wake-ups per renewal, ${host} host, ${store} store`,
+        subjectRow(host, store).wakeupsPerRenewal,
+        '<=',
+        limit,
+        `voluntary context switches of every thread${host === 'sidecar' ? ' (owner + sidecar)' : ''} ÷ renewals${store === 'redis' ? `; floor ≈ 3.5: keeper thread 3 (timer, reply, the cleared request timeout's expiry: timerFloor) + owner's lapse timer 0.5 (perThread)` : ''}`,
+      ),
     ),
   ),
 ];
@@ -334,7 +340,8 @@ const result = {
   notes: [
     'all subjects run at the same time, in one window; figures are window deltas scaled to one hour',
     'wake-ups = voluntary context switches summed over every thread of the subject\'s processes (sidecar: owner + sidecar)',
-    'store ops = renewals in the window (one store call each when none fails): the keeper\'s lifetime renewals (its stats at stop) at their rate over the time leading; the owner has no `renewed` listener, so it hears of every second renewal only',
+    'store ops = renewals in the window (one store call each when none fails): the keeper\'s lifetime renewals (its stats at stop) at their rate over the time leading; the owner has no `renewed` listener, so no message tells it of a routine renewal',
+    'perThread: the window\'s wake-ups per thread role (Node 20 names every thread `node`: roles by creation order, the keeper worker by the id the subject reports); timerFloor: bench/lib/timer-floor.js in the same window, at the renew interval and request timeout',
     'the shell loop\'s sleep children exit every second: CPU includes reaped children; its wakeupsPerHour is from GNU time (%w: shell + reaped children) over its lifetime, wakeupsPerHourShellOnly is the /proc window figure',
   ],
 };

@@ -3,8 +3,9 @@
 // Talks to the bench with JSON lines: stdout `{type:'ready', pid, sidecarPid, keeperTids}` once leading
 // (keeperTids: the worker host's keeper thread); stdin `mark` →
 // `{type:'marked', lost, at}`; stdin `stop` → graceful stop, `{type:'stopped', leadingMs, stats}`.
-// The owner has no `renewed` listener (the common case: the keeper then tells it of every second
-// renewal only), so it counts renewals from the keeper's own stats: lifetime renewals ÷ time leading.
+// The owner has no `renewed` listener (the common case: it then reads the keeper's validity from
+// shared memory or a shared file, no message per renewal), so it counts renewals from the keeper's
+// own stats: lifetime renewals ÷ time leading.
 //   node bench/lib/keeper-subject.js <worker|sidecar> <storeUrl> <key> <ttlMs>
 import { readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
