@@ -5,7 +5,8 @@
 // (startWorkerKeeper) and sidecar process (startSidecarKeeper, owner + sidecar counted) — against
 // a bare `node` process doing nothing and a shell `while sleep 1; do :; done` loop, all measured in
 // the same window, side by side. Figures are scaled per hour; ratios are against both baselines.
-// Stores: the file store (embedded default) and Redis (started here like the tests do).
+// Stores: the file store (embedded default) and Redis (started here like the tests do); PostgreSQL
+// and etcd hold a sidecar each too, for the sidecar's RSS on every store (rssOnlyStores).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { BENCH_DIR, CLK_TCK, envNumber, fmt, machine, printTable, printTargets, procCpuMs, procRuntimeMs, procStatus, procThreads, ratio, REPO_DIR, round, safeRead, sleep, target, writeResult } from './lib/common.js';
-import { startRedis } from '../test/support/servers.js';
+import { missingServer, startEtcd, startPostgres, startRedis } from '../test/support/servers.js';
 
 const WINDOW_S = envNumber('BENCH_KEEPER_WINDOW_S', 20);
 const TTL_MS = envNumber('BENCH_KEEPER_TTL_MS', 1000);
@@ -30,6 +31,7 @@ const stores = [
   { name: 'file', url: (host) => pathToFileURL(join(dir, `${host}-leases.json`)).href },
   { name: 'redis', url: () => redis.url },
 ];
+const rssOnly = await rssOnlyStores();
 const children = [];
 
 function track(child) {
@@ -40,7 +42,7 @@ function track(child) {
 /** A subject that talks JSON lines (keeper-subject.js). */
 function keeperSubject(host, store) {
   const child = track(
-    spawn(process.execPath, [join(BENCH_DIR, 'lib', 'keeper-subject.js'), host, store.url(host), `bench/overhead/${host}-${store.name}`, String(TTL_MS)], {
+    spawn(process.execPath, [join(BENCH_DIR, 'lib', 'keeper-subject.js'), host, store.url(host), `bench/overhead/${host}-${store.name}`, String(store.ttlMs ?? TTL_MS)], {
       cwd: REPO_DIR,
       stdio: ['pipe', 'pipe', 'inherit'],
     }),
@@ -214,7 +216,29 @@ function timerFloor(periodMs, timeoutMs, windowMs) {
   });
 }
 
-const subjects = [bareNode(), shellLoop(), ...stores.flatMap((store) => [keeperSubject('worker', store), keeperSubject('sidecar', store)])];
+
+/**
+ * The sidecar's RSS on the other stores (`BENCH_KEEPER_RSS_STORES`, default `postgres,etcd`; a
+ * store whose server is not installed is left out): a sidecar subject each, in the same window,
+ * for the RSS target only. Its driver is the one thing that differs between stores. etcd's TTLs
+ * are whole seconds and its expiry checks ~500 ms apart, so its sidecar holds a 3 s lease.
+ */
+async function rssOnlyStores() {
+  const starters = { postgres: startPostgres, etcd: startEtcd };
+  const names = (process.env.BENCH_KEEPER_RSS_STORES ?? 'postgres,etcd').split(',').filter((name) => name in starters && missingServer(name) === null);
+  const servers = await Promise.all(names.map((name) => starters[name]()));
+  return {
+    stores: names.map((name, i) => ({ name, url: () => servers[i].url, ...(name === 'etcd' ? { ttlMs: 3000 } : {}) })),
+    dispose: () => Promise.all(servers.map((server) => server.dispose())),
+  };
+}
+
+const subjects = [
+  bareNode(),
+  shellLoop(),
+  ...stores.flatMap((store) => [keeperSubject('worker', store), keeperSubject('sidecar', store)]),
+  ...rssOnly.stores.map((store) => keeperSubject('sidecar', store)),
+];
 let rows;
 let timerFloorRows;
 try {
@@ -275,6 +299,7 @@ try {
 } finally {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   await redis.dispose();
+  await rssOnly.dispose();
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -307,7 +332,7 @@ function vsZero(value, numerator, denominator) {
 }
 const subjectRow = (host, store) => rows.find((r) => r.host === host && r.store === store);
 const targets = [
-  ...['file', 'redis'].map((store) =>
+  ...['file', 'redis', ...rssOnly.stores.map((store) => store.name)].map((store) =>
     target(`sidecar process RSS ÷ bare node, ${store} store`, subjectRow('sidecar', store).ratios.sidecarRssVsBareNode, '<=', 1.15, `${subjectRow('sidecar', store).sidecarRssMiB} MiB ÷ ${node.rssMiB} MiB (the sidecar alone, its default flags)`),
   ),
   ...[['redis', 3], ['file', 10]].flatMap(([store, limit]) =>

@@ -1,6 +1,7 @@
 import { promiseHooks } from 'node:v8';
 import FakeTimers from '@sinonjs/fake-timers';
 import type { Clock, TimerHandle } from '../src/clock.js';
+import { WorldTimer, WorldTimerQueue } from './world-timers.js';
 
 /** Wall-clock epoch of simulated time 0 (2026-01-04T19:41:45Z, the incident's task date). Fixed for determinism. */
 export const SIM_EPOCH_WALL_MS = 1_767_555_705_000;
@@ -146,9 +147,25 @@ interface RunState {
  * The simulator's one source of time: a `@sinonjs/fake-timers` clock (nothing global is
  * patched). It plays the store server's clock and is the base that every simulated thread's
  * clock is gated on.
+ *
+ * Two timer queues, one order. fake-timers is the clock and holds every timer set through
+ * {@link setTimeout} / {@link setQuietTimeout}: those of every simulated thread (`ThreadClock`:
+ * the shipped keeper's and hosts' timers, the strategies') and of the actors that use the clock
+ * as a `Clock`. The world's own machinery, which no simulated thread runs (the watchdog's poll
+ * grid, the store server's apply step and its answer), sets its timers with
+ * {@link setWorldTimeout} / {@link setQuietWorldTimeout} in a side queue of our own
+ * ({@link WorldTimerQueue}: no fake-timers timer, id, map entry or closure each). The driver
+ * merges the two in exactly the order fake-timers would have fired them had they all been its
+ * own: (due time, creation order), creation order counted across both queues; time moves as
+ * fake-timers' `next()` moves it.
  */
 export class SimClock implements Clock {
   readonly #fake = fakeTimers.createClock(0, 1_000_000);
+  /** The side queue (see the class comment). */
+  readonly #world = new WorldTimerQueue();
+  #worldSeq = 0;
+  /** The id of the newest fake-timers timer this clock set: orders side-queue timers against fake-timers' ones. */
+  #lastFakeId = 0;
   readonly #onDeepStep: DeepStepPolicy;
   readonly #verify: boolean;
   /** Bumped by everything the model does through the clock (read the time, set or clear a timer). */
@@ -187,9 +204,16 @@ export class SimClock implements Clock {
    * firing timer or its continuations does not fire in the same instant), as fake-timers'
    * `tickAsync` did; before a run, a 0 ms timer is due now.
    */
-  setTimeout(callback: () => void, delayMs: number): TimerHandle {
+  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  /** With `arg`: `callback` is called with it (so a caller needs no closure per timer). */
+  setTimeout<A>(callback: (arg: A) => void, delayMs: number, arg: A): TimerHandle;
+  setTimeout(callback: (arg?: unknown) => void, delayMs: number, arg?: unknown): TimerHandle {
     this.#activity++;
-    return this.#fake.setTimeout(callback, dueOffsetMs(delayMs, this.#running)) as unknown as TimerHandle;
+    const fake = this.#fake;
+    const dueMs = dueOffsetMs(delayMs, this.#running);
+    const id = (arg === undefined ? fake.setTimeout(callback, dueMs) : fake.setTimeout(callback, dueMs, arg)) as unknown as number;
+    this.#lastFakeId = id;
+    return id as unknown as TimerHandle;
   }
 
   /**
@@ -202,7 +226,42 @@ export class SimClock implements Clock {
   setQuietTimeout(callback: () => void, delayMs: number): TimerHandle {
     this.#activity++;
     // fake-timers calls `#fireQuiet(callback)`: no closure per quiet timer.
-    return this.#fake.setTimeout(this.#fireQuiet, dueOffsetMs(delayMs, this.#running), callback) as unknown as TimerHandle;
+    const id = this.#fake.setTimeout(this.#fireQuiet, dueOffsetMs(delayMs, this.#running), callback) as unknown as number;
+    this.#lastFakeId = id;
+    return id as unknown as TimerHandle;
+  }
+
+  /**
+   * A timer of the world's own machinery, not of a simulated thread: kept in the side queue
+   * (see the class comment), fired in the same order as if set with {@link setTimeout}, its step
+   * settled the same way. `callback` is called with `arg` (so a caller needs no closure per timer).
+   * Cleared with {@link clearTimeout}.
+   */
+  setWorldTimeout<A>(callback: (arg: A) => void, delayMs: number, arg: A): TimerHandle;
+  setWorldTimeout(callback: () => void, delayMs: number): TimerHandle;
+  setWorldTimeout(callback: (arg: never) => void, delayMs: number, arg?: unknown): TimerHandle {
+    return this.#setWorld(callback, delayMs, arg, false);
+  }
+
+  /** {@link setWorldTimeout} for a callback that starts no promise work, with {@link setQuietTimeout}'s rules. */
+  setQuietWorldTimeout<A>(callback: (arg: A) => void, delayMs: number, arg: A): TimerHandle;
+  setQuietWorldTimeout(callback: () => void, delayMs: number): TimerHandle;
+  setQuietWorldTimeout(callback: (arg: never) => void, delayMs: number, arg?: unknown): TimerHandle {
+    return this.#setWorld(callback, delayMs, arg, true);
+  }
+
+  #setWorld(callback: (arg: never) => void, delayMs: number, arg: unknown, quiet: boolean): TimerHandle {
+    this.#activity++;
+    const timer = new WorldTimer(
+      this.#fake.now + dueOffsetMs(delayMs, this.#running),
+      this.#worldSeq++,
+      this.#lastFakeId,
+      callback,
+      arg,
+      quiet,
+    );
+    this.#world.push(timer);
+    return timer;
   }
 
   readonly #fireQuiet = (callback: unknown): void => {
@@ -217,7 +276,8 @@ export class SimClock implements Clock {
 
   clearTimeout(handle: TimerHandle): void {
     this.#activity++;
-    this.#fake.clearTimeout(handle as unknown as FakeTimers.TimerId);
+    if (handle instanceof WorldTimer) this.#world.clear(handle);
+    else this.#fake.clearTimeout(handle as unknown as FakeTimers.TimerId);
   }
 
   /**
@@ -261,7 +321,7 @@ export class SimClock implements Clock {
   #armSentinel(): void {
     const fake = this.#fake;
     this.#sentinelFired = false;
-    fake.setTimeout(this.#sentinel, this.#run.phase === 0 ? this.#run.lastMs - fake.now : 0);
+    this.#lastFakeId = fake.setTimeout(this.#sentinel, this.#run.phase === 0 ? this.#run.lastMs - fake.now : 0) as unknown as number;
   }
 
   /** Fires the next timer, then settles its continuations (or ends the run at the last sentinel). */
@@ -271,7 +331,7 @@ export class SimClock implements Clock {
       this.#quietStep = false;
       const promisesBefore = promiseEvents;
       try {
-        this.#fake.next();
+        this.#fireFirst();
       } catch (error) {
         if (!run.failed) run.error = error;
         run.failed = true;
@@ -298,6 +358,30 @@ export class SimClock implements Clock {
     this.#lastActive = 0;
     this.#seen = this.#activity;
     RESOLVED.then(this.#pump);
+  }
+
+  /**
+   * Fires the first timer of the two queues: fake-timers' `next()`, or the side queue's first
+   * timer when fake-timers would have fired it first (due earlier, or due at the same instant
+   * and set before fake-timers' first). During a run fake-timers always holds a sentinel.
+   */
+  #fireFirst(): void {
+    const fake = this.#fake;
+    const world = this.#world.peek();
+    if (world !== undefined) {
+      const first = fake.timerHeap?.peek();
+      const firstAt = first?.callAt as number;
+      if (first === undefined || world.dueMs < firstAt || (world.dueMs === firstAt && (first.id as number) > world.afterFakeId)) {
+        const callback = world.callback as (arg: unknown) => void;
+        this.#world.take(world);
+        // What fake-timers' `next()` does before it calls its first timer.
+        fake.now = world.dueMs;
+        this.#quietStep = world.quiet;
+        callback(world.arg);
+        return;
+      }
+    }
+    fake.next();
   }
 
   /** One microtask turn of settling a step. */
@@ -354,6 +438,6 @@ export class SimClock implements Clock {
 
   /** Number of timers still scheduled (for leak checks in tests). */
   pendingTimers(): number {
-    return this.#fake.countTimers() - (this.#running && !this.#sentinelFired ? 1 : 0);
+    return this.#fake.countTimers() - (this.#running && !this.#sentinelFired ? 1 : 0) + this.#world.pending;
   }
 }

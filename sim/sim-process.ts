@@ -1,10 +1,18 @@
 import type { Clock, TimerHandle } from '../src/clock.js';
 import type { SimClock } from './sim-clock.js';
 
-interface SimTimer {
-  cancelled: boolean;
-  base: TimerHandle | undefined;
+/** A timer of a {@link ThreadClock}; also a link of its clock's list of live timers. */
+class SimTimer {
+  cancelled = false;
+  /** The base clock's timer, until it fires. */
+  base: TimerHandle | undefined = undefined;
+  prev: SimTimer | undefined = undefined;
+  next: SimTimer | undefined = undefined;
   readonly callback: () => void;
+
+  constructor(callback: () => void) {
+    this.callback = callback;
+  }
 }
 
 /**
@@ -84,7 +92,9 @@ export class SimThread {
 export class ThreadClock implements Clock {
   readonly thread: SimThread;
   readonly #base: SimClock;
-  readonly #live = new Set<SimTimer>();
+  /** Live timers (set, not yet run or cleared), a doubly linked list: no Set entry per timer. */
+  #head: SimTimer | undefined = undefined;
+  #live = 0;
   /** Timer callbacks that actually ran on this clock. */
   wakeups = 0;
 
@@ -102,43 +112,60 @@ export class ThreadClock implements Clock {
   }
 
   setTimeout(callback: () => void, delayMs: number): TimerHandle {
-    const timer: SimTimer = { cancelled: false, base: undefined, callback };
-    const thread = this.thread;
-    timer.base = this.#base.setTimeout(() => {
-      timer.base = undefined;
-      // What `thread.deliver` does, without a closure per fired timer when the thread runs it at once.
-      if (thread.alive && !thread.blocked) this.#fire(timer);
-      else thread.deliver(() => this.#fire(timer));
-    }, Math.max(0, delayMs) / thread.process.clockRate);
-    this.#live.add(timer);
+    const timer = new SimTimer(callback);
+    // The base clock passes the timer back to one function per clock: no closure per timer.
+    timer.base = this.#base.setTimeout(this.#onDue, Math.max(0, delayMs) / this.thread.process.clockRate, timer);
+    const head = this.#head;
+    if (head !== undefined) head.prev = timer;
+    timer.next = head;
+    this.#head = timer;
+    this.#live++;
     return timer;
   }
 
+  readonly #onDue = (timer: SimTimer): void => {
+    timer.base = undefined;
+    const thread = this.thread;
+    // What `thread.deliver` does, without a closure per fired timer when the thread runs it at once.
+    if (thread.alive && !thread.blocked) this.#fire(timer);
+    else thread.deliver(() => this.#fire(timer));
+  };
+
   #fire(timer: SimTimer): void {
-    this.#live.delete(timer);
     if (timer.cancelled) return;
+    this.#unlink(timer);
     this.wakeups += 1;
     timer.callback();
   }
 
+  /** Takes a live timer out of the list (and marks it, so it is taken out once). */
+  #unlink(timer: SimTimer): void {
+    timer.cancelled = true;
+    const { prev, next } = timer;
+    if (prev === undefined) this.#head = next;
+    else prev.next = next;
+    if (next !== undefined) next.prev = prev;
+    timer.prev = undefined;
+    timer.next = undefined;
+    this.#live--;
+  }
+
   clearTimeout(handle: TimerHandle): void {
     const timer = handle as SimTimer;
-    timer.cancelled = true;
-    if (timer.base !== undefined) this.#base.clearTimeout(timer.base);
-    this.#live.delete(timer);
+    if (timer.base !== undefined) {
+      this.#base.clearTimeout(timer.base);
+      timer.base = undefined;
+    }
+    if (!timer.cancelled) this.#unlink(timer);
   }
 
   /** Clears every timer of this scope, including ones that came due while the thread was blocked. */
   clearAll(): void {
-    for (const timer of this.#live) {
-      timer.cancelled = true;
-      if (timer.base !== undefined) this.#base.clearTimeout(timer.base);
-    }
-    this.#live.clear();
+    for (let timer = this.#head; timer !== undefined; timer = this.#head) this.clearTimeout(timer);
   }
 
   get pending(): number {
-    return this.#live.size;
+    return this.#live;
   }
 }
 

@@ -122,19 +122,20 @@ export class SimStoreServer {
   call<T>(client: string, thread: SimThread, apply: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.isPartitioned(client)) return; // lost in the network; the caller's timeout decides
-      // Quiet: the server applies the request (synchronous) and sends the answer (a timer).
-      this.#clock.setQuietTimeout(() => {
+      // World timers (the server is no simulated thread). Quiet: the server applies the request
+      // (synchronous) and sends the answer (a timer, settled: it resolves the caller's promise).
+      this.#clock.setQuietWorldTimeout(() => {
         if (this.isPartitioned(client)) return;
         if (this.#down > 0 || this.#corrupt > 0) {
           const error =
             this.#down > 0
               ? new StoreUnavailableError('lease store unreachable: connection refused')
               : new StoreCorruptError('sim store', 'injected lease-corrupt fault');
-          this.#clock.setTimeout(() => thread.deliver(() => reject(error)), this.#oneWayMs());
+          this.#clock.setWorldTimeout(() => thread.deliver(() => reject(error)), this.#oneWayMs());
           return;
         }
         const result = apply();
-        this.#clock.setTimeout(() => {
+        this.#clock.setWorldTimeout(() => {
           if (this.isPartitioned(client)) return;
           // `thread.deliver`, without its closure when the thread takes the answer at once.
           if (thread.alive && !thread.blocked) resolve(result);

@@ -40,16 +40,22 @@ export class Watchdog implements WatchdogActor {
     this.#pendingIdentity = this.#world.nextIdentity();
     this.child = this.#world.spawnWatchdogChild();
     this.#waitFromNow();
-    const { intervalMs } = this.#world.scenario.watchdog;
-    // Quiet: a poll only reads; one that acts settles its step (see #poll).
-    const tick = (k: number): void => {
-      this.#world.clock.setQuietTimeout(() => {
-        this.#poll();
-        tick(k + 1);
-      }, (k + 1) * intervalMs - this.#world.clock.now());
-    };
-    tick(0);
+    this.#schedulePoll(0);
   }
+
+  /**
+   * Poll `k` (from 0) is due at `(k + 1) × interval`. A world timer (the watchdog is no simulated
+   * thread), quiet: a poll only reads; one that acts settles its step (see #poll).
+   */
+  #schedulePoll(k: number): void {
+    const clock = this.#world.clock;
+    clock.setQuietWorldTimeout(this.#onPollDue, (k + 1) * this.#world.scenario.watchdog.intervalMs - clock.now(), k);
+  }
+
+  readonly #onPollDue = (k: number): void => {
+    this.#poll();
+    this.#schedulePoll(k + 1);
+  };
 
   /** The watchdog process is down for `forMs`; it comes back knowing nothing of its old child. */
   restartFor(forMs: number): void {

@@ -104,16 +104,14 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void): Comma
     .option('--budget <run-hours>', `refuse a scenario above this many simulated run-hours (runs × strategies × hours; default ${DEFAULT_BUDGET})`)
     .action(async (files: string[], options) => {
       const inputs = files.length > 0 ? files : defaultScenarioFiles();
-      // Before any run: the report and its chart go beside each other, never onto an input, and no scenario is above the budget.
-      const { checkBudget, checkNotAnInput, parseBudget } = await import('./guards.js');
+      // Before any run: the report and its chart go beside each other, never onto an input (the
+      // scenarios' size is checked by reportCommand, which loads them once).
       if (options.check !== true) {
+        const { checkNotAnInput } = await import('./guards.js');
         const { join: joinPath, dirname } = await import('node:path');
         checkNotAnInput('--output', options.output, inputs);
         checkNotAnInput('--output', joinPath(dirname(options.output), 'lease-age.svg'), inputs);
       }
-      const budget = parseBudget(options.budget);
-      const { loadAll } = await import('./run-command.js');
-      for (const scenario of await loadAll(inputs, options)) checkBudget(scenario, budget);
       const { reportCommand } = await import('../report/report-command.js');
       setExit(await reportCommand(inputs, options, io));
     });

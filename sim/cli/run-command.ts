@@ -2,14 +2,14 @@ import { writeFile } from 'node:fs/promises';
 import type { MainIo } from '../../src/cli/io.js';
 import { escapeControl } from '../../src/cli/escape.js';
 import type { LogLevel } from '../../src/logger.js';
-import { runScenario, type ScenarioReport } from '../run-scenario.js';
+import type { ScenarioReport } from '../run-scenario.js';
 import { loadScenarioFile } from '../scenario/load-scenario.js';
 import type { Scenario } from '../scenario/types.js';
 import { EXIT, UsageError } from './errors.js';
 import { formatReport, formatTargets, reportJson, targetName } from './format.js';
 import { checkBudget, checkOutputPath, checkTraceRun, parseBudget } from './guards.js';
 import { parseOverrides, type OverrideOptions } from './overrides.js';
-import { createProgress } from './progress.js';
+import { playScenarios } from './play-scenarios.js';
 import { withRunPool, workerCount } from './workers.js';
 
 export interface RunCommandOptions extends OverrideOptions {
@@ -58,18 +58,9 @@ export async function runAll(scenarios: readonly Scenario[], options: RunCommand
   // pino loads only when something is to be logged.
   const log = level === 'silent' ? undefined : (await import('../../src/logger.js')).createLogger({ level, name: 'sim' });
   const traceRun = options.trace === undefined ? undefined : traceRunIndex(options.traceRun);
-  const reports = await withRunPool(workerCount(options.workers, scenarios), async (pool) => {
-    const done: ScenarioReport[] = [];
-    for (const scenario of scenarios) {
-      log?.info({ scenario: scenario.name, seed: scenario.seed, runs: scenario.runs }, 'scenario start');
-      const progress = createProgress(io, !options.json && io.isTTY, scenario.name);
-      const report = await runScenario(scenario, { traceRun, onRunDone: progress.update, ...(pool ? { executor: pool.execute } : {}) });
-      progress.done();
-      log?.info({ scenario: scenario.name, ok: report.ok }, 'scenario done');
-      done.push(report);
-    }
-    return done;
-  });
+  const reports = await withRunPool(workerCount(options.workers, scenarios), (pool) =>
+    playScenarios(scenarios, { pool, traceRun, io, showProgress: !options.json && io.isTTY, log }),
+  );
   if (options.trace !== undefined) await writeFile(options.trace, traceLines(reports));
   return reports;
 }

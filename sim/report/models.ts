@@ -5,7 +5,7 @@
  */
 import type { Scenario } from '../scenario/types.js';
 import type { ReportInput } from './report-types.js';
-import { roleOf, rowByKey, rowByName, type Row } from './scenario-rows.js';
+import { roleOf, rowByName, strategyKey, type Row } from './scenario-rows.js';
 
 export type ModelId = 'seed' | 'real';
 
@@ -53,22 +53,38 @@ export interface ModelIncident {
 }
 
 /**
- * The incident scenario of each model that has one, in model order: a scenario of the model
- * where sessions idle and nothing else happens, with a baseline; the one that runs the most
- * strategies, and on a tie the one with the shortest name (the plain version of its variants).
+ * Whether `scenario` can show `model`'s incident: a scenario of the model where sessions idle and
+ * nothing else happens (no faults, crashes, restarts), with a baseline. Read from the scenario
+ * alone, so it is known before any run.
  */
-export function modelIncidents(inputs: readonly ReportInput[]): ModelIncident[] {
-  const out: ModelIncident[] = [];
+function showsIncident(model: MechanicsModel, scenario: Scenario): boolean {
+  return model.describes(scenario) && roleOf(scenario) === 'incident' && scenario.strategies.some((spec) => strategyKey(spec) === 'baseline');
+}
+
+/**
+ * The incident scenario of each model that has one, in model order, among `items` (scenarios, or
+ * anything that holds one): the one that runs the most strategies, and on a tie the one with the
+ * shortest name (the plain version of its variants). Decided from the scenarios alone, so
+ * `sim report` knows before any run which traces it will read (see `modelIncidents`).
+ */
+export function pickIncidents<T>(items: readonly T[], scenarioOf: (item: T) => Scenario): Array<{ readonly model: MechanicsModel; readonly item: T }> {
+  const out: Array<{ model: MechanicsModel; item: T }> = [];
   for (const model of MODELS) {
-    let best: ReportInput | undefined;
-    for (const input of inputs) {
-      if (!model.describes(input.scenario) || roleOf(input.scenario) !== 'incident' || rowByKey(input, 'baseline') === undefined) continue;
-      const more = best === undefined ? 1 : input.scenario.strategies.length - best.scenario.strategies.length;
-      if (best === undefined || more > 0 || (more === 0 && input.scenario.name.length < best.scenario.name.length)) best = input;
+    let best: T | undefined;
+    for (const item of items) {
+      const scenario = scenarioOf(item);
+      if (!showsIncident(model, scenario)) continue;
+      const more = best === undefined ? 1 : scenario.strategies.length - scenarioOf(best).strategies.length;
+      if (best === undefined || more > 0 || (more === 0 && scenario.name.length < scenarioOf(best).name.length)) best = item;
     }
-    if (best !== undefined) out.push({ model, input: best });
+    if (best !== undefined) out.push({ model, item: best });
   }
   return out;
+}
+
+/** The incident of each model that has one (see `pickIncidents`); the report reads run 0's trace of these. */
+export function modelIncidents(inputs: readonly ReportInput[]): ModelIncident[] {
+  return pickIncidents(inputs, (input) => input.scenario).map(({ model, item }) => ({ model, input: item }));
 }
 
 /** The model a scenario belongs to. */
@@ -92,7 +108,7 @@ export function incidentRow(inputs: readonly ReportInput[], incident: ModelIncid
   const own = rowByName(incident.input, name);
   if (own !== undefined) return { input: incident.input, row: own, elsewhere: false };
   for (const input of inputs) {
-    if (!incident.model.describes(input.scenario) || roleOf(input.scenario) !== 'incident' || rowByKey(input, 'baseline') === undefined) continue;
+    if (!showsIncident(incident.model, input.scenario)) continue;
     const row = rowByName(input, name);
     if (row !== undefined) return { input, row, elsewhere: true };
   }

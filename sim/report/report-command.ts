@@ -3,15 +3,15 @@ import { basename, dirname, join, normalize } from 'node:path';
 import { formatDurationMs, parseDurationMs } from '../../src/duration.js';
 import { EXIT, UsageError } from '../cli/errors.js';
 import type { OverrideOptions } from '../cli/overrides.js';
-import { createProgress } from '../cli/progress.js';
+import { checkBudget, parseBudget } from '../cli/guards.js';
 import type { MainIo } from '../../src/cli/io.js';
+import { playScenarios } from '../cli/play-scenarios.js';
 import { loadAll } from '../cli/run-command.js';
 import { withRunPool, workerCount } from '../cli/workers.js';
-import { runScenario } from '../run-scenario.js';
-import { explore, type ExploreResult } from '../explore/explore.js';
+import type { ExploreResult } from '../explore/explore.js';
 import type { RunPool } from '../parallel/pool.js';
 import type { Scenario, StrategySpec } from '../scenario/types.js';
-import { buildReport } from './build-report.js';
+import { pickIncidents } from './models.js';
 import type { BuiltReport, ExploreSummary, ReportInput, ValidationExtras } from './report-types.js';
 
 export type { ExploreSummary, ValidationExtras } from './report-types.js';
@@ -28,6 +28,8 @@ export interface ReportCommandOptions extends OverrideOptions {
   readonly exploreRuns?: string;
   /** Worker threads that play the runs (see `workerCount`). */
   readonly workers?: string;
+  /** Size guard in run-hours (see `guards.ts`). */
+  readonly budget?: string;
 }
 
 /** Simulated length of each explored schedule in the report (keeps the report's budget fixed). */
@@ -46,7 +48,8 @@ async function exploreForReport(scenarios: readonly Scenario[], runs: number, po
     const bounded = { ...scenario, durationMs: Math.min(scenario.durationMs, REPORT_EXPLORE_DURATION_MS) };
     for (const strategy of picked) {
       const options = { runs, seed: scenario.seed, strategy };
-      const check = pool === undefined ? explore(bounded, options) : pool.explore({ scenario: bounded, options });
+      // fast-check loads in this thread only when the checks run here.
+      const check = pool === undefined ? import('../explore/explore.js').then(({ explore }) => explore(bounded, options)) : pool.explore({ scenario: bounded, options });
       checks.push(check.then((result) => exploreSummary(scenario, strategy, bounded.durationMs, result)));
       // In this thread, one after another (as before).
       if (pool === undefined) await checks[checks.length - 1];
@@ -83,8 +86,9 @@ function overrideArgs(options: OverrideOptions): string[] {
 }
 
 /**
- * Runs every scenario once (tracing run 0) and builds the report in memory. Input errors (files,
- * overrides, output path) are thrown before any run.
+ * Runs every scenario once (tracing run 0 of the models' incidents, the traces the report reads)
+ * and builds the report in memory. Input errors (files, overrides, size, output path) are thrown
+ * before any run.
  */
 export async function generateReport(
   files: readonly string[],
@@ -96,21 +100,22 @@ export async function generateReport(
   if (options.output !== undefined && options.output.trim() === '') throw new UsageError('--output: expected a file path, got ""');
   if (basename(output) === CHART_FILE) throw new UsageError(`--output: ${JSON.stringify(options.output)} is the chart's own name; choose another file name`);
   if (files.length === 0) throw new UsageError('report: no scenario files given and none found in scenarios/');
+  const budget = parseBudget(options.budget);
   const scenarios = await loadAll(files, options);
+  for (const scenario of scenarios) checkBudget(scenario, budget);
   const exploreRuns = parseExploreRuns(options.exploreRuns);
-  const { inputs, explored } = await withRunPool(workerCount(options.workers, scenarios), async (pool) => {
-    // With a pool, the explore checks (the longest tasks) are queued first, the runs behind them.
+  const incidents = new Set(pickIncidents(scenarios, (scenario) => scenario).map(({ item }) => item));
+  const { inputs, explored, buildReport } = await withRunPool(workerCount(options.workers, scenarios), async (pool) => {
+    // With a pool, the explore checks (the longest tasks) are queued first, every run behind them.
     const exploring = exploreRuns === 0 ? undefined : exploreForReport(scenarios, exploreRuns, pool);
     if (pool === undefined) await exploring;
     else exploring?.catch(() => undefined); // a failure is thrown below, after the runs; not an unhandled rejection meanwhile
-    const played: ReportInput[] = [];
-    for (const scenario of scenarios) {
-      const progress = createProgress(io, io.isTTY, scenario.name);
-      const report = await runScenario(scenario, { traceRun: 0, onRunDone: progress.update, ...(pool ? { executor: pool.execute } : {}) });
-      progress.done();
-      played.push({ scenario, report });
-    }
-    return { inputs: played, explored: await exploring };
+    const playing = playScenarios(scenarios, { pool, traceRun: 0, traced: (scenario) => incidents.has(scenario), io, showProgress: io.isTTY });
+    playing.catch(() => undefined); // thrown below, after the import
+    // The report's own modules load while the pool plays the runs.
+    const { buildReport: build } = await import('./build-report.js');
+    const reports = await playing;
+    return { inputs: scenarios.map((scenario, i): ReportInput => ({ scenario, report: reports[i] as ReportInput['report'] })), explored: await exploring, buildReport: build };
   });
   // Without a scenario that has faults there is nothing to explore: the section says so.
   const allExtras: ValidationExtras | undefined = extras ?? (explored === undefined || explored.length === 0 ? undefined : { explore: explored });

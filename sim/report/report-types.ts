@@ -8,7 +8,7 @@ import type { Scenario } from '../scenario/types.js';
 /** One scenario as run for the report: the loaded scenario (after overrides) and its report. */
 export interface ReportInput {
   readonly scenario: Scenario;
-  /** Must carry the trace of run 0 (`runScenario(scenario, { traceRun: 0 })`). */
+  /** Carries the trace of run 0 (`runScenario(scenario, { traceRun: 0 })`) when the scenario is a model's incident (`pickIncidents`): the report reads no other trace. */
   readonly report: ScenarioReport;
 }
 

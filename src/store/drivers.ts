@@ -6,7 +6,8 @@ import { ConfigError } from '../errors.js';
 
 /**
  * Imports an optional driver package; when it is not installed, throws a `ConfigError` naming the
- * package to install. `load` must be the literal `() => import('<pkg>')` so types flow through.
+ * package to install. `load` is the literal `() => import('<pkg>')` so types flow through, or a
+ * `require` of it typed `typeof import('<pkg>')` (a CommonJS driver without the ESM wrapper).
  */
 export async function importDriver<T>(pkg: string, scheme: string, url: string, load: () => Promise<T>): Promise<T> {
   try {

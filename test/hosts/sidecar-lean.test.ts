@@ -2,8 +2,10 @@
  * The sidecar process loads only what it needs (no simulator, no pino, only the chosen store's
  * module and driver) and runs with the lean Node flags by default (`SIDECAR_EXEC_ARGV`). A real
  * sidecar is started through `startSidecarKeeper` with a module-load probe (`NODE_OPTIONS=--import`,
- * an ESM loader hook that writes every URL it loads, in the sidecar's own loader) and its flags are
- * read from `/proc/<pid>/cmdline`. Redis and PostgreSQL run on real servers (skipped without them).
+ * an ESM loader hook that writes every URL it loads, in the sidecar's own loader, and at exit the
+ * Node builtins it loaded, `process.moduleLoadList`, and the CommonJS modules it required: neither
+ * passes the ESM hook) and its flags are read from `/proc/<pid>/cmdline`. Redis and PostgreSQL run on
+ * real servers (skipped without them).
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -23,8 +25,14 @@ export async function load(url, context, next) {
   return next(url, context);
 }
 `;
-const PROBE = (hooks: string) => `import { register } from 'node:module';
+const PROBE = (hooks: string) => `import { createRequire, register } from 'node:module';
+import { writeFileSync } from 'node:fs';
 register(${JSON.stringify(hooks)});
+const log = process.env.HEARTBEAT_LAB_LOAD_PROBE;
+process.on('exit', () => {
+  writeFileSync(log + '.builtins', process.moduleLoadList.join('\\n'));
+  writeFileSync(log + '.cjs', Object.keys(createRequire(import.meta.url).cache).join('\\n'));
+});
 `;
 
 let dir: string;
@@ -45,8 +53,16 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Starts a sidecar under the probe, waits until it leads, stops it; returns what it loaded and its flags. */
-async function probeSidecar(storeUrl: string, name: string, options: Partial<SidecarKeeperOptions> = {}): Promise<{ loaded: string[]; argv: string[] }> {
+/**
+ * Starts a sidecar under the probe, waits until it leads, stops it; returns the modules it loaded
+ * (`loaded`: URLs through the ESM loader; `required`: paths of CommonJS modules; `builtins`: every
+ * Node builtin, e.g. `internal/deps/undici/undici`) and its flags.
+ */
+async function probeSidecar(
+  storeUrl: string,
+  name: string,
+  options: Partial<SidecarKeeperOptions> = {},
+): Promise<{ loaded: string[]; required: string[]; builtins: string[]; argv: string[] }> {
   const log = join(dir, `${name}.loaded`);
   process.env.HEARTBEAT_LAB_LOAD_PROBE = log;
   process.env.NODE_OPTIONS = `--import ${pathToFileURL(probe).href}`;
@@ -58,6 +74,7 @@ async function probeSidecar(storeUrl: string, name: string, options: Partial<Sid
     else process.env.NODE_OPTIONS = savedOptions;
     delete process.env.HEARTBEAT_LAB_LOAD_PROBE;
   }
+  let argv: string[];
   try {
     if (!handle.isLeading()) {
       await new Promise((done, fail) => {
@@ -65,25 +82,33 @@ async function probeSidecar(storeUrl: string, name: string, options: Partial<Sid
         handle.once('exit', ({ reason }) => fail(new Error(`the sidecar ended before it led: ${reason}`)));
       });
     }
-    const argv = readFileSync(`/proc/${handle.sidecar.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    return { loaded: readFileSync(log, 'utf8').split('\n').filter(Boolean), argv };
+    argv = readFileSync(`/proc/${handle.sidecar.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   } finally {
     await handle.stop();
   }
+  // Written by the sidecar at exit, and stop() resolves once it has exited.
+  const lines = (suffix: string) => readFileSync(`${log}${suffix}`, 'utf8').split('\n').filter(Boolean);
+  const builtins = lines('.builtins').flatMap((entry) => /^NativeModule (.+)$/.exec(entry)?.[1] ?? []);
+  return { loaded: lines(''), required: lines('.cjs'), builtins, argv };
 }
 
 const ours = (loaded: string[]) => loaded.filter((url) => url.includes('/src/')).map((url) => url.slice(url.lastIndexOf('/src/') + 1));
+/** Our own dependencies, optional ones and peers (the drivers): a sidecar loads its store's driver only. */
+const OUR_PACKAGES = (() => {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as Record<string, Record<string, string> | undefined>;
+  return Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies, ...manifest.peerDependencies });
+})();
 const packages = (loaded: string[]) => [...new Set(loaded.flatMap((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? []))];
 
 describe('sidecar process footprint', () => {
   it('file store: runs with the lean flags and loads no simulator, no pino and no store module or driver but the file store', async () => {
-    const { loaded, argv } = await probeSidecar(pathToFileURL(join(dir, 'lease.json')).href, 'file');
+    const { loaded, required, argv } = await probeSidecar(pathToFileURL(join(dir, 'lease.json')).href, 'file');
     for (const flag of host.SIDECAR_EXEC_ARGV) expect(argv).toContain(flag);
     expect(ours(loaded)).toContain('src/hosts/sidecar-main.js');
     expect(ours(loaded)).toContain('src/store/file-store.js');
     expect(loaded.filter((url) => url.includes('/sim/'))).toEqual([]);
     expect(ours(loaded).filter((path) => /store\/(redis|postgres|etcd|memory)-store|logger/.test(path))).toEqual([]);
-    expect(packages(loaded)).toEqual([]);
+    expect(packages([...loaded, ...required])).toEqual([]);
   });
 
   it('execArgv replaces the default flags', async () => {
@@ -92,14 +117,17 @@ describe('sidecar process footprint', () => {
     for (const flag of host.SIDECAR_EXEC_ARGV) expect(argv).not.toContain(flag);
   });
 
-  // PostgreSQL also guards the flags: pg touches Node's fetch globals on load (its Cloudflare
-  // check), which need WebAssembly, so flags that remove it (--lite-mode, --jitless) make that
-  // sidecar die before it leads.
+  // PostgreSQL also guards the flags: pg checks for Cloudflare Workers on load with `new
+  // Response(…)` when there is no `navigator` global (Node 20), which loads Node's fetch machinery
+  // (undici, http2, zlib, web streams: ≈ 7 MiB): the sidecar's `--no-experimental-fetch` (Node 20;
+  // Node 22 has `navigator`) keeps it out, and undici needs WebAssembly, so flags that remove it
+  // (--lite-mode, --jitless) made that sidecar die before it led.
+  // Redis requires ioredis (CommonJS) instead of importing it: no cjs-module-lexer scan, no ESM wrapper.
   const SERVER_STORES = [
-    { kind: 'redis', start: startRedis, store: 'redis-store', driver: /^ioredis$/ },
-    { kind: 'postgres', start: startPostgres, store: 'postgres-store', driver: /^pg/ },
+    { kind: 'redis', start: startRedis, store: 'redis-store', driver: /^ioredis$/, required: true },
+    { kind: 'postgres', start: startPostgres, store: 'postgres-store', driver: /^pg/, required: false },
   ] as const;
-  describe.each(SERVER_STORES)('$kind store', ({ kind, start, store, driver }) => {
+  describe.each(SERVER_STORES)('$kind store', ({ kind, start, store, driver, required }) => {
     let server: TestServer | undefined;
     beforeAll(async () => {
       if (missingServer(kind) === null) server = await start();
@@ -109,11 +137,18 @@ describe('sidecar process footprint', () => {
     });
 
     it.skipIf(missingServer(kind) !== null)('leads with the default flags, and loads this store module and its driver only', async () => {
-      const { loaded } = await probeSidecar((server as TestServer).url, kind);
+      const { loaded, required: cjs, builtins } = await probeSidecar((server as TestServer).url, kind);
+      expect(builtins.filter((name) => /undici|^(http|http2|zlib)$/.test(name))).toEqual([]);
       expect(ours(loaded)).toContain(`src/store/${store}.js`);
       expect(ours(loaded).filter((path) => /store\/(file|redis|postgres|etcd|memory)-store|logger/.test(path) && !path.endsWith(`/${store}.js`))).toEqual([]);
-      expect(packages(loaded).some((name) => driver.test(name))).toBe(true);
+      const all = packages([...loaded, ...cjs]);
+      expect(all.some((name) => driver.test(name))).toBe(true);
+      expect(all.filter((name) => OUR_PACKAGES.includes(name) && !driver.test(name))).toEqual([]);
       expect(packages(loaded).filter((name) => !driver.test(name))).toEqual([]);
+      if (required) {
+        expect(packages(loaded)).toEqual([]);
+        expect(builtins.filter((name) => name.includes('cjs-module-lexer'))).toEqual([]);
+      }
     });
   });
 });

@@ -69,20 +69,24 @@ describe('SimClock.runUntil: the order of fake-timers tickAsync, without a macro
     expect(clock.pendingTimers()).toBe(0);
   });
 
-  it('keeps firing after a callback throws, and rejects with the first error at the end', async () => {
-    const clock = new SimClock();
-    const log: number[] = [];
-    clock.setTimeout(() => {
-      throw new Error('first');
-    }, 1);
-    clock.setTimeout(() => {
-      throw new Error('second');
-    }, 2);
-    clock.setTimeout(() => log.push(clock.now()), 3);
-    await expect(clock.runUntil(10)).rejects.toThrow('first');
-    expect(log).toEqual([3]);
-    expect(clock.now()).toBe(10);
-  });
+  for (const kind of ['fake-timers', 'world'] as const) {
+    it(`keeps firing after a callback throws, and rejects with the first error at the end (${kind} timers)`, async () => {
+      const clock = new SimClock();
+      const set = (callback: () => void, delayMs: number): unknown =>
+        kind === 'world' ? clock.setWorldTimeout(callback, delayMs) : clock.setTimeout(callback, delayMs);
+      const log: number[] = [];
+      set(() => {
+        throw new Error('first');
+      }, 1);
+      set(() => {
+        throw new Error('second');
+      }, 2);
+      set(() => log.push(clock.now()), 3);
+      await expect(clock.runUntil(10)).rejects.toThrow('first');
+      expect(log).toEqual([3]);
+      expect(clock.now()).toBe(10);
+    });
+  }
 });
 
 /** A timer whose continuation stays silent (touches no clock) for `silentTurns` turns, then reads the time. */
@@ -197,5 +201,102 @@ describe('dueOffsetMs: the whole milliseconds fake-timers would make a delay due
         expect({ delay, running, at: firedAt }).toEqual({ delay, running, at: dueOffsetMs(delay, running) });
       }
     }
+  });
+});
+
+describe('SimClock world timers: a side queue merged in the order fake-timers would fire them', () => {
+  /**
+   * Timers of both kinds due at the same instants, set in an interleaved order before and during
+   * the run (0 ms ones included), with `world` choosing the kind of the odd-numbered ones.
+   */
+  function mixedProgram(clock: SimClock, log: string[], world: boolean): void {
+    const set = (name: string, delayMs: number, then?: () => void): void => {
+      const fire = (label: string): void => {
+        log.push(`${label}@${clock.now()}`);
+        then?.();
+      };
+      if (world) clock.setWorldTimeout(fire, delayMs, name);
+      else clock.setTimeout(() => fire(name), delayMs);
+    };
+    clock.setTimeout(() => log.push(`f0@${clock.now()}`), 5);
+    set('w1', 5);
+    clock.setTimeout(() => log.push(`f2@${clock.now()}`), 5);
+    set('w3', 5, () => {
+      clock.setTimeout(() => log.push(`f5@${clock.now()}`), 0);
+      set('w6', 0);
+      clock.setTimeout(() => log.push(`f7@${clock.now()}`), 0.4);
+    });
+    set('w4', 4.9);
+    clock.setTimeout(() => log.push(`f8@${clock.now()}`), 6);
+    set('w9', 10, () => set('w10', 0)); // due at the end of the run, and one set then
+  }
+
+  it('fires ties between the two queues in creation order, as if every timer were fake-timers', async () => {
+    const expected: string[] = [];
+    const plain = new SimClock({ onDeepStep: 'throw' });
+    mixedProgram(plain, expected, false);
+    await plain.runUntil(10);
+
+    const actual: string[] = [];
+    const clock = new SimClock({ onDeepStep: 'throw' });
+    mixedProgram(clock, actual, true);
+    await clock.runUntil(10);
+
+    expect(actual).toEqual(expected);
+    expect(actual).toEqual(['w4@4', 'f0@5', 'w1@5', 'f2@5', 'w3@5', 'f8@6', 'f5@6', 'w6@6', 'f7@6', 'w9@10']);
+    expect(clock.stats.steps).toBe(plain.stats.steps);
+    expect(clock.pendingTimers()).toBe(1); // w10, due 1 ms after the end
+    await clock.runUntil(11);
+    expect(actual.at(-1)).toBe('w10@11');
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('passes its argument, and a cleared world timer never fires nor counts as pending', async () => {
+    const clock = new SimClock({ onDeepStep: 'throw' });
+    const log: string[] = [];
+    const record = (label: string): void => void log.push(`${label}@${clock.now()}`);
+    const cleared = clock.setWorldTimeout(record, 3, 'cleared');
+    clock.setQuietWorldTimeout(record, 3, 'kept');
+    const clearedLater = clock.setWorldTimeout(record, 8, 'cleared later');
+    clock.setTimeout(() => clock.clearTimeout(clearedLater), 4);
+    clock.clearTimeout(cleared);
+    clock.clearTimeout(cleared); // twice is harmless
+    expect(clock.pendingTimers()).toBe(3);
+    await clock.runUntil(10);
+    expect(log).toEqual(['kept@3']);
+    expect(clock.pendingTimers()).toBe(0);
+  });
+
+  it('settles a world step that starts promise work before the next timer, as an ordinary step', async () => {
+    const clock = new SimClock({ onDeepStep: 'throw', verify: true });
+    const log: string[] = [];
+    clock.setWorldTimeout(() => {
+      void (async () => {
+        for (let i = 0; i < QUIET_TURNS - 2; i++) await undefined;
+        log.push(`cont@${clock.now()}`);
+        clock.setTimeout(() => log.push(`set by cont@${clock.now()}`), 0);
+      })();
+    }, 5);
+    clock.setTimeout(() => log.push(`next@${clock.now()}`), 5);
+    clock.setQuietWorldTimeout(() => log.push(`quiet@${clock.now()}`), 5);
+    await clock.runUntil(10);
+    expect(log).toEqual(['cont@5', 'next@5', 'quiet@5', 'set by cont@6']);
+    expect(clock.stats).toMatchObject({ steps: 4, quietSteps: 1, deepSteps: 0 });
+  });
+
+  it('detects a deep world step, and a quiet world timer that starts promise work (verify)', async () => {
+    const deep = new SimClock({ onDeepStep: 'throw' });
+    deep.setWorldTimeout(() => {
+      void (async () => {
+        for (let i = 0; i < QUIET_TURNS + 2; i++) await undefined;
+        deep.now();
+      })();
+    }, 5);
+    deep.setTimeout(() => {}, 5);
+    await expect(deep.runUntil(10)).rejects.toBeInstanceOf(DeepStepError);
+
+    const quiet = new SimClock({ verify: true });
+    quiet.setQuietWorldTimeout(() => void Promise.resolve().then(() => quiet.now()), 5);
+    await expect(quiet.runUntil(10)).rejects.toBeInstanceOf(QuietStepError);
   });
 });
