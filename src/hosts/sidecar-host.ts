@@ -4,6 +4,7 @@ import { compiledEntryPath } from '../entry-path.js';
 import { agentConfig, type AgentConfig, type FromKeeper, type KeeperHostOptions, type ToKeeper } from './host-protocol.js';
 import { KeeperHandle, type KeeperHandleOptions, type OwnerChannel } from './keeper-handle.js';
 import { awaitReady } from './start-host.js';
+import { SIDECAR_VALIDITY_FD, ValidityFile } from './validity-file.js';
 
 /**
  * The sidecar's default Node flags: it runs a few lines of JavaScript a few times a second, so it
@@ -11,16 +12,20 @@ import { awaitReady } from './start-host.js';
  * - `--optimize-for-size`, `--no-opt`, `--no-sparkplug`: V8 sizes its heap for memory and never
  *   compiles to machine code (the interpreter runs it all): ≈ 6 MiB less RSS on the file store,
  *   ≈ 7–17 MiB on Redis; renewing costs no more CPU (the code never runs hot enough to be optimised).
- *   Not `--lite-mode`/`--jitless` (≈ 0.5 MiB less again): they remove WebAssembly, which Node's
- *   `fetch` machinery (undici) needs as soon as anything touches `Response` or `fetch` — `pg` does
- *   on load — and the sidecar then dies with an unhandled rejection.
+ * - `--jitless` (with `--no-expose-wasm`, which it implies, so that V8 does not print a warning
+ *   about it): no executable memory at all (regular expressions interpreted, no WebAssembly):
+ *   ≈ 0.3–0.5 MiB less on the file store, Redis and PostgreSQL, ≈ 3.5 MiB on etcd, CPU the same
+ *   (30 s side by side). WebAssembly is only needed by Node's `fetch` (undici), which nothing in
+ *   the sidecar reaches: see `--no-experimental-fetch` on Node 20; Node 22 has a `navigator`
+ *   global, so `pg` never touches `Response` there.
  * - `--single-threaded-gc`: no parallel or concurrent GC tasks: V8's helper threads otherwise wake
  *   for every GC of a heap of a few MiB, where a GC on the main thread is sub-millisecond.
  * - `--no-experimental-fetch`, on Node 20 only (Node 22 removed the flag; it is passed only when
  *   the running Node accepts it): no `fetch`/`Response` globals. `pg` checks for Cloudflare
  *   Workers on load with `new Response(…)` when there is no `navigator` global (Node 20 has none),
  *   and that loads undici, http, http2, zlib and the web streams: ≈ 7 MiB of a PostgreSQL sidecar
- *   (53.1 → 46.1 MiB beside a bare `node` of 39.5). Nothing in the sidecar fetches.
+ *   (53.1 → 46.1 MiB beside a bare `node` of 39.5) — and undici compiles its parser to
+ *   WebAssembly, which `--jitless` removes. Nothing in the sidecar fetches.
  * None changes what the keeper does or when.
  */
 export const SIDECAR_EXEC_ARGV: readonly string[] = Object.freeze([
@@ -28,6 +33,8 @@ export const SIDECAR_EXEC_ARGV: readonly string[] = Object.freeze([
   '--no-opt',
   '--no-sparkplug',
   '--single-threaded-gc',
+  '--jitless',
+  '--no-expose-wasm',
   ...(process.allowedNodeEnvironmentFlags.has('--no-experimental-fetch') ? ['--no-experimental-fetch'] : []),
 ]);
 
@@ -72,13 +79,23 @@ export class SidecarKeeperHandle extends KeeperHandle {
  */
 export async function startSidecarKeeper(options: SidecarKeeperOptions): Promise<SidecarKeeperHandle> {
   const config = agentConfig(options, { pid: process.pid, startTime: readProcessStartTime(process.pid) });
-  const child = fork(options.mainPath ?? compiledEntryPath(import.meta.url, 'sidecar-main'), [], {
-    detached: true,
-    stdio: ['ignore', 'ignore', options.stderr ?? 'inherit', 'ipc'],
-    serialization: 'advanced',
-    execArgv: [...(options.execArgv ?? SIDECAR_EXEC_ARGV)],
-  });
-  const handle = new SidecarKeeperHandle(forkedChannel(child), config, options, child.pid ?? -1);
+  // Routine renewals reach the owner through this file, not as messages (see ValidityFile).
+  const validity = ValidityFile.create();
+  const stdio: Array<'ignore' | 'inherit' | 'ipc' | number> = ['ignore', 'ignore', options.stderr ?? 'inherit', 'ipc'];
+  stdio[SIDECAR_VALIDITY_FD] = validity.fd;
+  let child: ChildProcess;
+  try {
+    child = fork(options.mainPath ?? compiledEntryPath(import.meta.url, 'sidecar-main'), [], {
+      detached: true,
+      stdio,
+      serialization: 'advanced',
+      execArgv: [...(options.execArgv ?? SIDECAR_EXEC_ARGV)],
+    });
+  } catch (error) {
+    validity.close();
+    throw error;
+  }
+  const handle = new SidecarKeeperHandle(forkedChannel(child, validity), config, options, child.pid ?? -1);
   if (options.keepAlive !== true) {
     child.unref();
     child.channel?.unref();
@@ -93,6 +110,7 @@ function startOnHello(channel: OwnerChannel, config: AgentConfig): OwnerChannel 
     send: (message) => channel.send(message),
     finish: () => channel.finish(),
     kill: () => channel.kill(),
+    ...(channel.validity ? { validity: channel.validity.bind(channel) } : {}),
     listen: (events) =>
       channel.listen({
         onMessage: (message) => (message.type === 'hello' ? channel.send({ type: 'start', config }) : events.onMessage(message)),
@@ -101,8 +119,8 @@ function startOnHello(channel: OwnerChannel, config: AgentConfig): OwnerChannel 
   };
 }
 
-/** The owner's end of a forked child's IPC channel. */
-function forkedChannel(child: ChildProcess): OwnerChannel {
+/** The owner's end of a forked child's IPC channel; routine renewals travel through `validity`, not as messages. */
+function forkedChannel(child: ChildProcess, validity: ValidityFile): OwnerChannel {
   return {
     send: (message: ToKeeper) => {
       if (child.connected) child.send(message, undefined, undefined, () => undefined);
@@ -114,12 +132,17 @@ function forkedChannel(child: ChildProcess): OwnerChannel {
         // Spawn failures end the sidecar before it began; send failures are covered by `exit`.
         if (child.pid === undefined && spawnError === undefined) {
           spawnError = error;
+          validity.close();
           events.onExit(`could not start the sidecar: ${error.message}`);
         }
       });
-      child.once('exit', (code, signal) => events.onExit(signal === null ? `sidecar exited with code ${code}` : `sidecar killed by ${signal}`));
+      child.once('exit', (code, signal) => {
+        validity.close();
+        events.onExit(signal === null ? `sidecar exited with code ${code}` : `sidecar killed by ${signal}`);
+      });
     },
     finish: () => child.connected && child.disconnect(),
     kill: () => void child.kill('SIGKILL'),
+    validity: () => validity.read(),
   };
 }

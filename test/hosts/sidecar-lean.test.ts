@@ -7,6 +7,7 @@
  * passes the ESM hook) and its flags are read from `/proc/<pid>/cmdline`. Redis and PostgreSQL run on
  * real servers (skipped without them).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -109,6 +110,11 @@ describe('sidecar process footprint', () => {
     expect(loaded.filter((url) => url.includes('/sim/'))).toEqual([]);
     expect(ours(loaded).filter((path) => /store\/(redis|postgres|etcd|memory)-store|logger/.test(path))).toEqual([]);
     expect(packages([...loaded, ...required])).toEqual([]);
+  });
+
+  it('this Node takes the default flags silently (an unknown flag stops the sidecar; --jitless alone prints a V8 warning)', () => {
+    const run = spawnSync(process.execPath, [...host.SIDECAR_EXEC_ARGV, '-e', '0'], { encoding: 'utf8' });
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
   });
 
   it('execArgv replaces the default flags', async () => {
