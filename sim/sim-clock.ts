@@ -165,7 +165,13 @@ export class SimClock implements Clock {
   /** The side queue (see the class comment). */
   readonly #world = new WorldTimerQueue();
   #worldSeq = 0;
-  /** The id of the newest fake-timers timer this clock set: orders side-queue timers against fake-timers' ones. */
+  /**
+   * The id of the newest fake-timers timer this clock set: orders side-queue timers against
+   * fake-timers' ones. fake-timers (15.x `addTimer`) hands out a timer's id and its order (the tie
+   * break of `compareTimers` after the due time) from two counters it bumps together, so among one
+   * clock's timers a larger id means set later. `test/sim/sim-clock.test.ts` pins the merged order
+   * against fake-timers' own.
+   */
   #lastFakeId = 0;
   readonly #onDeepStep: DeepStepPolicy;
   readonly #verify: boolean;
