@@ -122,28 +122,34 @@ export class SimStoreServer {
   call<T>(client: string, thread: SimThread, apply: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.isPartitioned(client)) return; // lost in the network; the caller's timeout decides
-      // World timers (the server is no simulated thread). Quiet: the server applies the request
-      // (synchronous) and sends the answer (a timer, settled: it resolves the caller's promise).
-      this.#clock.setQuietWorldTimeout(() => {
-        if (this.isPartitioned(client)) return;
-        if (this.#down > 0 || this.#corrupt > 0) {
-          const error =
-            this.#down > 0
-              ? new StoreUnavailableError('lease store unreachable: connection refused')
-              : new StoreCorruptError('sim store', 'injected lease-corrupt fault');
-          this.#clock.setWorldTimeout(() => thread.deliver(() => reject(error)), this.#oneWayMs());
-          return;
-        }
-        const result = apply();
-        this.#clock.setWorldTimeout(() => {
-          if (this.isPartitioned(client)) return;
-          // `thread.deliver`, without its closure when the thread takes the answer at once.
-          if (thread.alive && !thread.blocked) resolve(result);
-          else thread.deliver(() => resolve(result));
-        }, this.#oneWayMs());
-      }, this.#oneWayMs());
+      // World timers (the server is no simulated thread), handed the request instead of a closure
+      // each. Quiet: the server applies the request (synchronous) and sends the answer (a timer,
+      // settled: it resolves the caller's promise).
+      this.#clock.setQuietWorldTimeout(this.#apply, this.#oneWayMs(), new StoreCall(client, thread, apply, resolve as (value: unknown) => void, reject));
     });
   }
+
+  readonly #apply = (call: StoreCall): void => {
+    if (this.isPartitioned(call.client)) return;
+    if (this.#down > 0 || this.#corrupt > 0) {
+      const error =
+        this.#down > 0
+          ? new StoreUnavailableError('lease store unreachable: connection refused')
+          : new StoreCorruptError('sim store', 'injected lease-corrupt fault');
+      this.#clock.setWorldTimeout(() => call.thread.deliver(() => call.reject(error)), this.#oneWayMs());
+      return;
+    }
+    call.result = call.apply();
+    this.#clock.setWorldTimeout(this.#answer, this.#oneWayMs(), call);
+  };
+
+  readonly #answer = (call: StoreCall): void => {
+    if (this.isPartitioned(call.client)) return;
+    const thread = call.thread;
+    // `thread.deliver`, without its closure when the thread takes the answer at once.
+    if (thread.alive && !thread.blocked) call.resolve(call.result);
+    else thread.deliver(() => call.resolve(call.result));
+  };
 
   acquire(client: string, request: AcquireRequest): AcquireResult {
     const before = this.store.readNow(request.key);
@@ -176,6 +182,24 @@ export class SimStoreServer {
 
   #oneWayMs(): number {
     return this.#rng.uniformMs(this.#latency) + this.#extraLatencyMs;
+  }
+}
+
+/** A request on its way through the server: who sent it, what it applies, whom the answer resolves. */
+class StoreCall {
+  readonly client: string;
+  readonly thread: SimThread;
+  readonly apply: () => unknown;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+  result: unknown = undefined;
+
+  constructor(client: string, thread: SimThread, apply: () => unknown, resolve: (value: unknown) => void, reject: (error: unknown) => void) {
+    this.client = client;
+    this.thread = thread;
+    this.apply = apply;
+    this.resolve = resolve;
+    this.reject = reject;
   }
 }
 

@@ -127,6 +127,20 @@ export function procStatus(pid) {
   return { rssKiB: field('VmRSS'), voluntary, involuntary, threads };
 }
 
+/**
+ * Every thread of `pid`: its id, its name (`/proc/<pid>/task/<tid>/comm`, e.g. `node`, `libuv-worker`,
+ * `V8 DefaultWorke`) and its voluntary context switches so far.
+ */
+export function procThreads(pid) {
+  const threads = [];
+  for (const tid of listDir(`/proc/${pid}/task`)) {
+    const v = /^voluntary_ctxt_switches:\s*(\d+)/m.exec(safeRead(`/proc/${pid}/task/${tid}/status`))?.[1];
+    if (v === undefined) continue;
+    threads.push({ tid: Number(tid), comm: safeRead(`/proc/${pid}/task/${tid}/comm`).trim(), voluntary: Number(v) });
+  }
+  return threads;
+}
+
 function listDir(path) {
   try {
     return readdirSync(path);

@@ -1,10 +1,13 @@
 // A subject process of the keeper-overhead bench: an owner that does nothing but hold a lease
 // through one shipped host (`worker`: startWorkerKeeper, `sidecar`: startSidecarKeeper).
-// Talks to the bench with JSON lines: stdout `{type:'ready', …}` once leading; stdin `mark` →
+// Talks to the bench with JSON lines: stdout `{type:'ready', pid, sidecarPid, keeperTids}` once leading
+// (keeperTids: the worker host's keeper thread); stdin `mark` →
 // `{type:'marked', lost, at}`; stdin `stop` → graceful stop, `{type:'stopped', leadingMs, stats}`.
-// The owner has no `renewed` listener (the common case: the keeper then tells it of every second
-// renewal only), so it counts renewals from the keeper's own stats: lifetime renewals ÷ time leading.
+// The owner has no `renewed` listener (the common case: it then reads the keeper's validity from
+// shared memory or a shared file, no message per renewal), so it counts renewals from the keeper's
+// own stats: lifetime renewals ÷ time leading.
 //   node bench/lib/keeper-subject.js <worker|sidecar> <storeUrl> <key> <ttlMs>
+import { readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,9 +21,16 @@ const load = (path) => import(pathToFileURL(join(REPO_DIR, 'dist', 'src', 'hosts
 // Reading stdin keeps this process alive: the hosts' own handles are unref'd (keepAlive: false).
 const lines = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
 const options = { storeUrl, keeper: { key, ttlMs } };
+const threadIds = () => readdirSync('/proc/self/task').map(Number);
 let handle;
-if (host === 'worker') handle = await (await load('worker-host.js')).startWorkerKeeper(options);
-else if (host === 'sidecar') handle = await (await load('sidecar-host.js')).startSidecarKeeper(options);
+let keeperTids = [];
+if (host === 'worker') {
+  const { startWorkerKeeper } = await load('worker-host.js');
+  const before = new Set(threadIds());
+  handle = await startWorkerKeeper(options);
+  // The thread the worker host started is the keeper's (the module is loaded, so no other starts here).
+  keeperTids = threadIds().filter((tid) => !before.has(tid));
+} else if (host === 'sidecar') handle = await (await load('sidecar-host.js')).startSidecarKeeper(options);
 else throw new Error(`unknown host ${host}`);
 
 let lost = 0;
@@ -28,7 +38,7 @@ handle.on('stopped-leading', () => (lost += 1));
 if (!handle.isLeading()) await new Promise((resolve) => handle.once('started-leading', resolve));
 const leadingSince = performance.now();
 lost = 0;
-say({ type: 'ready', pid: process.pid, sidecarPid: handle.sidecar?.pid ?? null });
+say({ type: 'ready', pid: process.pid, sidecarPid: handle.sidecar?.pid ?? null, keeperTids });
 
 const exitInfo = new Promise((resolve) => handle.once('exit', resolve));
 for (let next = await lines.next(); !next.done; next = await lines.next()) {

@@ -57,13 +57,20 @@ export class ShellWatchdog implements WatchdogActor {
     }
   }
 
+  /**
+   * The next check, `delayMs` from now. A world timer (the watchdog is no simulated thread),
+   * quiet: a check only reads; one that spawns settles its step (see #check).
+   */
   #next(delayMs: number): void {
-    if (this.#timer !== undefined) this.#world.clock.clearTimeout(this.#timer);
-    this.#timer = this.#world.clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.#check();
-    }, delayMs);
+    const clock = this.#world.clock;
+    if (this.#timer !== undefined) clock.clearTimeout(this.#timer);
+    this.#timer = clock.setQuietWorldTimeout(this.#onCheckDue, delayMs);
   }
+
+  readonly #onCheckDue = (): void => {
+    this.#timer = undefined;
+    this.#check();
+  };
 
   #spawn(): void {
     this.child = this.#world.spawnWatchdogChild(this.#startupRng.uniformMs(this.#world.scenario.watchdog.respawnDelay));
@@ -84,6 +91,8 @@ export class ShellWatchdog implements WatchdogActor {
       if (world.trace.enabled) world.trace.emit('watchdog', 'skip-healthy', { holder: info?.holder ?? null, leaseAgeMs: ageMs });
       return this.#next(intervalMs);
     }
+    // Spawning starts promise work (the new orchestrator's): this step is settled as usual.
+    world.clock.settleThisStep();
     world.metrics.count('respawns');
     world.metrics.respawnDecided();
     if (world.trace.enabled) {

@@ -13,12 +13,28 @@ export interface ExploreJob {
   readonly options: ExploreOptions;
 }
 
+/** The task this thread is playing (or the last it played): the next one starts after it. */
+let playing: Promise<unknown> = Promise.resolve();
+
+/**
+ * Plays tasks one after another on this thread. The pool hands a thread its next task while it
+ * still plays one (`TASKS_PER_THREAD` in pool.ts), so that task waits here, never interleaved with
+ * the one before: a run plays exactly as it would alone.
+ */
+export function inTurn<T>(play: () => Promise<T>): Promise<T> {
+  const turn = playing.then(play);
+  playing = turn.catch(() => undefined);
+  return turn;
+}
+
 export default function playRun(job: RunJob): Promise<RunOutput> {
-  return runOne(job);
+  return inTurn(() => runOne(job));
 }
 
 /** `explore()` on this thread (fast-check loads on the first such task only). Deterministic for its seed, so where it runs changes nothing. */
-export async function exploreSchedules(job: ExploreJob): Promise<ExploreResult> {
-  const { explore } = await import('../explore/explore.js');
-  return explore(job.scenario, job.options);
+export function exploreSchedules(job: ExploreJob): Promise<ExploreResult> {
+  return inTurn(async () => {
+    const { explore } = await import('../explore/explore.js');
+    return explore(job.scenario, job.options);
+  });
 }

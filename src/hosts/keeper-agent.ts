@@ -18,8 +18,9 @@ export interface AgentChannel {
   send(message: FromKeeper): Promise<void>;
   onMessage(listener: (message: ToKeeper) => void): void;
   /**
-   * Where the owner reads the keeper's latest validity without a message (a worker's shared
-   * `ValidityCell`). With it, the owner is sent `renewed` only while it wants every renewal.
+   * Where the owner reads the keeper's latest validity without a message (a worker's
+   * `ValidityCell`, a sidecar's `ValidityFile`). With it, the owner is sent `renewed` only while it
+   * wants every renewal.
    */
   publishValidity?(token: number, validUntil: number): void;
   /** The owner as the channel sees it: dead once the channel closes (the owner died or let go). */
@@ -99,6 +100,7 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
     if (untold !== undefined) tell(untold);
   };
   running.on('started-leading', (lease) => {
+    leaseToken = lease.token;
     const message = { type: 'started-leading', lease, validUntil: validUntil() } as const;
     publish?.(lease.token, message.validUntil);
     tell(message);
@@ -109,8 +111,13 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
     if (everyRenewal || (publish === undefined && mustTell(ownerValidUntil, clock.now(), timing))) tell(message);
     else if (publish === undefined) untold = message;
   });
+  let leaseToken: number | undefined;
   running.on('stopped-leading', (reason) => {
     untold = undefined;
+    // The shared validity must not outlive the keeper's belief: an owner that reads it before this
+    // message reaches it (resumed from a freeze, its timers run before its messages) would otherwise
+    // take the last renewal's deadline while a successor may already hold the lease.
+    if (leaseToken !== undefined) publish?.(leaseToken, -Infinity);
     send({ type: 'stopped-leading', reason });
   });
   running.on('new-leader', (identity, token) => send({ type: 'new-leader', identity, token }));

@@ -18,10 +18,12 @@ export interface KeeperHandleEvents {
   'stopped-leading': [reason: HostStepDownReason];
   'new-leader': [identity: string | null, token: number];
   /**
-   * Every renewal, while this event has a listener. Without one the keeper tells the owner of a
-   * renewal only when its belief would otherwise run out first (every second renewal with the
-   * default timing), and a worker's keeper never (the owner reads its validity from shared
-   * memory when asked): the owner's thread sleeps through routine renewals.
+   * Every renewal, while this event has a listener. Without one the keeper sends no message for a
+   * routine renewal: the owner reads its latest validity from memory it shares with the keeper (a
+   * worker's `ValidityCell`, a sidecar's `ValidityFile`) when asked and when its belief would lapse,
+   * so the owner's thread sleeps through routine renewals. A keeper with nothing shared (the
+   * simulator's) tells the owner when its belief would otherwise run out first (every second
+   * renewal with the default timing).
    */
   renewed: [info: { token: number; validityLeftMs: number }];
   /** A store request of the keeper failed or timed out (it retries until the renew deadline). */
@@ -43,7 +45,7 @@ export interface OwnerChannel {
   finish(): void;
   /** Ends the host forcefully (a graceful stop timed out, or start failed). */
   kill(): void;
-  /** The keeper's latest validity, read without a message (a worker's shared `ValidityCell`). */
+  /** The keeper's latest validity, read without a message (a worker's `ValidityCell`, a sidecar's `ValidityFile`). */
   validity?(): { token: number; validUntil: number } | undefined;
 }
 

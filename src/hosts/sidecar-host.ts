@@ -4,6 +4,7 @@ import { compiledEntryPath } from '../entry-path.js';
 import { agentConfig, type AgentConfig, type FromKeeper, type KeeperHostOptions, type ToKeeper } from './host-protocol.js';
 import { KeeperHandle, type KeeperHandleOptions, type OwnerChannel } from './keeper-handle.js';
 import { awaitReady } from './start-host.js';
+import { SIDECAR_VALIDITY_FD, ValidityFile } from './validity-file.js';
 
 /**
  * The sidecar's default Node flags: it runs a few lines of JavaScript a few times a second, so it
@@ -78,13 +79,23 @@ export class SidecarKeeperHandle extends KeeperHandle {
  */
 export async function startSidecarKeeper(options: SidecarKeeperOptions): Promise<SidecarKeeperHandle> {
   const config = agentConfig(options, { pid: process.pid, startTime: readProcessStartTime(process.pid) });
-  const child = fork(options.mainPath ?? compiledEntryPath(import.meta.url, 'sidecar-main'), [], {
-    detached: true,
-    stdio: ['ignore', 'ignore', options.stderr ?? 'inherit', 'ipc'],
-    serialization: 'advanced',
-    execArgv: [...(options.execArgv ?? SIDECAR_EXEC_ARGV)],
-  });
-  const handle = new SidecarKeeperHandle(forkedChannel(child), config, options, child.pid ?? -1);
+  // Routine renewals reach the owner through this file, not as messages (see ValidityFile).
+  const validity = ValidityFile.create();
+  const stdio: Array<'ignore' | 'inherit' | 'ipc' | number> = ['ignore', 'ignore', options.stderr ?? 'inherit', 'ipc'];
+  stdio[SIDECAR_VALIDITY_FD] = validity.fd;
+  let child: ChildProcess;
+  try {
+    child = fork(options.mainPath ?? compiledEntryPath(import.meta.url, 'sidecar-main'), [], {
+      detached: true,
+      stdio,
+      serialization: 'advanced',
+      execArgv: [...(options.execArgv ?? SIDECAR_EXEC_ARGV)],
+    });
+  } catch (error) {
+    validity.close();
+    throw error;
+  }
+  const handle = new SidecarKeeperHandle(forkedChannel(child, validity), config, options, child.pid ?? -1);
   if (options.keepAlive !== true) {
     child.unref();
     child.channel?.unref();
@@ -99,6 +110,7 @@ function startOnHello(channel: OwnerChannel, config: AgentConfig): OwnerChannel 
     send: (message) => channel.send(message),
     finish: () => channel.finish(),
     kill: () => channel.kill(),
+    ...(channel.validity ? { validity: channel.validity.bind(channel) } : {}),
     listen: (events) =>
       channel.listen({
         onMessage: (message) => (message.type === 'hello' ? channel.send({ type: 'start', config }) : events.onMessage(message)),
@@ -107,8 +119,8 @@ function startOnHello(channel: OwnerChannel, config: AgentConfig): OwnerChannel 
   };
 }
 
-/** The owner's end of a forked child's IPC channel. */
-function forkedChannel(child: ChildProcess): OwnerChannel {
+/** The owner's end of a forked child's IPC channel; routine renewals travel through `validity`, not as messages. */
+function forkedChannel(child: ChildProcess, validity: ValidityFile): OwnerChannel {
   return {
     send: (message: ToKeeper) => {
       if (child.connected) child.send(message, undefined, undefined, () => undefined);
@@ -120,12 +132,17 @@ function forkedChannel(child: ChildProcess): OwnerChannel {
         // Spawn failures end the sidecar before it began; send failures are covered by `exit`.
         if (child.pid === undefined && spawnError === undefined) {
           spawnError = error;
+          validity.close();
           events.onExit(`could not start the sidecar: ${error.message}`);
         }
       });
-      child.once('exit', (code, signal) => events.onExit(signal === null ? `sidecar exited with code ${code}` : `sidecar killed by ${signal}`));
+      child.once('exit', (code, signal) => {
+        validity.close();
+        events.onExit(signal === null ? `sidecar exited with code ${code}` : `sidecar killed by ${signal}`);
+      });
     },
     finish: () => child.connected && child.disconnect(),
     kill: () => void child.kill('SIGKILL'),
+    validity: () => validity.read(),
   };
 }

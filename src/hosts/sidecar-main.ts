@@ -8,12 +8,15 @@ import { ChannelOwner } from '../owner/channel-owner.js';
 import type { FromKeeper, ToKeeper } from './host-protocol.js';
 import type { AgentChannel } from './keeper-agent.js';
 import { runSidecarAgent } from './sidecar-agent.js';
+import { SIDECAR_VALIDITY_FD, ValidityFile } from './validity-file.js';
 
 if (process.send === undefined) {
   process.stderr.write('sidecar-main: must be started by startSidecarKeeper (child_process.fork with an IPC channel)\n');
   process.exit(2);
 }
 
+// The shared validity file the owner passed: routine renewals reach it there, not as messages.
+const validity = ValidityFile.inherited(SIDECAR_VALIDITY_FD);
 const channel: AgentChannel = {
   send: (message: FromKeeper) =>
     new Promise<void>((done) => {
@@ -21,6 +24,7 @@ const channel: AgentChannel = {
       process.send(message, undefined, undefined, () => done());
     }),
   onMessage: (listener) => process.on('message', (message) => listener(message as ToKeeper)),
+  ...(validity ? { publishValidity: (token: number, validUntil: number) => validity.write(token, validUntil) } : {}),
   // Bound to the channel before anything else: an owner that dies before sending `start` leaves no sidecar.
   owner: ChannelOwner.forProcess(),
 };

@@ -2,8 +2,9 @@
  * Issue 15, host wake-ups: an owner without a `renewed` listener is not woken by every renewal. The
  * shipped agent and handle on fake time (the test's `SimClock`, a memory store), joined by a
  * channel that delivers at once and counts what the keeper sends; with `cell`, also by the
- * worker host's shared `ValidityCell`.
+ * worker host's shared `ValidityCell` or the sidecar host's `ValidityFile`.
  */
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentConfig, type FromKeeper, type ToKeeper } from '../../src/hosts/host-protocol.js';
 import { runKeeperAgent } from '../../src/hosts/keeper-agent.js';
@@ -12,6 +13,7 @@ import type { LeaseKeeper } from '../../src/keeper/lease-keeper.js';
 import { ALIVE } from '../../src/owner/owner-liveness.js';
 import { MemoryLeaseStore } from '../../src/store/memory-store.js';
 import { ValidityCell } from '../../src/hosts/validity-cell.js';
+import { ValidityFile } from '../../src/hosts/validity-file.js';
 import { SimClock } from '../../sim/sim-clock.js';
 
 let clock: SimClock;
@@ -28,7 +30,13 @@ afterEach(async () => {
 });
 
 /** A handle and the agent it talks to; `renewedSent` counts the keeper's `renewed` messages. */
-async function pair({ cell }: { cell?: ValidityCell } = {}) {
+/** Where the keeper publishes its validity and the owner reads it (one object: both ends in this thread). */
+interface SharedValidity {
+  write(token: number, validUntil: number): void;
+  read(): { token: number; validUntil: number } | undefined;
+}
+
+async function pair({ cell }: { cell?: SharedValidity } = {}) {
   const config = agentConfig({ storeUrl: 'memory:', keeper: { key: 'leader', identity: 'a', ttlMs: 1000 } });
   let events!: LinkEvents;
   const toAgent: Array<(message: ToKeeper) => void> = [];
@@ -49,6 +57,7 @@ async function pair({ cell }: { cell?: ValidityCell } = {}) {
     { clock, stopClock: clock },
   );
   let keeper!: LeaseKeeper;
+  const store = new MemoryLeaseStore(clock);
   const running = runKeeperAgent(
     config,
     {
@@ -61,7 +70,7 @@ async function pair({ cell }: { cell?: ValidityCell } = {}) {
       ...(cell ? { publishValidity: (token: number, validUntil: number) => cell.write(token, validUntil) } : {}),
     },
     [],
-    { clock, openStore: async () => new MemoryLeaseStore(clock), random: () => 0.5, observe: (built) => void (keeper = built) },
+    { clock, openStore: async () => store, random: () => 0.5, observe: (built) => void (keeper = built) },
   );
   stops.push(async () => {
     await handle.stop();
@@ -69,7 +78,7 @@ async function pair({ cell }: { cell?: ValidityCell } = {}) {
   });
   await clock.runUntil(clock.now() + 50);
   expect(handle.isLeading()).toBe(true);
-  return { handle, keeper: () => keeper, counts, told };
+  return { handle, keeper: () => keeper, counts, told, store };
 }
 
 /** Runs `ms` of fake time in 5 ms steps; checks the owner's belief at each: leading, never beyond the keeper's. */
@@ -82,6 +91,16 @@ async function watchBelief(handle: KeeperHandle, keeper: LeaseKeeper, ms: number
     minLeftMs = Math.min(minLeftMs, handle.validityLeftMs());
   }
   return minLeftMs;
+}
+
+/** 10 s of renewals with validity shared through `cell`: no `renewed` message, and the owner's belief never lapses. */
+async function expectNoRenewedMessage(cell: SharedValidity): Promise<void> {
+  const { handle, keeper, counts } = await pair({ cell });
+    const renewals0 = keeper().stats().renewals;
+    const minLeftMs = await watchBelief(handle, keeper(), 10_000);
+    expect(keeper().stats().renewals - renewals0).toBeGreaterThanOrEqual(29);
+    expect(counts.renewedSent).toBe(0);
+    expect(minLeftMs).toBeGreaterThan(100);
 }
 
 describe('renewals the owner is told of', () => {
@@ -119,13 +138,7 @@ describe('renewals the owner is told of', () => {
 
 describe('the worker host: validity in shared memory', () => {
   it('the owner reads the keeper\'s validity when it asks: no renewed message at all, and the belief never lapses', async () => {
-    const cell = new ValidityCell();
-    const { handle, keeper, counts } = await pair({ cell });
-    const renewals0 = keeper().stats().renewals;
-    const minLeftMs = await watchBelief(handle, keeper(), 10_000);
-    expect(keeper().stats().renewals - renewals0).toBeGreaterThanOrEqual(29);
-    expect(counts.renewedSent).toBe(0);
-    expect(minLeftMs).toBeGreaterThan(100);
+    await expectNoRenewedMessage(new ValidityCell());
   });
 
   it('a cell read through its shared buffer gives what was written last, whole', () => {
@@ -135,5 +148,79 @@ describe('the worker host: validity in shared memory', () => {
     writer.write(7, 1234.5);
     writer.write(8, 99);
     expect(reader.read()).toEqual({ token: 8, validUntil: 99 });
+  });
+});
+
+describe.each([
+  ['worker', () => new ValidityCell()],
+  ['sidecar', () => ValidityFile.create()],
+] as const)('%s host: the shared validity after a step-down', (_host, make) => {
+  it('shows no deadline beyond the step-down: an owner that reads it before the stopped-leading message does not believe on', async () => {
+    const cell = make();
+    try {
+      const { handle, keeper, store } = await pair({ cell });
+      await watchBelief(handle, keeper(), 1000);
+      const lease = keeper().currentLease();
+      expect(lease).toBeDefined();
+      // Another contender takes the lease: the keeper's next renewal is refused and it steps down.
+      await store.release(lease!);
+      expect((await store.acquire({ key: 'leader', holder: 'b', ttlMs: 1000 })).ok).toBe(true);
+      const stepped = new Promise<void>((done) => keeper().once('stopped-leading', () => done()));
+      await clock.runUntil(clock.now() + 400);
+      await stepped;
+      const shared = cell.read();
+      expect(shared?.token).toBe(lease!.token);
+      expect(shared!.validUntil).toBeLessThanOrEqual(clock.now());
+    } finally {
+      if (cell instanceof ValidityFile) cell.close();
+    }
+  });
+});
+
+describe('the sidecar host: validity in a shared file', () => {
+  const files: ValidityFile[] = [];
+  afterEach(() => files.splice(0).forEach((file) => file.close()));
+  const created = (): ValidityFile => {
+    const file = ValidityFile.create();
+    files.push(file);
+    return file;
+  };
+
+  it('the owner reads the keeper\'s validity when it asks: no renewed message at all, and the belief never lapses', async () => {
+    await expectNoRenewedMessage(created());
+  });
+
+  it('a record read through another descriptor of the file gives what was written last, whole', () => {
+    const owner = created();
+    const sidecar = ValidityFile.inherited(owner.fd) as ValidityFile;
+    expect(owner.read()).toBeUndefined();
+    sidecar.write(7, 1234.5);
+    sidecar.write(8, 99);
+    expect(owner.read()).toEqual({ token: 8, validUntil: 99 });
+    owner.close();
+    expect(owner.read()).toBeUndefined();
+  });
+
+  it('a record torn between two writes is not taken', () => {
+    const owner = created();
+    const writer = new ValidityFile(owner.fd);
+    writer.write(7, 1000);
+    const first = Buffer.alloc(32);
+    readSync(owner.fd, first, 0, 32, 0);
+    writer.write(8, 2000);
+    writeSync(owner.fd, first, 0, 8, 0); // the old token over the new deadline: what an overlapping read could see
+    expect(owner.read()).toBeUndefined();
+    writer.write(9, 3000);
+    expect(owner.read()).toEqual({ token: 9, validUntil: 3000 });
+  });
+
+  it('the sidecar takes only a regular file as its validity file', () => {
+    const device = openSync('/dev/null', 'r'); // e.g. a sidecar started without one, its fd 4 something else
+    try {
+      expect(ValidityFile.inherited(device)).toBeUndefined();
+    } finally {
+      closeSync(device);
+    }
+    expect(ValidityFile.inherited(2 ** 20)).toBeUndefined(); // not open
   });
 });
