@@ -82,7 +82,7 @@ export async function startSidecarKeeper(options: SidecarKeeperOptions): Promise
   // Routine renewals reach the owner through this file, not as messages (see ValidityFile).
   const validity = ValidityFile.create();
   const stdio: Array<'ignore' | 'inherit' | 'ipc' | number> = ['ignore', 'ignore', options.stderr ?? 'inherit', 'ipc'];
-  stdio[SIDECAR_VALIDITY_FD] = validity.fd;
+  if (validity) stdio[SIDECAR_VALIDITY_FD] = validity.fd;
   let child: ChildProcess;
   try {
     child = fork(options.mainPath ?? compiledEntryPath(import.meta.url, 'sidecar-main'), [], {
@@ -92,7 +92,7 @@ export async function startSidecarKeeper(options: SidecarKeeperOptions): Promise
       execArgv: [...(options.execArgv ?? SIDECAR_EXEC_ARGV)],
     });
   } catch (error) {
-    validity.close();
+    validity?.close();
     throw error;
   }
   const handle = new SidecarKeeperHandle(forkedChannel(child, validity), config, options, child.pid ?? -1);
@@ -120,7 +120,7 @@ function startOnHello(channel: OwnerChannel, config: AgentConfig): OwnerChannel 
 }
 
 /** The owner's end of a forked child's IPC channel; routine renewals travel through `validity`, not as messages. */
-function forkedChannel(child: ChildProcess, validity: ValidityFile): OwnerChannel {
+function forkedChannel(child: ChildProcess, validity: ValidityFile | undefined): OwnerChannel {
   return {
     send: (message: ToKeeper) => {
       if (child.connected) child.send(message, undefined, undefined, () => undefined);
@@ -132,17 +132,17 @@ function forkedChannel(child: ChildProcess, validity: ValidityFile): OwnerChanne
         // Spawn failures end the sidecar before it began; send failures are covered by `exit`.
         if (child.pid === undefined && spawnError === undefined) {
           spawnError = error;
-          validity.close();
+          validity?.close();
           events.onExit(`could not start the sidecar: ${error.message}`);
         }
       });
       child.once('exit', (code, signal) => {
-        validity.close();
+        validity?.close();
         events.onExit(signal === null ? `sidecar exited with code ${code}` : `sidecar killed by ${signal}`);
       });
     },
     finish: () => child.connected && child.disconnect(),
     kill: () => void child.kill('SIGKILL'),
-    validity: () => validity.read(),
+    ...(validity ? { validity: () => validity.read() } : {}),
   };
 }
