@@ -151,8 +151,9 @@ interface RunState {
  * Two timer queues, one order. fake-timers is the clock and holds every timer set through
  * {@link setTimeout} / {@link setQuietTimeout}: those of every simulated thread (`ThreadClock`:
  * the shipped keeper's and hosts' timers, the strategies') and of the actors that use the clock
- * as a `Clock`. The world's own machinery, which no simulated thread runs (the watchdog's poll
- * grid, the store server's apply step and its answer), sets its timers with
+ * as a `Clock`. The world's own machinery, which no simulated thread runs (the watchdogs' polls,
+ * the store server's apply step and its answer, the session host's idle clock, the work's
+ * arrivals and durations, the scenario's crashes and restarts), sets its timers with
  * {@link setWorldTimeout} / {@link setQuietWorldTimeout} in a side queue of our own
  * ({@link WorldTimerQueue}: no fake-timers timer, id, map entry or closure each). The driver
  * merges the two in exactly the order fake-timers would have fired them had they all been its
@@ -164,7 +165,13 @@ export class SimClock implements Clock {
   /** The side queue (see the class comment). */
   readonly #world = new WorldTimerQueue();
   #worldSeq = 0;
-  /** The id of the newest fake-timers timer this clock set: orders side-queue timers against fake-timers' ones. */
+  /**
+   * The id of the newest fake-timers timer this clock set: orders side-queue timers against
+   * fake-timers' ones. fake-timers (15.x `addTimer`) hands out a timer's id and its order (the tie
+   * break of `compareTimers` after the due time) from two counters it bumps together, so among one
+   * clock's timers a larger id means set later. `test/sim/sim-clock.test.ts` pins the merged order
+   * against fake-timers' own.
+   */
   #lastFakeId = 0;
   readonly #onDeepStep: DeepStepPolicy;
   readonly #verify: boolean;

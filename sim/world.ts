@@ -140,7 +140,7 @@ export class World {
     const rng = this.rng.fork('work');
     const meanMs = 3_600_000 / workArrivalsPerHour;
     const next = (): void => {
-      this.clock.setTimeout(() => {
+      this.clock.setWorldTimeout(() => {
         // Every live orchestrator sees the work (they share one queue); those that believe they lead act.
         const busyMs = rng.uniformMs(workDuration);
         for (const orchestrator of this.orchestrators) if (orchestrator.proc.alive) orchestrator.work(busyMs);
@@ -155,7 +155,7 @@ export class World {
     if (crash === undefined) return;
     const rng = this.rng.fork('crash');
     const next = (): void => {
-      this.clock.setTimeout(() => {
+      this.clock.setWorldTimeout(() => {
         const victim = this.orchestrator;
         if (victim?.proc.alive) {
           if (this.trace.enabled) this.trace.emit('chaos', 'crash', { victim: victim.identity });
@@ -173,7 +173,7 @@ export class World {
     if (restart === undefined) return;
     const rng = this.rng.fork('restart');
     const next = (): void => {
-      this.clock.setTimeout(() => {
+      this.clock.setWorldTimeout(() => {
         const victim = this.orchestrator;
         if (victim?.proc.alive) void this.watchdog.restart(victim);
         next();

@@ -74,10 +74,10 @@ export class Orchestrator {
       this.#leadership = this.#lead(this);
       return;
     }
-    world.clock.setTimeout(() => {
+    world.clock.setWorldTimeout(() => {
       this.proc.main.deliver(() => {
         this.#leadership = this.#lead(this);
-        world.clock.setTimeout(() => this.#ready(), world.scenario.lease.ttlMs);
+        world.clock.setWorldTimeout(() => this.#ready(), world.scenario.lease.ttlMs);
       });
     }, startupMs);
   }
@@ -112,7 +112,7 @@ export class Orchestrator {
     this.pending += 1;
     this.#stuckNow();
     this.#leadership?.reportWork?.(this.pending, false);
-    this.#world.clock.setTimeout(() => this.proc.main.deliver(() => this.#finish()), busyMs);
+    this.#world.clock.setWorldTimeout(() => this.proc.main.deliver(() => this.#finish()), busyMs);
   }
 
   /**

@@ -41,7 +41,7 @@ export class SessionHost {
     this.#arm();
     const lifetime = this.#world.scenario.session.maxLifetime;
     if (lifetime !== undefined) {
-      this.#world.clock.setTimeout(() => this.#goIdle('max-lifetime'), this.#rng.uniformMs(lifetime));
+      this.#world.clock.setWorldTimeout(() => this.#goIdle('max-lifetime'), this.#rng.uniformMs(lifetime));
     }
     this.#proc.onExit(() => this.#disarm());
   }
@@ -65,7 +65,7 @@ export class SessionHost {
     if (!this.#proc.alive || this.idle || this.#starting) return;
     const quietAt = Math.max(this.#busyUntil, this.#world.clock.now());
     const at = quietAt + this.#rng.uniformMs(this.#world.scenario.session.idleAfter);
-    this.#idleTimer = this.#world.clock.setTimeout(() => {
+    this.#idleTimer = this.#world.clock.setWorldTimeout(() => {
       this.#idleTimer = undefined;
       this.#goIdle('quiet');
     }, at - this.#world.clock.now());
@@ -86,7 +86,7 @@ export class SessionHost {
       const forMs = this.#rng.uniformMs(this.#world.scenario.session.stallFor);
       if (trace.enabled) trace.emit(this.#actor, 'session-stall', { cause, forMs });
       this.#proc.main.stall();
-      this.#world.clock.setTimeout(() => {
+      this.#world.clock.setWorldTimeout(() => {
         this.#proc.main.unstall();
         this.#arm();
       }, forMs);
@@ -108,7 +108,7 @@ export class SessionHost {
     const info = world.scenario.session.onIdle === 'release' ? world.server.read(world.key) : null;
     if (info === null || info.holder !== identity || info.expiresInMs <= 0) return end();
     if (world.trace.enabled) world.trace.emit(this.#actor, 'idle-hook-release', { token: info.token });
-    world.clock.setTimeout(end, IDLE_HOOK_TIMEOUT_MS);
+    world.clock.setWorldTimeout(end, IDLE_HOOK_TIMEOUT_MS);
     const request = { key: world.key, holder: identity, token: info.token, version: info.version };
     void world.server.call(identity, this.#proc.main, () => world.server.release(identity, request)).then(end, end);
   }

@@ -114,7 +114,7 @@ export class Watchdog implements WatchdogActor {
     this.#pendingIdentity = world.nextIdentity();
     this.child = undefined;
     const downUntil = this.#downUntil;
-    world.clock.setTimeout(() => {
+    world.clock.setWorldTimeout(() => {
       // A watchdog that went down meanwhile never spawns (its child process died with it).
       if (this.#downUntil !== downUntil) return;
       this.child = world.spawnWatchdogChild();
