@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readProcessStartTime } from '../owner/process-owner.js';
 import { compiledEntryPath } from '../entry-path.js';
+import { ConfigError } from '../errors.js';
 import { agentConfig, type AgentConfig, type FromKeeper, type KeeperHostOptions, type ToKeeper } from './host-protocol.js';
 import { KeeperHandle, type KeeperHandleOptions, type OwnerChannel } from './keeper-handle.js';
 import { awaitReady } from './start-host.js';
@@ -49,6 +50,20 @@ export interface SidecarKeeperOptions extends KeeperHostOptions {
   readonly stderr?: 'inherit' | 'ignore';
 }
 
+/**
+ * The sidecar's own options, checked before forking: from plain JavaScript a string `execArgv`
+ * would be spread into one-character flags and the sidecar would exit without a word.
+ */
+function checkSidecarOptions(options: SidecarKeeperOptions): void {
+  const { execArgv, stderr } = options;
+  if (execArgv !== undefined && (!Array.isArray(execArgv) || !execArgv.every((flag) => typeof flag === 'string'))) {
+    throw new ConfigError('execArgv', 'must be an array of Node flags (strings), e.g. [...SIDECAR_EXEC_ARGV, "--max-old-space-size=64"]', execArgv);
+  }
+  if (stderr !== undefined && stderr !== 'inherit' && stderr !== 'ignore') {
+    throw new ConfigError('stderr', "must be 'inherit' or 'ignore'", stderr);
+  }
+}
+
 /** A {@link KeeperHandle} whose keeper runs in a sidecar process. */
 export class SidecarKeeperHandle extends KeeperHandle {
   /** The sidecar process. */
@@ -78,6 +93,7 @@ export class SidecarKeeperHandle extends KeeperHandle {
  * (bad store URL, missing driver, no compiled `sidecar-main.js`).
  */
 export async function startSidecarKeeper(options: SidecarKeeperOptions): Promise<SidecarKeeperHandle> {
+  checkSidecarOptions(options);
   const config = agentConfig(options, { pid: process.pid, startTime: readProcessStartTime(process.pid) });
   // Routine renewals reach the owner through this file, not as messages (see ValidityFile).
   const validity = ValidityFile.create();
