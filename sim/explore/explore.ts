@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { formatDurationMs } from '../../src/duration.js';
+import { HeartbeatLabError } from '../../src/errors.js';
 import type { RunResult, Violation } from '../run-metrics.js';
 import type { Scenario, StrategySpec } from '../scenario/types.js';
 import { scenarioToYaml } from '../scenario/to-yaml.js';
@@ -54,11 +55,20 @@ export async function explore(scenario: Scenario, options: ExploreOptions): Prom
     const result = await checkSchedule(scenario, options.strategy, schedule);
     return result.safetyViolations === 0 && result.livenessViolations === 0;
   });
-  const details = await fc.check(property, {
-    numRuns: options.runs,
-    seed: options.seed,
-    ...(options.path === undefined ? {} : { path: options.path }),
-  });
+  let details: Awaited<ReturnType<typeof fc.check<[Schedule]>>>;
+  try {
+    // fast-check throws at once (not in the promise) for a path that leads nowhere.
+    details = await fc.check(property, { numRuns: options.runs, seed: options.seed, ...(options.path === undefined ? {} : { path: options.path }) });
+  } catch (error) {
+    // A path printed for another scenario, duration, strategy or seed: bad input, not a crash.
+    if (options.path === undefined || !/unable to replay/i.test(String((error as Error | null)?.message))) throw error;
+    throw new HeartbeatLabError(
+      'E_INPUT',
+      `path ${options.path} does not replay a schedule of ${scenario.name} (${formatDurationMs(scenario.durationMs)}, strategy ${options.strategy.name}, seed ${options.seed}): ` +
+        'a path replays only with the scenario, duration, strategy and seed it was printed with',
+      { cause: error },
+    );
+  }
   const base = { scenario: scenario.name, strategy: options.strategy.name, seed: options.seed, runs: details.numRuns };
   if (!details.failed) return { ...base, failure: undefined };
   const [schedule] = details.counterexample as [Schedule];
@@ -69,7 +79,7 @@ export async function explore(scenario: Scenario, options: ExploreOptions): Prom
   const path = details.counterexamplePath ?? '';
   const minimal = { ...scheduledScenario(scenario, options.strategy, schedule), name: `${scenario.name}-minimal` };
   const yaml = scenarioToYaml(minimal, [
-    `Minimal schedule found by: sim explore ${scenario.file} --strategy ${options.strategy.name} --seed ${details.seed} --path ${path}`,
+    `Minimal schedule found by: sim explore ${scenario.file} --strategy ${options.strategy.name} --duration ${formatDurationMs(scenario.durationMs)} --seed ${details.seed} --path ${path}`,
     `First violation: ${violation.check} at t=${formatDurationMs(violation.atMs)}: ${violation.detail}`,
   ]);
   return { ...base, failure: { violation, yaml, schedule, seed: details.seed, path, shrinks: details.numShrinks } };

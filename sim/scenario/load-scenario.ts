@@ -79,6 +79,8 @@ export const FAULT_KINDS: readonly FaultKind[] = [
 ];
 const FAULT_TARGETS: readonly FaultTarget[] = ['orchestrator', 'keeper', 'machine'];
 const FAULT_KEYS = ['kind', 'at', 'every', 'for', 'probability', 'target', 'by', 'rate', 'latency'];
+/** The fault parameters each kind takes alone; on any other kind they would be ignored, so they are refused. */
+const FAULT_PARAMS: ReadonlyArray<readonly [key: string, kind: FaultKind]> = [['by', 'clock-jump'], ['rate', 'clock-drift'], ['latency', 'store-latency']];
 
 const MAX_SEED = 2 ** 32 - 1;
 
@@ -166,6 +168,9 @@ function readFaults(r: Reader, node: unknown): FaultSpec[] {
     const f = r.fields(item, path, FAULT_KEYS);
     const kind = r.choice(f.need('kind'), `${path}.kind`, FAULT_KINDS);
     if (!f.has('at') && !f.has('every')) r.fail(item, path, 'at least one of at, every', 'neither');
+    for (const [key, owner] of FAULT_PARAMS) {
+      if (f.has(key) && kind !== owner) r.fail(f.need(key), `${path}.${key}`, `no ${key} on a ${kind} fault (only ${owner} takes one)`);
+    }
     const probability = f.has('probability') ? r.number(f.need('probability'), `${path}.probability`, 0) : 1;
     if (probability > 1) r.fail(f.need('probability'), `${path}.probability`, 'a number from 0 to 1');
     const byMs = f.has('by') ? r.signedDuration(f.need('by'), `${path}.by`) : 0;

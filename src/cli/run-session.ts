@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { machineNow, type Clock, type TimerHandle } from '../clock.js';
 import { formatDurationMs } from '../duration.js';
-import type { StepDownReason } from '../keeper/keeper-options.js';
+import type { ResolvedKeeperTiming, StepDownReason } from '../keeper/keeper-options.js';
 import type { Logger } from '../logger.js';
 import type { LeaseStore } from '../store/lease-store.js';
 import type { SessionExit } from '../supervisor/session.js';
@@ -57,6 +57,14 @@ export class RunSession {
       backoff: { initialMs: r.initialDelayMs, maxMs: r.maxDelayMs },
       killGraceMs: plan.killGraceMs,
     });
+  }
+
+  /**
+   * @internal The timing its keeper runs on: `plan.keeper` itself, resolved once by `planRun`
+   * (tests hold the identity; nothing else of the supervisor shows it).
+   */
+  get keeperTiming(): ResolvedKeeperTiming {
+    return this.#supervisor.keeper.timing;
   }
 
   async run(): Promise<number> {

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readProcessStartTime } from '../owner/process-owner.js';
 import { compiledEntryPath } from '../entry-path.js';
+import { ConfigError } from '../errors.js';
 import { agentConfig, type AgentConfig, type FromKeeper, type KeeperHostOptions, type ToKeeper } from './host-protocol.js';
 import { KeeperHandle, type KeeperHandleOptions, type OwnerChannel } from './keeper-handle.js';
 import { awaitReady } from './start-host.js';
@@ -49,6 +50,20 @@ export interface SidecarKeeperOptions extends KeeperHostOptions {
   readonly stderr?: 'inherit' | 'ignore';
 }
 
+/**
+ * The sidecar's own options, checked before forking: from plain JavaScript a string `execArgv`
+ * would be spread into one-character flags and the sidecar would exit without a word.
+ */
+function checkSidecarOptions(options: SidecarKeeperOptions): void {
+  const { execArgv, stderr } = options;
+  if (execArgv !== undefined && (!Array.isArray(execArgv) || !execArgv.every((flag) => typeof flag === 'string'))) {
+    throw new ConfigError('execArgv', 'must be an array of Node flags (strings), e.g. [...SIDECAR_EXEC_ARGV, "--max-old-space-size=64"]', execArgv);
+  }
+  if (stderr !== undefined && stderr !== 'inherit' && stderr !== 'ignore') {
+    throw new ConfigError('stderr', "must be 'inherit' or 'ignore'", stderr);
+  }
+}
+
 /** A {@link KeeperHandle} whose keeper runs in a sidecar process. */
 export class SidecarKeeperHandle extends KeeperHandle {
   /** The sidecar process. */
@@ -78,11 +93,12 @@ export class SidecarKeeperHandle extends KeeperHandle {
  * (bad store URL, missing driver, no compiled `sidecar-main.js`).
  */
 export async function startSidecarKeeper(options: SidecarKeeperOptions): Promise<SidecarKeeperHandle> {
+  checkSidecarOptions(options);
   const config = agentConfig(options, { pid: process.pid, startTime: readProcessStartTime(process.pid) });
   // Routine renewals reach the owner through this file, not as messages (see ValidityFile).
   const validity = ValidityFile.create();
   const stdio: Array<'ignore' | 'inherit' | 'ipc' | number> = ['ignore', 'ignore', options.stderr ?? 'inherit', 'ipc'];
-  stdio[SIDECAR_VALIDITY_FD] = validity.fd;
+  if (validity) stdio[SIDECAR_VALIDITY_FD] = validity.fd;
   let child: ChildProcess;
   try {
     child = fork(options.mainPath ?? compiledEntryPath(import.meta.url, 'sidecar-main'), [], {
@@ -92,7 +108,7 @@ export async function startSidecarKeeper(options: SidecarKeeperOptions): Promise
       execArgv: [...(options.execArgv ?? SIDECAR_EXEC_ARGV)],
     });
   } catch (error) {
-    validity.close();
+    validity?.close();
     throw error;
   }
   const handle = new SidecarKeeperHandle(forkedChannel(child, validity), config, options, child.pid ?? -1);
@@ -120,7 +136,7 @@ function startOnHello(channel: OwnerChannel, config: AgentConfig): OwnerChannel 
 }
 
 /** The owner's end of a forked child's IPC channel; routine renewals travel through `validity`, not as messages. */
-function forkedChannel(child: ChildProcess, validity: ValidityFile): OwnerChannel {
+function forkedChannel(child: ChildProcess, validity: ValidityFile | undefined): OwnerChannel {
   return {
     send: (message: ToKeeper) => {
       if (child.connected) child.send(message, undefined, undefined, () => undefined);
@@ -132,17 +148,17 @@ function forkedChannel(child: ChildProcess, validity: ValidityFile): OwnerChanne
         // Spawn failures end the sidecar before it began; send failures are covered by `exit`.
         if (child.pid === undefined && spawnError === undefined) {
           spawnError = error;
-          validity.close();
+          validity?.close();
           events.onExit(`could not start the sidecar: ${error.message}`);
         }
       });
       child.once('exit', (code, signal) => {
-        validity.close();
+        validity?.close();
         events.onExit(signal === null ? `sidecar exited with code ${code}` : `sidecar killed by ${signal}`);
       });
     },
     finish: () => child.connected && child.disconnect(),
     kill: () => void child.kill('SIGKILL'),
-    validity: () => validity.read(),
+    ...(validity ? { validity: () => validity.read() } : {}),
   };
 }

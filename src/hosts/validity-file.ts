@@ -11,7 +11,7 @@
  * reports nothing and the owner keeps the belief it had (the keeper's messages still tell it of a
  * lapse, a failure or a new lease). A reader thus never pairs one lease's token with another's deadline.
  */
-import { closeSync, existsSync, fstatSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -22,10 +22,11 @@ export const SIDECAR_VALIDITY_FD = 4;
 const RECORD_BYTES = 32;
 const SUM_AT = 24;
 
-/** Where the owner makes the file: memory-backed when the machine has `/dev/shm`. */
-function sharedDir(): string {
-  return existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
-}
+/**
+ * Where the owner may make the file, in order: memory-backed `/dev/shm`, then the temp directory
+ * (a missing, read-only or full `/dev/shm` is common in containers).
+ */
+export const VALIDITY_DIRS: readonly string[] = Object.freeze(['/dev/shm', tmpdir()]);
 
 function fnv1a(bytes: Uint8Array, length: number): number {
   let hash = 0x811c9dc5;
@@ -46,12 +47,27 @@ export class ValidityFile {
     this.fd = fd;
   }
 
-  /** The owner's end: a new empty file, already unlinked (it goes when both ends close it). */
-  static create(): ValidityFile {
-    const path = join(sharedDir(), `heartbeat-lab-validity-${process.pid}-${Math.random().toString(36).slice(2)}`);
-    const fd = openSync(path, 'wx+', 0o600);
-    unlinkSync(path);
-    return new ValidityFile(fd);
+  /**
+   * The owner's end: a new file holding an empty record, already unlinked (it goes when both ends
+   * close it), in the first of `dirs` where that works; `undefined` when none does (the host then
+   * tells the owner of every renewal by message). The empty record is written here so that the
+   * file's one page exists before the sidecar starts: its writes then never need space (a full
+   * `/dev/shm` fails here, where the next directory is tried, not in the sidecar's renewal).
+   */
+  static create(dirs: readonly string[] = VALIDITY_DIRS): ValidityFile | undefined {
+    for (const dir of dirs) {
+      let fd: number | undefined;
+      try {
+        const path = join(dir, `heartbeat-lab-validity-${process.pid}-${Math.random().toString(36).slice(2)}`);
+        fd = openSync(path, 'wx+', 0o600);
+        unlinkSync(path);
+        if (writeSync(fd, Buffer.alloc(RECORD_BYTES), 0, RECORD_BYTES, 0) === RECORD_BYTES) return new ValidityFile(fd);
+      } catch {
+        // Not here (missing, read-only, full, not a directory): try the next one.
+      }
+      if (fd !== undefined) closeSync(fd);
+    }
+    return undefined;
   }
 
   /** The sidecar's end: `fd` when it is an open regular file (what the owner passed), else `undefined`. */

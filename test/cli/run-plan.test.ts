@@ -1,7 +1,9 @@
 /** `keeper run` resolves its keeper timing once, in `planRun`; the supervisor and its keeper use it as it is (issue 12). */
 import { describe, expect, it } from 'vitest';
 import { planRun } from '../../src/cli/run-plan.js';
+import { RunSession } from '../../src/cli/run-session.js';
 import { checkKeeperTiming } from '../../src/keeper/keeper-options.js';
+import { createLogger } from '../../src/logger.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { SimClock } from '../../sim/sim-clock.js';
 import { FakeLeaseStore } from '../support/fake-store.js';
@@ -17,6 +19,14 @@ describe('planRun', () => {
     const spawner = { spawn: () => { throw new Error('not spawned in this test'); } };
     const supervisor = new Supervisor(new FakeLeaseStore(clock), spawner, { keeper: plan.keeper, clock, killGraceMs: plan.killGraceMs });
     expect(supervisor.keeper.timing).toBe(plan.keeper);
+  });
+
+  it('RunSession hands the planned timing to its supervisor as it is: not resolved again, not copied', () => {
+    const plan = planRun(['node', 'app.js'], flags);
+    const clock = new SimClock();
+    const io = { out: () => undefined, err: () => undefined, isTTY: false };
+    const session = new RunSession(plan, new FakeLeaseStore(clock), clock, io, createLogger({ level: 'silent' }));
+    expect(session.keeperTiming).toBe(plan.keeper);
   });
 
   it('names the flag of a broken rule, with durations', () => {

@@ -29,6 +29,22 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+describe('sidecar host options', () => {
+  it('refuses an execArgv that is not an array of strings, or a bad stderr, before forking (a string would be spread into one-character flags)', async () => {
+    const base = { storeUrl: pathToFileURL(file).href, keeper, mainPath: mainPath('sidecar-main') };
+    for (const [option, bad] of [
+      ['execArgv', '--jitless'],
+      ['execArgv', ['--jitless', 3]],
+      ['stderr', 'pipe'],
+    ] as const) {
+      const error = await startSidecarKeeper({ ...base, [option]: bad } as never).catch((e: unknown) => e);
+      expect(error, `${option}: ${JSON.stringify(bad)}`).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).option).toBe(option);
+    }
+    expect(liveChildren('sidecar-main')).toEqual([]);
+  });
+});
+
 describe.each([
   ['sidecar', (options: Parameters<typeof startSidecarKeeper>[0]) => startSidecarKeeper({ ...options, mainPath: mainPath('sidecar-main'), stderr: 'ignore' })],
   ['worker', (options: Parameters<typeof startWorkerKeeper>[0]) => startWorkerKeeper({ ...options, mainPath: mainPath('worker-main') })],

@@ -4,7 +4,9 @@
  * channel that delivers at once and counts what the keeper sends; with `cell`, also by the
  * worker host's shared `ValidityCell` or the sidecar host's `ValidityFile`.
  */
-import { closeSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdtempSync, openSync, readlinkSync, readSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentConfig, type FromKeeper, type ToKeeper } from '../../src/hosts/host-protocol.js';
 import { runKeeperAgent } from '../../src/hosts/keeper-agent.js';
@@ -153,7 +155,7 @@ describe('the worker host: validity in shared memory', () => {
 
 describe.each([
   ['worker', () => new ValidityCell()],
-  ['sidecar', () => ValidityFile.create()],
+  ['sidecar', () => ValidityFile.create()!],
 ] as const)('%s host: the shared validity after a step-down', (_host, make) => {
   it('shows no deadline beyond the step-down: an owner that reads it before the stopped-leading message does not believe on', async () => {
     const cell = make();
@@ -182,8 +184,9 @@ describe('the sidecar host: validity in a shared file', () => {
   afterEach(() => files.splice(0).forEach((file) => file.close()));
   const created = (): ValidityFile => {
     const file = ValidityFile.create();
-    files.push(file);
-    return file;
+    expect(file).toBeDefined();
+    files.push(file!);
+    return file!;
   };
 
   it('the owner reads the keeper\'s validity when it asks: no renewed message at all, and the belief never lapses', async () => {
@@ -222,5 +225,30 @@ describe('the sidecar host: validity in a shared file', () => {
       closeSync(device);
     }
     expect(ValidityFile.inherited(2 ** 20)).toBeUndefined(); // not open
+  });
+
+  describe('where the owner makes the file', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'validity-dirs-'));
+      writeFileSync(join(dir, 'plain-file'), '');
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('in the first directory that works (a missing or unusable /dev/shm falls back), with its record already written', () => {
+      const made = mkdtempSync(join(dir, 'ok-'));
+      const file = ValidityFile.create([join(dir, 'missing'), join(dir, 'plain-file'), made])!;
+      expect(file).toBeDefined();
+      files.push(file);
+      expect(readlinkSync(`/proc/self/fd/${file.fd}`).startsWith(`${made}/heartbeat-lab-validity-`)).toBe(true);
+      // The page exists before the sidecar's first write: a full tmpfs fails here (and the next
+      // directory is tried), never in the sidecar's renewal.
+      expect(fstatSync(file.fd).size).toBe(32);
+      expect(file.read()).toBeUndefined();
+    });
+
+    it('nowhere when no directory works: the host then tells the owner of every renewal by message', () => {
+      expect(ValidityFile.create([join(dir, 'missing'), join(dir, 'plain-file')])).toBeUndefined();
+    });
   });
 });

@@ -35,6 +35,11 @@ describe('sim explore', () => {
     // Replaying with the printed seed and path finds the same minimal schedule.
     const again = await explore(s, { runs: BUDGET.runs, seed: failure.seed, path: failure.path, strategy: strategy(s, 'naive-worker') });
     expect(again.failure?.yaml).toBe(failure.yaml);
+    // The command in the scenario's comment is that replay: with the duration explored, not the file's.
+    expect(failure.yaml).toContain(`sim explore scenarios/chaos-partition.yaml --strategy naive-worker --duration 4h --seed ${failure.seed} --path ${failure.path}\n`);
+    // A path that leads nowhere here is bad input (exit 2 in the CLI), not a crash inside fast-check.
+    const lost = explore(s, { runs: BUDGET.runs, seed: failure.seed, path: `${failure.path}:99:99:99`, strategy: strategy(s, 'naive-worker') });
+    await expect(lost).rejects.toMatchObject({ code: 'E_INPUT', message: expect.stringMatching(/^path [\d:]+ does not replay a schedule of chaos-partition \(4h, strategy naive-worker, seed 107\)/) });
   });
 
   it('finds no violation of the shipped keeper (sidecar) in the same budget', async () => {

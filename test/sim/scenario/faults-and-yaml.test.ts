@@ -53,6 +53,14 @@ liveness: { failoverWithin: 4m }
     expect(error('{ kind: stall, for: 1m }').message).toMatch(/faults\[0\]: expected at least one of at, every/);
   });
 
+  it('refuses a parameter on a kind that would ignore it, naming line, field and the kind that takes it', () => {
+    expect(error('{ kind: partition, at: 1h, for: 1m, rate: 2 }').message).toMatch(
+      /^f\.yaml:10:47: faults\[0\]\.rate: expected no rate on a partition fault \(only clock-drift takes one\), got 2$/,
+    );
+    expect(error('{ kind: clock-drift, at: 1h, by: 30s }').message).toMatch(/faults\[0\]\.by: expected no by on a clock-drift fault \(only clock-jump takes one\)/);
+    expect(error('{ kind: stall, at: 1h, latency: 2s }').message).toMatch(/faults\[0\]\.latency: expected no latency on a stall fault \(only store-latency takes one\)/);
+  });
+
   it('bounds probability and rate', () => {
     expect(error('{ kind: stall, at: 1h, probability: 2 }').message).toMatch(/faults\[0\]\.probability: expected a number from 0 to 1/);
     expect(error('{ kind: clock-drift, at: 1h, rate: 3 }').message).toMatch(/faults\[0\]\.rate: expected a number from 0\.5 to 2/);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SimClock } from '../../../sim/sim-clock.js';
 import { AgentRegistry } from '../../../sim/strategies/agent-registry.js';
 import { World } from '../../../sim/world.js';
-import { scenarioFrom } from '../../support/scenario.js';
+import { realIncident } from '../../support/scenario.js';
 
 describe('AgentRegistry', () => {
   it('keeps a live agent, expires a dead one timeout after its last refresh, and keeps a refreshed dead one', async () => {
@@ -29,17 +29,7 @@ describe('AgentRegistry', () => {
 });
 
 function scenario(staleEntries: number, strategies = '[watchdog-loop:first-registered, baseline]') {
-  return scenarioFrom(`name: fr
-seed: 9
-duration: 4h
-runs: 1
-lease: { ttl: 180s }
-heartbeat: { interval: 60s }
-session: { idleAfter: 5m..8m, idleEffect: exit }
-watchdog: { policy: respawn-if-gone, interval: 60s, grace: 30s, respawnDelay: 4s..35s, startupDelay: 5s }
-registry: { timeout: 10m, staleEntries: ${staleEntries} }
-strategies: ${strategies}
-`);
+  return realIncident({ name: 'fr', seed: 9, duration: '4h', strategies, extra: `registry: { timeout: 10m, staleEntries: ${staleEntries} }` });
 }
 
 async function play(staleEntries: number, index = 0, strategies?: string) {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { TraceEvent } from '../../../sim/trace.js';
 import { World } from '../../../sim/world.js';
-import { incident, scenarioFrom } from '../../support/scenario.js';
+import { incident, realIncident, scenarioFrom } from '../../support/scenario.js';
 import type { Scenario } from '../../../sim/scenario/types.js';
 
 async function play(extra: string | Scenario, strategies = ''): Promise<{ world: World; events: readonly TraceEvent[]; result: Awaited<ReturnType<World['run']>> }> {
@@ -76,16 +76,8 @@ strategies: [{ kind: supervisor, restart: always, maxProgressSilence: 2m }]`);
 });
 
 /** The real mechanics (scenarios/real-incident.yaml): sessions exit when idle; the shell watchdog respawns only what is gone. */
-function realMechanics(strategies: string, session = 'session: { idleAfter: 5m..8m, idleEffect: exit }'): Scenario {
-  return scenarioFrom(`name: t
-seed: 3
-duration: 6h
-runs: 1
-lease: { ttl: 180s }
-heartbeat: { interval: 60s }
-${session}
-watchdog: { policy: respawn-if-gone, interval: 60s, grace: 30s, respawnDelay: 4s..35s, startupDelay: 5s }
-strategies: ${strategies}`);
+function realMechanics(strategies: string, session?: string): Scenario {
+  return realIncident({ seed: 3, duration: '6h', strategies, ...(session === undefined ? {} : { session }) });
 }
 
 describe('supervisor strategy under the real mechanics (idle exit, respawn-if-gone)', () => {
