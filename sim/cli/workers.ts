@@ -6,11 +6,14 @@ import { UsageError } from './errors.js';
 import { runHours } from './guards.js';
 
 /**
- * Simulated run-hours from which a default run uses a worker pool. Starting the pool (threads,
- * each loading the simulator) cost ≈ 0.3 s of wall time on the 2-core bench machine, and the
- * simulator plays ≈ 1 000–1 500 run-hours per CPU second; below this the pool costs more than it saves.
+ * Simulated run-hours from which a default run uses a worker pool. Each pool thread loads the
+ * simulator and warms its own JIT (≈ 1 s of CPU), and the simulator plays ≈ 2 000–3 000 run-hours
+ * per warm CPU second. Measured on the 2-core machine (load ≈ 2): one scenario of 2 880–4 800
+ * run-hours (idle, crash, real-incident) took the same wall time or longer with 2 threads
+ * (idle.yaml 2.03–2.12 s vs 1.96–2.12 s in one thread) for ≈ 1 s more CPU; `sim gate`
+ * (44 880 run-hours) took 13.7 s with 2 threads vs 17.9 s in one.
  */
-export const POOL_MIN_RUN_HOURS = 1_000;
+export const POOL_MIN_RUN_HOURS = 10_000;
 
 /** The `--workers` help text (run, gate, report). */
 export const WORKERS_HELP =

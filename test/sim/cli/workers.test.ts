@@ -17,21 +17,23 @@ function sized(runs: number, strategies: number, hours: number): Scenario {
 describe('--workers default: a pool only when the work pays for it', () => {
   it('stays in this thread below the threshold, uses one thread per CPU above it', () => {
     const small = sized(2, 4, 3); // 24 run-hours
-    const big = sized(20, 8, 24); // 3 840 run-hours
+    const big = sized(20, 8, 72); // 11 520 run-hours
+    const single = sized(20, 10, 24); // 4 800 run-hours: idle.yaml's size
     expect(defaultWorkers([small], 2)).toBe(0);
     expect(defaultWorkers([big], 2)).toBe(2);
     expect(defaultWorkers([big], 8)).toBe(8);
+    expect(defaultWorkers([single], 2)).toBe(0);
     // Several small scenarios add up (gate, report).
     expect(defaultWorkers(Array.from({ length: Math.ceil(POOL_MIN_RUN_HOURS / 24) }, () => small), 2)).toBe(2);
   });
 
   it('never starts more threads than runs, nor a pool on one CPU', () => {
     expect(defaultWorkers([sized(1, 2, 10_000)], 16)).toBe(2);
-    expect(defaultWorkers([sized(20, 8, 24)], 1)).toBe(0);
+    expect(defaultWorkers([sized(20, 8, 72)], 1)).toBe(0);
   });
 
   it('an explicit count wins, 0 included; anything else is a usage error', () => {
-    const big = [sized(20, 8, 24)];
+    const big = [sized(20, 8, 72)];
     expect(workerCount('0', big, 2)).toBe(0);
     expect(workerCount('3', big, 2)).toBe(3);
     expect(workerCount(undefined, big, 2)).toBe(2);
