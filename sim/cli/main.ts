@@ -5,6 +5,7 @@ import { commanderExitCode, logLevelOption } from '../../src/cli/common.js';
 import { processIo, type MainIo } from '../../src/cli/io.js';
 import { packageVersion } from '../../src/cli/version.js';
 import { EXIT, UsageError } from './errors.js';
+import { DEFAULT_EXPLORE_RUNS, DEFAULT_REPORT } from '../report/report-defaults.js';
 import { WORKERS_HELP } from './workers.js';
 
 /** Same as `DEFAULT_BUDGET_RUN_HOURS` in guards.ts (not imported, so `--help` stays light). */
@@ -94,12 +95,12 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void): Comma
     .command('report')
     .description('write the root-cause report (markdown + SVG chart beside it) from simulator runs; --check exits 1 when the files on disk differ')
     .argument('[file...]', 'scenario YAML files (default: every scenarios/*.yaml)')
-    .option('-o, --output <file>', 'markdown file to write; the chart lease-age.svg goes beside it', 'reports/root-cause.md')
+    .option('-o, --output <file>', 'markdown file to write; the chart lease-age.svg goes beside it', DEFAULT_REPORT)
     .option('--check', 'write nothing; exit 1 naming each file that differs from a fresh run')
     .option('--seed <n>', 'override the scenario seed')
     .option('--runs <n>', 'override the number of independent runs')
     .option('--duration <d>', 'override the simulated duration (e.g. 6h)')
-    .option('--explore-runs <n>', 'schedules sim explore checks per explored strategy (0: none)', '40')
+    .option('--explore-runs <n>', 'schedules sim explore checks per explored strategy (0: none)', String(DEFAULT_EXPLORE_RUNS))
     .option('--workers <n>', WORKERS_HELP)
     .option('--budget <run-hours>', `refuse a scenario above this many simulated run-hours (runs × strategies × hours; default ${DEFAULT_BUDGET})`)
     .action(async (files: string[], options) => {

@@ -13,11 +13,12 @@ import type { RunPool } from '../parallel/pool.js';
 import type { Scenario, StrategySpec } from '../scenario/types.js';
 import { pickIncidents } from './models.js';
 import type { BuiltReport, ExploreSummary, ReportInput, ValidationExtras } from './report-types.js';
+import { DEFAULT_EXPLORE_RUNS, DEFAULT_REPORT } from './report-defaults.js';
+
+export { DEFAULT_REPORT };
 
 export type { ExploreSummary, ValidationExtras } from './report-types.js';
 
-/** Where `sim report` writes unless told otherwise. */
-export const DEFAULT_REPORT = 'reports/root-cause.md';
 /** The chart's file name; it is written beside the markdown. */
 export const CHART_FILE = 'lease-age.svg';
 
@@ -145,6 +146,15 @@ async function readOrNull(path: string): Promise<string | null> {
   }
 }
 
+/** The command that rewrites what `--check` found stale: the same files, overrides and output. */
+function regenerateCommand(files: readonly string[], options: ReportCommandOptions, markdownPath: string): string {
+  const args = ['sim report', ...files, ...overrideArgs(options)];
+  const exploreRuns = parseExploreRuns(options.exploreRuns);
+  if (exploreRuns !== DEFAULT_EXPLORE_RUNS) args.push('--explore-runs', String(exploreRuns));
+  if (markdownPath !== normalize(DEFAULT_REPORT)) args.push('-o', markdownPath);
+  return args.join(' ');
+}
+
 /**
  * `sim report [FILE...]`: writes the markdown report and its chart; with `--check`, writes
  * nothing and exits 1 naming each file that differs from a fresh run.
@@ -169,7 +179,7 @@ export async function reportCommand(
       io.err(`sim report: ${path} ${onDisk === null ? 'is missing' : 'differs from a fresh run'}\n`);
     }
     if (stale > 0) {
-      io.err(`sim report: regenerate with: sim report ${files.join(' ')}${report.markdownPath === normalize(DEFAULT_REPORT) ? '' : ` -o ${report.markdownPath}`}\n`);
+      io.err(`sim report: regenerate with: ${regenerateCommand(files, options, report.markdownPath)}\n`);
       return EXIT.targetFailed;
     }
     io.out(`sim report: ${report.markdownPath} and ${report.svgPath} are up to date\n`);

@@ -190,6 +190,8 @@ describe('sim report', () => {
     expect(stale.code).toBe(1);
     expect(stale.stderr).toContain(`${chart} differs from a fresh run`);
     expect(stale.stderr).not.toContain(`${md} differs`);
+    // The hint repeats the same inputs, overrides and output, so following it makes the check pass.
+    expect(stale.stderr).toContain(`regenerate with: sim report ${FIXTURE} --runs 2 --duration 2h -o ${md}`);
     expect(await readFile(chart, 'utf8')).toMatch(/ $/); // --check writes nothing
 
     await rm(md);
