@@ -46,13 +46,20 @@ function addRunOptions(command: Command): Command {
 }
 
 /** Builds the `sim` program. Heavy modules load only inside actions, so `--help` is fast. */
-export function buildProgram(io: MainIo, setExit: (code: number) => void): Command {
-  const program = new Command('sim')
+export function buildProgram(io: MainIo, setExit: (code: number) => void, subcommand?: string): Command {
+  const program: Command = new Command('sim')
     .description('Deterministic simulator of the orchestrator leader-lease heartbeat decay and its fixes')
     .version(packageVersion(), '-V, --version', 'print the version of heartbeat-lab')
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
-    .showHelpAfterError('(add --help for usage)');
+    .configureOutput({
+      writeOut: io.out,
+      writeErr: io.err,
+      // One line, like every other refusal: "sim: <what is wrong> (see sim run --help)".
+      outputError: (text, write) => {
+        const current = program.commands.some((c) => c.name() === subcommand) ? `sim ${subcommand}` : 'sim';
+        write(`sim: ${text.replace(/^error: /, '').trim()} (see ${current} --help)\n`);
+      },
+    });
 
   addRunOptions(
     program
@@ -123,9 +130,13 @@ export function buildProgram(io: MainIo, setExit: (code: number) => void): Comma
 /** Entry point: parses argv, runs, and returns the exit code (never throws for user errors). */
 export async function main(argv: readonly string[], io: MainIo = defaultIo): Promise<number> {
   let code: number = EXIT.ok;
-  const program = buildProgram(io, (c) => {
-    code = c;
-  });
+  const program = buildProgram(
+    io,
+    (c) => {
+      code = c;
+    },
+    argv[2],
+  );
   try {
     await program.parseAsync([...argv]);
     return code;

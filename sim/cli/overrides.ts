@@ -23,9 +23,10 @@ export function parseOverrides(options: OverrideOptions): (scenario: Scenario) =
   let durationMs: number | undefined;
   if (options.duration !== undefined) {
     durationMs = parseDurationMs(options.duration);
-    if (durationMs === undefined || durationMs <= 0) {
+    if (durationMs === undefined) {
       throw new UsageError(`--duration: expected a duration such as 180s, 5m, 24h, got ${JSON.stringify(options.duration)}`);
     }
+    if (durationMs <= 0) throw new UsageError(`--duration: expected a duration > 0, got ${JSON.stringify(options.duration)}`);
   }
   return (scenario) => ({
     ...scenario,

@@ -48,6 +48,17 @@ describe('outside the repository', () => {
   });
 });
 
+describe('mistakes in options', () => {
+  it('read like every other refusal: one "sim:" line (the parser\'s own name the subcommand\'s help), exit 2', async () => {
+    refused(await runCli(['run', '--bogus', 'scenarios/idle.yaml']), /^sim: unknown option '--bogus' \(see sim run --help\)\n$/);
+    refused(await runCli(['gate', '--log-level', 'loud']), /^sim: option '--log-level <level>' argument 'loud' is invalid\..* \(see sim gate --help\)\n$/);
+    refused(await runCli(['run']), /^sim: missing required argument 'file' \(see sim run --help\)\n$/);
+    refused(await runCli(['nosuch']), /^sim: unknown command 'nosuch' \(see sim --help\)\n$/);
+    refused(await runCli(['run', 'scenarios/idle.yaml', '--duration', '0s']), /^sim: --duration: expected a duration > 0, got "0s"\n$/);
+    refused(await runCli(['run', 'scenarios/idle.yaml', '--duration', 'soon']), /^sim: --duration: expected a duration such as 180s, 5m, 24h, got "soon"\n$/);
+  });
+});
+
 describe('output paths are checked before any run', () => {
   it('--trace into a missing directory', async () => {
     const missing = join(await tempDir(), 'nope', 'trace.jsonl');
