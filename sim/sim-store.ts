@@ -144,11 +144,7 @@ export class SimStoreServer {
   };
 
   readonly #answer = (call: StoreCall): void => {
-    if (this.isPartitioned(call.client)) return;
-    const thread = call.thread;
-    // `thread.deliver`, without its closure when the thread takes the answer at once.
-    if (thread.alive && !thread.blocked) call.resolve(call.result);
-    else thread.deliver(() => call.resolve(call.result));
+    if (!this.isPartitioned(call.client)) call.thread.deliverWith(resolveCall, call);
   };
 
   acquire(client: string, request: AcquireRequest): AcquireResult {
@@ -183,6 +179,10 @@ export class SimStoreServer {
   #oneWayMs(): number {
     return this.#rng.uniformMs(this.#latency) + this.#extraLatencyMs;
   }
+}
+
+function resolveCall(call: StoreCall): void {
+  call.resolve(call.result);
 }
 
 /** A request on its way through the server: who sent it, what it applies, whom the answer resolves. */
