@@ -90,6 +90,8 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
   // The owner's belief: the last `validUntil` it was sent, and the latest renewal it was not told of.
   let ownerValidUntil = -Infinity;
   let untold: (FromKeeper & { type: 'renewed' }) | undefined;
+  /** The token of the lease held, to clear its shared validity on a step-down. */
+  let leaseToken: number | undefined;
   const publish = channel.publishValidity?.bind(channel);
   const tell = (message: FromKeeper & { type: 'renewed' | 'started-leading' }): void => {
     ownerValidUntil = message.validUntil;
@@ -111,7 +113,6 @@ export async function runKeeperAgent(config: AgentConfig, channel: AgentChannel,
     if (everyRenewal || (publish === undefined && mustTell(ownerValidUntil, clock.now(), timing))) tell(message);
     else if (publish === undefined) untold = message;
   });
-  let leaseToken: number | undefined;
   running.on('stopped-leading', (reason) => {
     untold = undefined;
     // The shared validity must not outlive the keeper's belief: an owner that reads it before this

@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.js';
 import { agentConfig, type AgentConfig, type FromKeeper, type KeeperHostOptions, type ToKeeper } from './host-protocol.js';
 import { KeeperHandle, type KeeperHandleOptions, type OwnerChannel } from './keeper-handle.js';
 import { awaitReady } from './start-host.js';
-import { SIDECAR_VALIDITY_FD, ValidityFile } from './validity-file.js';
+import { SIDECAR_VALIDITY_ARG, SIDECAR_VALIDITY_FD, ValidityFile } from './validity-file.js';
 
 /**
  * The sidecar's default Node flags: it runs a few lines of JavaScript a few times a second, so it
@@ -101,7 +101,7 @@ export async function startSidecarKeeper(options: SidecarKeeperOptions): Promise
   if (validity) stdio[SIDECAR_VALIDITY_FD] = validity.fd;
   let child: ChildProcess;
   try {
-    child = fork(options.mainPath ?? compiledEntryPath(import.meta.url, 'sidecar-main'), [], {
+    child = fork(options.mainPath ?? compiledEntryPath(import.meta.url, 'sidecar-main'), validity ? [SIDECAR_VALIDITY_ARG] : [], {
       detached: true,
       stdio,
       serialization: 'advanced',

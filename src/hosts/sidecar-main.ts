@@ -8,7 +8,7 @@ import { ChannelOwner } from '../owner/channel-owner.js';
 import type { FromKeeper, ToKeeper } from './host-protocol.js';
 import type { AgentChannel } from './keeper-agent.js';
 import { runSidecarAgent } from './sidecar-agent.js';
-import { SIDECAR_VALIDITY_FD, ValidityFile } from './validity-file.js';
+import { SIDECAR_VALIDITY_ARG, SIDECAR_VALIDITY_FD, ValidityFile } from './validity-file.js';
 
 if (process.send === undefined) {
   process.stderr.write('sidecar-main: must be started by startSidecarKeeper (child_process.fork with an IPC channel)\n');
@@ -16,7 +16,7 @@ if (process.send === undefined) {
 }
 
 // The shared validity file the owner passed: routine renewals reach it there, not as messages.
-const validity = ValidityFile.inherited(SIDECAR_VALIDITY_FD);
+const validity = process.argv.includes(SIDECAR_VALIDITY_ARG) ? ValidityFile.inherited(SIDECAR_VALIDITY_FD) : undefined;
 const channel: AgentChannel = {
   send: (message: FromKeeper) =>
     new Promise<void>((done) => {

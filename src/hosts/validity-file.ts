@@ -18,6 +18,12 @@ import { join } from 'node:path';
 /** The sidecar's file descriptor of the file: after stdin, stdout, stderr and the IPC channel (`startSidecarKeeper`'s stdio). */
 export const SIDECAR_VALIDITY_FD = 4;
 
+/**
+ * The sidecar's argument that says fd {@link SIDECAR_VALIDITY_FD} is the file. Without it the fd is
+ * not looked at: when the owner made no file, that number is one of Node's own (its epoll fd).
+ */
+export const SIDECAR_VALIDITY_ARG = '--validity-fd';
+
 /** token (f64), validUntil (f64), sequence (f64), FNV-1a of the first 24 bytes (u32), 4 bytes unused. */
 const RECORD_BYTES = 32;
 const SUM_AT = 24;
